@@ -1,0 +1,52 @@
+# p2pcommons task runner. `make` lists the targets.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PY := $(BIN)/python
+
+.DEFAULT_GOAL := help
+.PHONY: help run test lint format migrate seed bench schema clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(PY):
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is needed (set PYTHON=/path/to/python3.11)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+run: $(STAMP) ## Migrate, seed the demo neighborhood, serve http://127.0.0.1:8000/ with a worker and beat
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py seed_demo
+	$(PY) manage.py collectstatic --noinput --verbosity 0
+	$(BIN)/honcho start -f Procfile
+
+test: $(STAMP) ## Lint, check migrations, run the whole test suite
+	$(BIN)/ruff check .
+	DJANGO_SETTINGS_MODULE=p2pcommons.settings.test $(PY) manage.py makemigrations --check --dry-run
+	$(BIN)/pytest
+
+lint: $(STAMP) ## ruff check and format check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP) ## Format the code with ruff
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+migrate: $(STAMP) ## Apply migrations
+	$(PY) manage.py migrate --noinput
+
+seed: $(STAMP) ## Seed (or top up) the demo neighborhood
+	$(PY) manage.py seed_demo
+
+schema: $(STAMP) ## Write the OpenAPI schema to openapi.yaml
+	DJANGO_SETTINGS_MODULE=p2pcommons.settings.test $(PY) manage.py spectacular --file openapi.yaml --validate --fail-on-warn
+
+clean: ## Remove the virtualenv, local database and run-time files
+	rm -rf $(VENV) var db.sqlite3 db.sqlite3-wal db.sqlite3-shm

@@ -1,0 +1,123 @@
+"""Admin for identity and communities. Organizers see only their own communities."""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.db.models import Count
+
+from p2pcommons.errors import RuleViolation
+
+from . import services
+from .admin_scoping import CommunityScopedAdminMixin, ScopedCommunityFilter
+from .models import Community, Membership, Profile, User
+
+
+class ProfileInline(admin.StackedInline):
+    model = Profile
+    can_delete = False
+    fields = ("display_name", "bio", "avatar", "neighborhood", "approx_latitude", "approx_longitude")
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    """Accounts: site superusers only (organizers manage memberships, not accounts)."""
+
+    ordering = ("email",)
+    list_display = ("email", "display_name", "is_active", "is_staff", "date_joined", "last_login")
+    list_filter = ("is_active", "is_staff", "is_superuser")
+    search_fields = ("email", "profile__display_name")
+    list_select_related = ("profile",)
+    inlines = [ProfileInline]
+    fieldsets = (
+        (None, {"fields": ("email", "password")}),
+        ("Permissions", {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")}),
+        ("Dates", {"fields": ("last_login", "date_joined")}),
+    )
+    add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
+
+    @admin.display(description="display name", ordering="profile__display_name")
+    def display_name(self, obj: User) -> str:
+        return obj.public_name
+
+
+@admin.register(Profile)
+class ProfileAdmin(admin.ModelAdmin):
+    list_display = ("display_name", "user", "neighborhood", "updated_at")
+    search_fields = ("display_name", "user__email", "neighborhood")
+    list_select_related = ("user",)
+    raw_id_fields = ("user",)
+
+
+@admin.register(Community)
+class CommunityAdmin(CommunityScopedAdminMixin, admin.ModelAdmin):
+    """Organizers may edit their own communities' description and limits."""
+
+    community_path = ""
+    list_display = ("name", "slug", "member_count", "radius_km", "default_hour_limit", "default_credit_limit")
+    search_fields = ("name", "slug", "description")
+    prepopulated_fields = {"slug": ("name",)}
+    date_hierarchy = "created_at"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(_member_count=Count("memberships"))
+
+    @admin.display(description="members", ordering="_member_count")
+    def member_count(self, obj: Community) -> int:
+        return obj._member_count
+
+    def get_readonly_fields(self, request, obj=None):
+        return () if request.user.is_superuser else ("name", "slug")
+
+
+@admin.register(Membership)
+class MembershipAdmin(CommunityScopedAdminMixin, admin.ModelAdmin):
+    """Organizers see and manage the memberships of their own communities only."""
+
+    community_path = "community"
+    list_display = ("member", "user_email", "community", "role", "status", "joined_at")
+    list_filter = ("role", "status", ("community", ScopedCommunityFilter))
+    search_fields = ("user__email", "user__profile__display_name", "community__name")
+    list_select_related = ("user__profile", "community")
+    raw_id_fields = ("user",)
+    date_hierarchy = "joined_at"
+    actions = ["promote_to_organizer"]
+
+    def get_readonly_fields(self, request, obj=None):
+        # Roles change through the promote action so the rules in services apply.
+        return ("member", "community", "role", "joined_at") if obj else ()
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ("user", "community", "role", "status")
+        return ("member", "community", "role", "status", "joined_at")
+
+    def get_list_display(self, request):
+        # Email is private (DESIGN invariant 5): only site superusers see it here.
+        shown = super().get_list_display(request)
+        return shown if request.user.is_superuser else tuple(f for f in shown if f != "user_email")
+
+    def get_search_fields(self, request):
+        shown = super().get_search_fields(request)
+        return shown if request.user.is_superuser else tuple(f for f in shown if f != "user__email")
+
+    @admin.display(description="member", ordering="user__profile__display_name")
+    def member(self, obj: Membership) -> str:
+        return obj.user.public_name
+
+    @admin.display(description="email", ordering="user__email")
+    def user_email(self, obj: Membership) -> str:
+        return obj.user.email
+
+    @admin.action(description="Promote selected members to organizer")
+    def promote_to_organizer(self, request, queryset):
+        promoted = 0
+        for membership in queryset:
+            try:
+                services.membership_promote(membership=membership, actor=request.user)
+            except RuleViolation as exc:
+                self.message_user(request, f"{membership.user.public_name}: {exc}", messages.ERROR)
+            else:
+                promoted += 1
+        if promoted:
+            self.message_user(request, f"Promoted {promoted} member(s) to organizer.", messages.SUCCESS)

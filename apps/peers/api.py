@@ -1,0 +1,201 @@
+"""REST API for identity and communities: /api/v1/me/ and /api/v1/communities/."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import generics, mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from . import selectors, services
+from .models import Community, Membership, Profile
+
+
+class PublicProfileSerializer(serializers.ModelSerializer):
+    """What any member may see about another."""
+
+    id = serializers.IntegerField(source="user_id", read_only=True)
+
+    class Meta:
+        model = Profile
+        fields = ("id", "display_name", "bio", "avatar", "neighborhood", "approx_latitude", "approx_longitude")
+        read_only_fields = fields
+
+
+class MeSerializer(serializers.ModelSerializer):
+    """The member's own profile, private fields included.
+
+    ``latitude``/``longitude`` are write-only: they are rounded to about 500 m before
+    they are stored, and the rounded values are what ``approx_*`` return.
+    """
+
+    id = serializers.IntegerField(source="user_id", read_only=True)
+    email = serializers.EmailField(source="user.email", read_only=True)
+    latitude = serializers.DecimalField(
+        max_digits=9,
+        decimal_places=6,
+        min_value=Decimal("-90"),
+        max_value=Decimal("90"),
+        write_only=True,
+        required=False,
+    )
+    longitude = serializers.DecimalField(
+        max_digits=10,
+        decimal_places=6,
+        min_value=Decimal("-180"),
+        max_value=Decimal("180"),
+        write_only=True,
+        required=False,
+    )
+    clear_location = serializers.BooleanField(write_only=True, required=False, default=False)
+    communities = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Profile
+        fields = (
+            "id",
+            "email",
+            "display_name",
+            "bio",
+            "avatar",
+            "neighborhood",
+            "approx_latitude",
+            "approx_longitude",
+            "latitude",
+            "longitude",
+            "clear_location",
+            "exact_address",
+            "phone",
+            "communities",
+        )
+        read_only_fields = ("approx_latitude", "approx_longitude", "avatar")
+        extra_kwargs = {"display_name": {"required": False, "allow_blank": False}}
+
+    def validate(self, attrs):
+        if ("latitude" in attrs) != ("longitude" in attrs):
+            raise serializers.ValidationError({"longitude": "Give both latitude and longitude, or neither."})
+        return attrs
+
+    def get_communities(self, profile: Profile) -> list[dict]:
+        return [
+            {
+                "id": m.community_id,
+                "slug": m.community.slug,
+                "name": m.community.name,
+                "role": m.role,
+                "status": m.status,
+            }
+            for m in selectors.memberships_of(user=profile.user)
+        ]
+
+    def update(self, instance: Profile, validated_data: dict) -> Profile:
+        return services.profile_update(profile=instance, actor=self.context["request"].user, **validated_data)
+
+
+class CommunitySerializer(serializers.ModelSerializer):
+    member_count = serializers.IntegerField(read_only=True)
+    my_membership = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Community
+        fields = (
+            "id",
+            "name",
+            "slug",
+            "description",
+            "center_latitude",
+            "center_longitude",
+            "radius_km",
+            "default_hour_limit",
+            "default_credit_limit",
+            "member_count",
+            "my_membership",
+            "created_at",
+        )
+        read_only_fields = fields
+
+    def get_my_membership(self, community: Community) -> dict | None:
+        mine = self.context.get("my_memberships", {}).get(community.pk)
+        return {"role": mine.role, "status": mine.status} if mine else None
+
+
+class MembershipSerializer(serializers.ModelSerializer):
+    member = PublicProfileSerializer(source="user.profile", read_only=True)
+
+    class Meta:
+        model = Membership
+        fields = ("id", "member", "role", "status", "joined_at")
+        read_only_fields = fields
+
+
+@extend_schema(tags=["me"])
+class MeView(generics.RetrieveUpdateAPIView):
+    """Read and update your own profile (private fields included)."""
+
+    serializer_class = MeSerializer
+
+    def get_object(self) -> Profile:
+        return services.profile_ensure(user=self.request.user)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List communities", tags=["communities"]),
+    retrieve=extend_schema(summary="A community", tags=["communities"]),
+)
+class CommunityViewSet(viewsets.ReadOnlyModelViewSet):
+    """Communities, with join, leave and their member list."""
+
+    serializer_class = CommunitySerializer
+    queryset = Community.objects.none()
+
+    def get_queryset(self):
+        return selectors.community_list()
+
+    def get_serializer_context(self):
+        context = super().get_serializer_context()
+        context["my_memberships"] = {m.community_id: m for m in selectors.memberships_of(user=self.request.user)}
+        return context
+
+    @extend_schema(request=None, responses={200: MembershipSerializer, 201: MembershipSerializer}, tags=["communities"])
+    @action(detail=True, methods=["post"])
+    def join(self, request, pk=None):
+        """Join this community as a member (joining twice is harmless)."""
+        community = self.get_object()
+        existed = selectors.membership_of(user=request.user, community=community) is not None
+        membership = services.community_join(community=community, user=request.user)
+        return Response(
+            MembershipSerializer(membership, context=self.get_serializer_context()).data,
+            status=status.HTTP_200_OK if existed else status.HTTP_201_CREATED,
+        )
+
+    @extend_schema(
+        request=None, responses={204: None, 409: OpenApiResponse(description="A rule forbids it")}, tags=["communities"]
+    )
+    @action(detail=True, methods=["post"])
+    def leave(self, request, pk=None):
+        """Leave this community. The last organizer can't leave."""
+        services.community_leave(community=self.get_object(), user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+@extend_schema_view(list=extend_schema(summary="Members of a community", tags=["communities"]))
+class CommunityMemberViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """Members of a community, public profile fields only."""
+
+    serializer_class = MembershipSerializer
+    queryset = Membership.objects.none()
+
+    def get_queryset(self):
+        community = get_object_or_404(Community, pk=self.kwargs["community_pk"])
+        return selectors.community_members(community=community)
+
+    @extend_schema(request=None, responses={200: MembershipSerializer}, tags=["communities"])
+    @action(detail=True, methods=["post"])
+    def promote(self, request, community_pk=None, pk=None):
+        """Make this member an organizer (organizers of the community only)."""
+        membership = get_object_or_404(Membership, pk=pk, community_id=community_pk)
+        membership = services.membership_promote(membership=membership, actor=request.user)
+        return Response(MembershipSerializer(membership, context=self.get_serializer_context()).data)

@@ -1,0 +1,40 @@
+"""Location helpers: rounding to protect members' exact whereabouts, and distances."""
+
+from __future__ import annotations
+
+import math
+from decimal import ROUND_HALF_EVEN, Decimal
+
+# About 500 m expressed in degrees of latitude (1 degree is about 111.2 km).
+GRID_METERS = 500
+_LAT_STEP = Decimal(GRID_METERS) / Decimal("111195")
+EARTH_RADIUS_KM = 6371.0088
+
+
+def approximate(latitude: Decimal | float, longitude: Decimal | float) -> tuple[Decimal, Decimal]:
+    """Snap a point to a grid of about 500 m x 500 m cells and return the cell's center.
+
+    Longitude steps widen with latitude so cells stay about 500 m wide everywhere. The
+    result is what we store: the exact point never reaches the database.
+    """
+    lat = Decimal(str(latitude))
+    lng = Decimal(str(longitude))
+    lat_cell = (lat / _LAT_STEP).to_integral_value(rounding=ROUND_HALF_EVEN)
+    approx_lat = lat_cell * _LAT_STEP
+    cos_lat = max(math.cos(math.radians(float(approx_lat))), 0.01)
+    lng_step = _LAT_STEP / Decimal(str(cos_lat))
+    lng_cell = (lng / lng_step).to_integral_value(rounding=ROUND_HALF_EVEN)
+    approx_lng = lng_cell * lng_step
+    q = Decimal("0.00001")
+    approx_lat = min(max(approx_lat, Decimal("-90")), Decimal("90"))
+    approx_lng = min(max(approx_lng, Decimal("-180")), Decimal("180"))
+    return approx_lat.quantize(q), approx_lng.quantize(q)
+
+
+def distance_km(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
+    """Great-circle (haversine) distance in kilometres."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp = p2 - p1
+    dl = math.radians(lng2 - lng1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(a))

@@ -1,0 +1,89 @@
+"""Seed a demo neighborhood from the same factories the tests use.
+
+Idempotent: every row is looked up by a natural key before it is created, so running
+it again tops up what is missing and changes nothing else.
+"""
+
+from __future__ import annotations
+
+import factory.random
+from django.conf import settings
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from apps.peers.factories import CommunityFactory, MembershipFactory, UserFactory
+from apps.peers.models import Community, Membership, User
+
+DEMO_PASSWORD = "demo-neighbor"  # noqa: S105 - printed for the demo logins on purpose
+NEIGHBORS = 30
+
+
+class Command(BaseCommand):
+    help = "Create (or top up) the demo neighborhood: two communities and about 30 neighbors."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--neighbors", type=int, default=NEIGHBORS, help="How many neighbors (default 30).")
+
+    def handle(self, *args, neighbors: int, **options) -> None:
+        factory.random.reseed_random("p2pcommons-demo")
+        step = self.stdout.write
+        with transaction.atomic():
+            step("Communities ...")
+            sunnyside = CommunityFactory(
+                slug="sunnyside",
+                name="Sunnyside Commons",
+                description=(
+                    "Forty streets between the park and the canal. We lend each other ladders and drills, "
+                    "share the sun on our roofs, fix bikes together on Saturdays and are redesigning "
+                    "the corner garden."
+                ),
+                center_latitude="52.36000",
+                center_longitude="4.90000",
+                radius_km="1.50",
+            )
+            riverside = CommunityFactory(
+                slug="riverside",
+                name="Riverside Neighbors",
+                description="The houseboats and the old warehouses along the river.",
+                center_latitude="52.37500",
+                center_longitude="4.88000",
+                radius_km="1.00",
+            )
+
+            step("Accounts ...")
+            admin = self._user("admin@example.org", "Site Admin", is_staff=True, is_superuser=True)
+            organizer = self._user("organizer@example.org", "Olivia Organizer", is_staff=True)
+            MembershipFactory(user=organizer, community=sunnyside, role=Membership.Role.ORGANIZER)
+            river_organizer = self._user("river@example.org", "Ravi Riverside", is_staff=True)
+            MembershipFactory(user=river_organizer, community=riverside, role=Membership.Role.ORGANIZER)
+
+            step(f"Neighbors (0/{neighbors})", ending="")
+            for i in range(1, neighbors + 1):
+                user = self._user(f"neighbor{i:02d}@example.org")
+                MembershipFactory(user=user, community=sunnyside)
+                if i % 5 == 0:
+                    MembershipFactory(user=user, community=riverside)
+                if i % 5 == 0 or i == neighbors:
+                    step(f"\rNeighbors ({i}/{neighbors})", ending="")
+                    self.stdout.flush()
+            step("")
+
+        counts = {c.name: c.memberships.count() for c in Community.objects.filter(pk__in=[sunnyside.pk, riverside.pk])}
+        step(
+            self.style.SUCCESS("Demo neighborhood ready: " + ", ".join(f"{n} ({c} members)" for n, c in counts.items()))
+        )
+        step(f"Log in at {settings.SITE_URL}/accounts/login/ with (password for all: {DEMO_PASSWORD}):")
+        step(f"  {admin.email:<28} site admin (everything in /admin/)")
+        step(f"  {organizer.email:<28} organizer of Sunnyside Commons (scoped /admin/)")
+        step(f"  {river_organizer.email:<28} organizer of Riverside Neighbors")
+        step(f"  {'neighbor01@example.org':<28} ... neighbor{neighbors:02d}@example.org: neighbors")
+
+    def _user(self, email: str, display_name: str | None = None, **flags) -> User:
+        """Get or create a demo user with the demo password; never resets an existing one."""
+        existing = User.objects.filter(email=email).first()
+        if existing is not None:
+            return existing
+        kwargs = {"email": email, "password": DEMO_PASSWORD, **flags}
+        if display_name:
+            kwargs["profile__display_name"] = display_name
+        return UserFactory(**kwargs)

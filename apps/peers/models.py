@@ -1,0 +1,206 @@
+"""Identity and communities: the peer core every exchange builds on."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+
+
+class UserManager(BaseUserManager["User"]):
+    """Creates users identified by email (there is no username)."""
+
+    use_in_migrations = True
+
+    def _create_user(self, email: str, password: str | None, **extra_fields) -> User:
+        if not email:
+            raise ValueError("An email address is required.")
+        user = self.model(email=self.normalize_email(email), **extra_fields)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email: str, password: str | None = None, **extra_fields) -> User:
+        extra_fields.setdefault("is_staff", False)
+        extra_fields.setdefault("is_superuser", False)
+        return self._create_user(email, password, **extra_fields)
+
+    def create_superuser(self, email: str, password: str | None = None, **extra_fields) -> User:
+        extra_fields.setdefault("is_staff", True)
+        extra_fields.setdefault("is_superuser", True)
+        if not extra_fields["is_staff"] or not extra_fields["is_superuser"]:
+            raise ValueError("A superuser must have is_staff=True and is_superuser=True.")
+        return self._create_user(email, password, **extra_fields)
+
+
+class User(AbstractUser):
+    """A person who logs in with their email address.
+
+    Everything others may see about them lives on ``Profile``; the email is private.
+    """
+
+    username = None  # type: ignore[assignment]
+    first_name = None  # type: ignore[assignment]
+    last_name = None  # type: ignore[assignment]
+    email = models.EmailField("email address", unique=True)
+
+    USERNAME_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    objects = UserManager()
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        # The public name, not the email: a user's str() ends up in admin pages,
+        # logs and notifications that other members may see.
+        return self.public_name
+
+    @property
+    def public_name(self) -> str:
+        """The name shown to other members: the profile's display name."""
+        profile = getattr(self, "profile", None)
+        if profile is not None and profile.display_name:
+            return profile.display_name
+        return f"Neighbor #{self.pk}"
+
+
+class Profile(models.Model):
+    """What a member shares about themselves.
+
+    Public: display name, bio, avatar, neighborhood and a location rounded to about
+    500 m (the exact coordinates are never stored). Private: the exact address and
+    phone, shown only to the other party of an approved exchange.
+    """
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile")
+    display_name = models.CharField(max_length=80)
+    bio = models.TextField(blank=True, max_length=2000)
+    avatar = models.ImageField(upload_to="avatars/%Y/%m/", blank=True)
+    neighborhood = models.CharField(max_length=120, blank=True)
+    approx_latitude = models.DecimalField(
+        max_digits=8,
+        decimal_places=5,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("-90")), MaxValueValidator(Decimal("90"))],
+        help_text="Rounded to about 500 m.",
+    )
+    approx_longitude = models.DecimalField(
+        max_digits=8,
+        decimal_places=5,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("-180")), MaxValueValidator(Decimal("180"))],
+        help_text="Rounded to about 500 m.",
+    )
+    exact_address = models.CharField(max_length=255, blank=True, help_text="Private.")
+    phone = models.CharField(max_length=40, blank=True, help_text="Private.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["display_name", "id"]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    def get_absolute_url(self) -> str:
+        return reverse("peers:profile", args=[self.user_id])
+
+    @property
+    def has_location(self) -> bool:
+        return self.approx_latitude is not None and self.approx_longitude is not None
+
+
+class Community(models.Model):
+    """A neighborhood: its members share and trade with each other.
+
+    ``center`` and ``radius_km`` say where it is; the default credit limits are what a
+    new member's ledger accounts may go below zero to.
+    """
+
+    name = models.CharField(max_length=120, unique=True)
+    slug = models.SlugField(max_length=120, unique=True)
+    description = models.TextField(blank=True, max_length=5000)
+    center_latitude = models.DecimalField(
+        max_digits=8,
+        decimal_places=5,
+        validators=[MinValueValidator(Decimal("-90")), MaxValueValidator(Decimal("90"))],
+    )
+    center_longitude = models.DecimalField(
+        max_digits=8,
+        decimal_places=5,
+        validators=[MinValueValidator(Decimal("-180")), MaxValueValidator(Decimal("180"))],
+    )
+    radius_km = models.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("2.00"),
+        validators=[MinValueValidator(Decimal("0.1")), MaxValueValidator(Decimal("100"))],
+    )
+    default_hour_limit = models.DecimalField(
+        max_digits=8,
+        decimal_places=2,
+        default=Decimal("-10"),
+        validators=[MaxValueValidator(Decimal("0"))],
+        help_text="How far below zero a member's HOUR balance may go.",
+    )
+    default_credit_limit = models.DecimalField(
+        max_digits=10,
+        decimal_places=2,
+        default=Decimal("-50"),
+        validators=[MaxValueValidator(Decimal("0"))],
+        help_text="How far below zero a member's CREDIT balance may go.",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "communities"
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("peers:community", args=[self.slug])
+
+
+class Membership(models.Model):
+    """A member's place in a community: their role and whether they may act there."""
+
+    class Role(models.TextChoices):
+        MEMBER = "member", "Member"
+        ORGANIZER = "organizer", "Organizer"
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        SUSPENDED = "suspended", "Suspended"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    community = models.ForeignKey(Community, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.MEMBER)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    joined_at = models.DateTimeField(default=timezone.now)
+    welcomed_at = models.DateTimeField(
+        null=True, blank=True, editable=False, help_text="When the welcome email was sent (once)."
+    )
+
+    class Meta:
+        ordering = ["community", "-role", "joined_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "community"], name="peers_membership_unique_user_community"),
+        ]
+        indexes = [models.Index(fields=["community", "role", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.community} ({self.role})"
+
+    @property
+    def is_organizer(self) -> bool:
+        return self.role == self.Role.ORGANIZER and self.status == self.Status.ACTIVE

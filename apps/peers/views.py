@@ -1,0 +1,120 @@
+"""Browser pages for identity and communities."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from p2pcommons.errors import RuleViolation
+
+from . import selectors, services
+from .forms import ProfileForm
+from .models import Community, Membership
+
+COMMUNITIES_PER_PAGE = 20
+MEMBERS_PER_PAGE = 30
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    page = Paginator(selectors.community_list(), COMMUNITIES_PER_PAGE).get_page(request.GET.get("page"))
+    mine = {m.community_id: m for m in selectors.memberships_of(user=request.user)}
+    return render(request, "peers/home.html", {"page": page, "my_memberships": mine})
+
+
+def community_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    community = get_object_or_404(selectors.community_list(), slug=slug)
+    membership = selectors.membership_of(user=request.user, community=community)
+    members_page = None
+    if request.user.is_authenticated:
+        members_page = Paginator(selectors.community_members(community=community), MEMBERS_PER_PAGE).get_page(
+            request.GET.get("page")
+        )
+    context = {
+        "community": community,
+        "membership": membership,
+        "members_page": members_page,
+        "i_organize": bool(membership and membership.is_organizer),
+    }
+    return render(request, "peers/community_detail.html", context)
+
+
+@login_required
+@require_POST
+def community_join(request: HttpRequest, slug: str) -> HttpResponse:
+    community = get_object_or_404(Community, slug=slug)
+    services.community_join(community=community, user=request.user)
+    messages.success(request, f"Welcome to {community.name}!")
+    return redirect(community)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def community_leave(request: HttpRequest, slug: str) -> HttpResponse:
+    """GET asks for confirmation; POST leaves."""
+    community = get_object_or_404(Community, slug=slug)
+    membership = selectors.membership_of(user=request.user, community=community)
+    if membership is None:
+        messages.info(request, "You are not a member of this community.")
+        return redirect(community)
+    if request.method == "POST":
+        try:
+            services.community_leave(community=community, user=request.user)
+        except RuleViolation as exc:
+            messages.error(request, str(exc))
+            return redirect(community)
+        messages.success(request, f"You left {community.name}.")
+        return redirect("peers:home")
+    return render(request, "peers/community_leave.html", {"community": community})
+
+
+@login_required
+@require_POST
+def member_promote(request: HttpRequest, slug: str, membership_id: int) -> HttpResponse:
+    community = get_object_or_404(Community, slug=slug)
+    membership = get_object_or_404(
+        Membership.objects.select_related("user__profile"), pk=membership_id, community=community
+    )
+    try:
+        services.membership_promote(membership=membership, actor=request.user)
+    except RuleViolation as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"{membership.user.public_name} is now an organizer.")
+    return redirect(community)
+
+
+def profile_detail(request: HttpRequest, user_id: int) -> HttpResponse:
+    profile = selectors.public_profile(user_id=user_id)
+    if profile is None:
+        raise Http404("No such member.")
+    memberships = selectors.memberships_of(user=profile.user).filter(status=Membership.Status.ACTIVE)
+    return render(request, "peers/profile_detail.html", {"profile": profile, "memberships": memberships})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def profile_edit(request: HttpRequest) -> HttpResponse:
+    profile = services.profile_ensure(user=request.user)
+    if request.method == "POST":
+        form = ProfileForm(request.POST, request.FILES, instance=profile)
+        if form.is_valid():
+            data = dict(form.cleaned_data)
+            if data.get("avatar") is False:  # "clear" ticked
+                data["avatar"] = ""
+            services.profile_update(
+                profile=profile,
+                actor=request.user,
+                latitude=data.pop("latitude"),
+                longitude=data.pop("longitude"),
+                clear_location=data.pop("clear_location"),
+                **data,
+            )
+            messages.success(request, "Your profile is saved.")
+            return redirect(profile)
+    else:
+        form = ProfileForm(instance=profile)
+    return render(request, "peers/profile_edit.html", {"form": form, "profile": profile})

@@ -1,0 +1,19 @@
+"""The /api/v1/ router: every app's viewsets, under one versioned prefix."""
+
+from django.urls import include, path
+from rest_framework.routers import DefaultRouter
+
+from apps.peers.api import CommunityMemberViewSet, CommunityViewSet, MeView
+
+router = DefaultRouter()
+router.register("communities", CommunityViewSet, basename="community")
+
+member_list = CommunityMemberViewSet.as_view({"get": "list"})
+member_promote = CommunityMemberViewSet.as_view({"post": "promote"})
+
+urlpatterns = [
+    path("me/", MeView.as_view(), name="me"),
+    path("communities/<int:community_pk>/members/", member_list, name="community-members"),
+    path("communities/<int:community_pk>/members/<int:pk>/promote/", member_promote, name="community-member-promote"),
+    path("", include(router.urls)),
+]

@@ -1,0 +1,35 @@
+import pytest
+from allauth.account.models import EmailAddress
+from django.core.management import call_command
+
+from apps.peers.models import Community, Membership, User
+
+pytestmark = pytest.mark.django_db
+
+
+def _snapshot():
+    return (
+        User.objects.count(),
+        Membership.objects.count(),
+        sorted(Community.objects.values_list("slug", flat=True)),
+        sorted(User.objects.values_list("password", flat=True)),
+    )
+
+
+def test_seed_demo_builds_a_neighborhood_of_about_30_and_prints_the_logins(capsys):
+    call_command("seed_demo")
+    out = capsys.readouterr().out
+    sunnyside = Community.objects.get(slug="sunnyside")
+    assert sunnyside.memberships.filter(status="active").count() == 31  # 30 neighbors + the organizer
+    assert Membership.objects.get(user__email="organizer@example.org", community=sunnyside).role == "organizer"
+    assert User.objects.get(email="admin@example.org").is_superuser
+    assert "organizer@example.org" in out and "demo-neighbor" in out and "Neighbors (30/30)" in out
+    assert User.objects.get(email="neighbor07@example.org").check_password("demo-neighbor")
+    assert EmailAddress.objects.filter(email="neighbor07@example.org", verified=True, primary=True).exists()
+
+
+def test_seed_demo_is_idempotent(capsys):
+    call_command("seed_demo")
+    first = _snapshot()
+    call_command("seed_demo")
+    assert _snapshot() == first
