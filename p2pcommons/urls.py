@@ -2,11 +2,14 @@
 
 from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path, re_path
+from django.urls import include, path, re_path, register_converter
 from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from . import views
+from .converters import IdConverter
+
+register_converter(IdConverter, "id")
 
 admin.site.site_header = "p2pcommons organizers"
 admin.site.site_title = "p2pcommons admin"

@@ -5,10 +5,13 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import generics, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
+
+from p2pcommons.api.schema import FIELD_ERRORS, NOT_FOUND, RULE_VIOLATION
+from p2pcommons.converters import IdConverter
 
 from . import selectors, services
 from .models import Community, Membership, Profile
@@ -131,7 +134,11 @@ class MembershipSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-@extend_schema(tags=["me"])
+@extend_schema_view(
+    get=extend_schema(tags=["me"]),
+    put=extend_schema(tags=["me"], responses={200: MeSerializer, 400: FIELD_ERRORS}),
+    patch=extend_schema(tags=["me"], responses={200: MeSerializer, 400: FIELD_ERRORS}),
+)
 class MeView(generics.RetrieveUpdateAPIView):
     """Read and update your own profile (private fields included)."""
 
@@ -143,13 +150,16 @@ class MeView(generics.RetrieveUpdateAPIView):
 
 @extend_schema_view(
     list=extend_schema(summary="List communities", tags=["communities"]),
-    retrieve=extend_schema(summary="A community", tags=["communities"]),
+    retrieve=extend_schema(
+        summary="A community", tags=["communities"], responses={200: CommunitySerializer, 404: NOT_FOUND}
+    ),
 )
 class CommunityViewSet(viewsets.ReadOnlyModelViewSet):
     """Communities, with join, leave and their member list."""
 
     serializer_class = CommunitySerializer
     queryset = Community.objects.none()
+    lookup_value_regex = IdConverter.regex
 
     def get_queryset(self):
         return selectors.community_list()
@@ -159,7 +169,11 @@ class CommunityViewSet(viewsets.ReadOnlyModelViewSet):
         context["my_memberships"] = {m.community_id: m for m in selectors.memberships_of(user=self.request.user)}
         return context
 
-    @extend_schema(request=None, responses={200: MembershipSerializer, 201: MembershipSerializer}, tags=["communities"])
+    @extend_schema(
+        request=None,
+        responses={200: MembershipSerializer, 201: MembershipSerializer, 404: NOT_FOUND},
+        tags=["communities"],
+    )
     @action(detail=True, methods=["post"])
     def join(self, request, pk=None):
         """Join this community as a member (joining twice is harmless)."""
@@ -171,9 +185,7 @@ class CommunityViewSet(viewsets.ReadOnlyModelViewSet):
             status=status.HTTP_200_OK if existed else status.HTTP_201_CREATED,
         )
 
-    @extend_schema(
-        request=None, responses={204: None, 409: OpenApiResponse(description="A rule forbids it")}, tags=["communities"]
-    )
+    @extend_schema(request=None, responses={204: None, 404: NOT_FOUND, 409: RULE_VIOLATION}, tags=["communities"])
     @action(detail=True, methods=["post"])
     def leave(self, request, pk=None):
         """Leave this community. The last organizer can't leave."""
@@ -181,7 +193,13 @@ class CommunityViewSet(viewsets.ReadOnlyModelViewSet):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-@extend_schema_view(list=extend_schema(summary="Members of a community", tags=["communities"]))
+@extend_schema_view(
+    list=extend_schema(
+        summary="Members of a community",
+        tags=["communities"],
+        responses={200: MembershipSerializer(many=True), 404: NOT_FOUND},
+    )
+)
 class CommunityMemberViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     """Members of a community, public profile fields only."""
 
@@ -192,7 +210,9 @@ class CommunityMemberViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         community = get_object_or_404(Community, pk=self.kwargs["community_pk"])
         return selectors.community_members(community=community)
 
-    @extend_schema(request=None, responses={200: MembershipSerializer}, tags=["communities"])
+    @extend_schema(
+        request=None, responses={200: MembershipSerializer, 404: NOT_FOUND, 409: RULE_VIOLATION}, tags=["communities"]
+    )
     @action(detail=True, methods=["post"])
     def promote(self, request, community_pk=None, pk=None):
         """Make this member an organizer (organizers of the community only)."""

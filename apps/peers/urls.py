@@ -9,7 +9,7 @@ urlpatterns = [
     path("c/<slug:slug>/", views.community_detail, name="community"),
     path("c/<slug:slug>/join/", views.community_join, name="community-join"),
     path("c/<slug:slug>/leave/", views.community_leave, name="community-leave"),
-    path("c/<slug:slug>/members/<int:membership_id>/promote/", views.member_promote, name="member-promote"),
-    path("people/<int:user_id>/", views.profile_detail, name="profile"),
+    path("c/<slug:slug>/members/<id:membership_id>/promote/", views.member_promote, name="member-promote"),
+    path("people/<id:user_id>/", views.profile_detail, name="profile"),
     path("me/", views.profile_edit, name="profile-edit"),
 ]

@@ -13,7 +13,7 @@ member_promote = CommunityMemberViewSet.as_view({"post": "promote"})
 
 urlpatterns = [
     path("me/", MeView.as_view(), name="me"),
-    path("communities/<int:community_pk>/members/", member_list, name="community-members"),
-    path("communities/<int:community_pk>/members/<int:pk>/promote/", member_promote, name="community-member-promote"),
+    path("communities/<id:community_pk>/members/", member_list, name="community-members"),
+    path("communities/<id:community_pk>/members/<id:pk>/promote/", member_promote, name="community-member-promote"),
     path("", include(router.urls)),
 ]

@@ -145,3 +145,8 @@ def test_account_pages_use_the_site_layout(client, db):
 
 def test_the_health_check_answers(client, db):
     assert client.get("/healthz/").json() == {"status": "ok"}
+
+
+def test_an_id_too_large_for_the_database_is_a_404_not_a_500(client, db):
+    assert client.get("/people/9223372036854775808/").status_code == 404
+    assert client.post("/c/sunnyside/members/99999999999999999999/promote/").status_code == 404

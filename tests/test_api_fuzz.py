@@ -1,0 +1,153 @@
+"""Property-based fuzzing of the REST API with schemathesis, from our own OpenAPI schema.
+
+Every operation under /api/v1/ that /api/schema/ describes is called with generated
+(valid and invalid) input, as a member who logged in through the real app-login
+endpoint, against the real test database. No input may make the server answer 5xx,
+and every documented response must match the schema's description of its body.
+
+The member is also the organizer of a second community, so that organizer-only
+operations (promote) and the "last organizer can't leave" rule get exercised too; and
+generated path ids are often swapped for ids that exist, so that requests get past 404.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+
+import pytest
+import schemathesis
+from django.test import Client
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from schemathesis.checks import not_a_server_error, response_schema_conformance
+
+from apps.peers.factories import DEFAULT_PASSWORD, MembershipFactory, OrganizerMembershipFactory, UserFactory
+from apps.peers.models import Community, Membership, User
+from p2pcommons.wsgi import application
+
+API_PREFIX = "/api/v1/"
+LOGIN_URL = "/_allauth/app/v1/auth/login"
+
+schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", application).include(path_regex=r"^/api/v1/")
+
+# Rows that exist in the current test, so generated path parameters can point at them.
+# Filled by the ``fuzz_world`` fixture; read while Hypothesis draws each case.
+_existing: dict[str, list] = {"community_ids": [], "memberships": []}
+
+
+@schema.hook("flatmap_path_parameters")
+def often_use_existing_ids(context, path_parameters: dict) -> st.SearchStrategy:
+    """Half of the time, replace generated ids with ids of rows that exist.
+
+    A membership is addressed under its own community, as a real client would.
+    """
+    if not path_parameters or not _existing["community_ids"]:
+        return st.just(path_parameters)
+    if set(path_parameters) == {"community_pk", "id"}:
+        real = st.sampled_from(_existing["memberships"]).map(lambda pair: {"community_pk": pair[0], "id": pair[1]})
+    else:
+        real = st.fixed_dictionaries({name: st.sampled_from(_existing["community_ids"]) for name in path_parameters})
+    return st.one_of(st.just(path_parameters), real)
+
+
+@pytest.fixture
+def fuzz_world(community, other_community, owner, member) -> Iterator[User]:
+    """The member of ``sunnyside`` (next to the owner), who organizes ``riverside``."""
+    OrganizerMembershipFactory(community=other_community, user=member)
+    MembershipFactory(community=other_community, user=UserFactory(email="river@example.org"))
+    _existing["community_ids"] = list(Community.objects.values_list("pk", flat=True))
+    _existing["memberships"] = list(Membership.objects.values_list("community_id", "pk"))
+    yield member
+    _existing["community_ids"] = []
+    _existing["memberships"] = []
+
+
+@pytest.fixture
+def member_token(fuzz_world) -> str:
+    """A session token from the app-login endpoint, the way a mobile app gets one."""
+    response = Client().post(
+        LOGIN_URL,
+        data=json.dumps({"email": fuzz_world.email, "password": DEFAULT_PASSWORD}),
+        content_type="application/json",
+    )
+    assert response.status_code == 200, response.content
+    return response.json()["meta"]["session_token"]
+
+
+@pytest.mark.django_db(transaction=True)
+@schema.parametrize()
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
+def test_no_input_makes_the_api_fail_with_a_server_error(case, member_token):
+    # Undocumented statuses (404, 400, 401/403) are not checked: drf-spectacular
+    # documents success responses only, so status_code_conformance would flag them all.
+    case.call_and_validate(
+        headers={"X-Session-Token": member_token}, checks=[not_a_server_error, response_schema_conformance]
+    )
+
+
+# Django's <int:...> path converter accepts any number of digits; the database takes
+# 64-bit integers at most. An id past that must be "not found", never a server error,
+# also when the other ids in the path are real. Random fuzzing finds such inputs only
+# now and then, so each id of each operation is asked directly.
+ID_PARAMETERS = [
+    (operation, parameter.name)
+    for operation in (result.ok() for result in schema.get_all_operations())
+    for parameter in operation.path_parameters
+]
+TOO_LARGE_IDS = [2**63, 10**30]
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(("operation", "too_large_param"), ID_PARAMETERS, ids=lambda v: getattr(v, "label", v))
+@pytest.mark.parametrize("too_large", TOO_LARGE_IDS, ids=lambda n: f"{len(str(n))}-digits")
+def test_an_id_too_large_for_the_database_is_not_found(operation, too_large_param, too_large, member_token):
+    membership = Membership.objects.filter(user__email="owner@example.org").get()
+    real = {"community_pk": membership.community_id, "id": membership.community_id}
+    if "/members/" in operation.path:
+        real["id"] = membership.pk
+    path_parameters = {param.name: real[param.name] for param in operation.path_parameters}
+    path_parameters[too_large_param] = too_large
+
+    response = operation.Case(path_parameters=path_parameters).call(headers={"X-Session-Token": member_token})
+
+    assert response.status_code == 404, f"{operation.method.upper()} {path_parameters}: {response.status_code}"
+
+
+@pytest.mark.django_db
+def test_the_schema_describes_every_api_v1_endpoint(client):
+    response = client.get("/api/schema/", {"format": "json"})
+
+    assert response.status_code == 200
+    paths = response.json()["paths"]
+    assert {
+        "/api/v1/me/",
+        "/api/v1/communities/",
+        "/api/v1/communities/{id}/",
+        "/api/v1/communities/{id}/join/",
+        "/api/v1/communities/{id}/leave/",
+        "/api/v1/communities/{community_pk}/members/",
+        "/api/v1/communities/{community_pk}/members/{id}/promote/",
+    } <= set(paths)
+    assert set(paths["/api/v1/me/"]) >= {"get", "put", "patch"}
+    assert all(path.startswith(API_PREFIX) for path in paths), "the schema must describe only /api/v1/"
+
+
+@pytest.mark.django_db
+def test_the_api_docs_load_nothing_from_a_cdn(client):
+    response = client.get("/api/docs/")
+
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/html")
+    html = response.content.decode()
+    assert "/api/schema/" in html
+    for external in ("https://cdn", "//cdn", "unpkg", "jsdelivr", "cdnjs", "googleapis"):
+        assert external not in html, f"/api/docs/ loads something from {external!r}"
+    assets = re.findall(r"""(?:src|href)=["']([^"']+)["']""", html)
+    assert assets, "the Swagger UI page should load its script and stylesheet"
+    assert [url for url in assets if not url.startswith("/") or url.startswith("//")] == []

@@ -1,0 +1,145 @@
+"""What a neighbor does in a real browser: headless Chromium against the live test server.
+
+Each test follows one person through the site and asserts on what they see. The pages
+may load nothing from another host (no CDN at run time), so every off-site request a
+page makes is refused and fails the test.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Browser, Page, Route, expect, sync_playwright
+
+from apps.peers.factories import DEFAULT_PASSWORD
+from apps.peers.models import Membership, User
+from tests.conftest import chromium_path
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+# The site's wording has moved between "Log in" and "Sign in"; either reads right.
+SIGN_IN = re.compile(r"^(log|sign) ?in$", re.IGNORECASE)
+SIGN_OUT = re.compile(r"^(log|sign) ?out$", re.IGNORECASE)
+
+
+@pytest.fixture(scope="module")
+def allow_orm_beside_playwright() -> Iterator[None]:
+    """Playwright's sync API keeps an event loop running in this thread, and Django then
+    refuses ORM calls here (SynchronousOnlyOperation), including pytest-django's own
+    database flush. This is pytest-django's documented way out, for this module only.
+    """
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        yield
+
+
+@pytest.fixture(scope="module")
+def browser(allow_orm_beside_playwright) -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium_path(), headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser: Browser, live_server) -> Iterator[Page]:
+    """A fresh browser context (no cookies) whose base URL is the live server."""
+    context = browser.new_context(base_url=live_server.url)
+    context.set_default_timeout(10_000)
+    off_site: list[str] = []
+
+    def refuse_off_site(route: Route) -> None:
+        if route.request.url.startswith(live_server.url):
+            route.continue_()
+        else:
+            off_site.append(route.request.url)
+            route.abort()
+
+    context.route("**/*", refuse_off_site)
+    page = context.new_page()
+    yield page
+    context.close()
+    assert off_site == [], f"pages loaded resources from other hosts: {off_site}"
+
+
+def log_in(page: Page, *, email: str, password: str = DEFAULT_PASSWORD) -> None:
+    page.goto("/")
+    page.get_by_role("navigation").get_by_role("link", name=SIGN_IN).click()
+    expect(page).to_have_url(re.compile(r"/accounts/login/"))
+    page.get_by_label("Email").fill(email)
+    page.get_by_label(re.compile(r"^Password")).fill(password)
+    page.get_by_role("main").get_by_role("button", name=SIGN_IN).click()
+    expect(page.get_by_role("link", name="My profile")).to_be_visible()
+
+
+def test_a_newcomer_signs_up_and_renames_themselves_on_their_profile(page: Page):
+    page.goto("/")
+    page.get_by_role("navigation").get_by_text("Sign up").click()
+    expect(page).to_have_url(re.compile(r"/accounts/signup/"))
+    page.get_by_label("Email").fill("newcomer@example.org")
+    page.get_by_label(re.compile(r"^Password:?$")).fill("a-long-and-unusual-passphrase")
+    page.get_by_label(re.compile(r"again", re.IGNORECASE)).fill("a-long-and-unusual-passphrase")
+    page.get_by_role("main").get_by_role("button", name="Sign up").click()
+
+    # Signed up and logged in at once (email verification is optional here).
+    expect(page.get_by_role("button", name=SIGN_OUT)).to_be_visible()
+    page.get_by_role("link", name="My profile").click()
+    newcomer = User.objects.get(email="newcomer@example.org")
+    expect(page).to_have_url(re.compile(rf"/people/{newcomer.pk}/$"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("newcomer")
+
+    page.get_by_text("Edit my profile", exact=True).click()
+    expect(page).to_have_url(re.compile(r"/me/$"))
+    page.get_by_label("Display name").fill("Nia Newcomer")
+    page.get_by_role("button", name="Save").click()
+
+    expect(page).to_have_url(re.compile(rf"/people/{newcomer.pk}/$"))
+    expect(page.get_by_text("Your profile is saved.")).to_be_visible()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Nia Newcomer")
+    page.reload()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Nia Newcomer")
+
+
+def test_a_member_logs_in_and_sees_their_membership_on_the_community_page(page: Page, member, community):
+    log_in(page, email=member.email)
+
+    page.get_by_role("link", name="Sunnyside Commons").click()
+    expect(page).to_have_url(re.compile(r"/c/sunnyside/$"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Sunnyside Commons")
+    expect(page.get_by_text("You are a member of this community since")).to_be_visible()
+    members = page.get_by_role("region", name="Members")
+    expect(members.get_by_role("link", name="Max Member")).to_be_visible()
+    expect(page.get_by_role("button", name="Join Sunnyside Commons")).to_have_count(0)
+
+
+def test_a_member_who_logs_out_no_longer_sees_the_member_list(page: Page, member, community):
+    log_in(page, email=member.email)
+
+    page.get_by_role("button", name=SIGN_OUT).click()
+    expect(page.get_by_role("navigation").get_by_role("link", name=SIGN_IN)).to_be_visible()
+    expect(page.get_by_role("link", name="My profile")).to_have_count(0)
+    page.goto(community.get_absolute_url())
+    expect(page.get_by_text("to join and see its members")).to_be_visible()
+    expect(page.get_by_role("link", name="Max Member")).to_have_count(0)
+
+
+def test_a_neighbor_joins_a_community_with_one_click(page: Page, stranger, community):
+    log_in(page, email=stranger.email)
+    page.goto(community.get_absolute_url())
+
+    page.get_by_role("button", name="Join Sunnyside Commons").click()
+
+    expect(page.get_by_text("Welcome to Sunnyside Commons!")).to_be_visible()
+    expect(page.get_by_text("You are a member of this community since")).to_be_visible()
+    expect(page.get_by_role("region", name="Members").get_by_role("link", name="Sam Stranger")).to_be_visible()
+    assert Membership.objects.filter(user=stranger, community=community, role=Membership.Role.MEMBER).exists()
