@@ -27,9 +27,8 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-# The site's wording has moved between "Log in" and "Sign in"; either reads right.
-SIGN_IN = re.compile(r"^(log|sign) ?in$", re.IGNORECASE)
-SIGN_OUT = re.compile(r"^(log|sign) ?out$", re.IGNORECASE)
+SIGN_IN = re.compile(r"^sign in$", re.IGNORECASE)
+SIGN_OUT = re.compile(r"^sign out$", re.IGNORECASE)
 
 
 @pytest.fixture(scope="module")
