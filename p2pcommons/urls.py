@@ -24,6 +24,8 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
+    path("ledger/", include("apps.ledger.urls")),
+    path("reviews/", include("apps.reputation.urls")),
     path("", include("apps.peers.urls")),
 ]
 

@@ -142,3 +142,28 @@ def test_a_neighbor_joins_a_community_with_one_click(page: Page, stranger, commu
     expect(page.get_by_text("You are a member of this community since")).to_be_visible()
     expect(page.get_by_role("region", name="Members").get_by_role("link", name="Sam Stranger")).to_be_visible()
     assert Membership.objects.filter(user=stranger, community=community, role=Membership.Role.MEMBER).exists()
+
+
+def test_a_member_sends_credits_and_both_neighbors_see_the_new_balance(
+    page: Page, browser: Browser, live_server, owner, member, community
+):
+    log_in(page, email=owner.email)
+    page.get_by_role("link", name="My balance").click()
+    page.get_by_label("To", exact=False).and_(page.locator("select")).select_option(label="Max Member")
+    page.get_by_label("Currency").select_option("HOUR")
+    page.get_by_label("Amount").fill("1.75")
+    page.get_by_label("What for").fill("Borrowed the ladder")
+    page.get_by_role("button", name="Send").click()
+
+    expect(page.get_by_text("Sent 1.75 HOUR to Max Member.")).to_be_visible()
+    expect(page.get_by_test_id("balance-sunnyside-HOUR")).to_have_text("-1.75")
+
+    other = browser.new_context(base_url=live_server.url)
+    try:
+        member_page = other.new_page()
+        log_in(member_page, email=member.email)
+        member_page.get_by_role("link", name="My balance").click()
+        expect(member_page.get_by_test_id("balance-sunnyside-HOUR")).to_have_text("1.75")
+        expect(member_page.get_by_text("from Olive Owner")).to_be_visible()
+    finally:
+        other.close()

@@ -106,3 +106,55 @@ class ScopedCommunityFilter(admin.RelatedFieldListFilter):
             return super().field_choices(field, request, model_admin)
         ids = organized_community_ids(user=request.user)
         return field.get_choices(include_blank=False, limit_choices_to={"pk__in": ids})
+
+
+class ReadOnlyAdminMixin:
+    """Records nobody adds, changes or deletes in the admin, superusers included
+    (ledger entries, reviews, audit logs). Admin actions that call services still work.
+    """
+
+    def has_add_permission(self, request: HttpRequest, *args) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+
+def confirm_and_apply(
+    model_admin, request: HttpRequest, queryset: QuerySet, *, form_class, title: str, action: str, apply, done: str
+):
+    """An admin action with an intermediate form (e.g. a reason): show the form for the
+    selected rows; on "apply", call ``apply(obj, **cleaned_data)`` for each (a service),
+    report each refusal (RuleViolation / ValidationError) by row, and return to the list.
+    """
+    from django.contrib import messages
+    from django.core.exceptions import ValidationError
+    from django.shortcuts import render
+
+    from p2pcommons.errors import RuleViolation
+
+    form = form_class(request.POST if "apply" in request.POST else None)
+    if form.is_bound and form.is_valid():
+        count = 0
+        for obj in queryset:
+            try:
+                apply(obj, **form.cleaned_data)
+                count += 1
+            except (RuleViolation, ValidationError) as exc:
+                text = "; ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+                model_admin.message_user(request, f"{obj}: {text}", messages.ERROR)
+        if count:
+            model_admin.message_user(request, done.format(count=count), messages.SUCCESS)
+        return None
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "title": title,
+        "form": form,
+        "objects": queryset,
+        "action": action,
+        "opts": model_admin.model._meta,
+    }
+    return render(request, "admin/confirm_action.html", context)

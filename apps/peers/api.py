@@ -10,6 +10,7 @@ from rest_framework import generics, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from apps.reputation.api import TrustSerializer
 from p2pcommons.api.schema import FIELD_ERRORS, NOT_FOUND, RULE_VIOLATION
 from p2pcommons.converters import IdConverter
 
@@ -21,10 +22,11 @@ class PublicProfileSerializer(serializers.ModelSerializer):
     """What any member may see about another."""
 
     id = serializers.IntegerField(source="user_id", read_only=True)
+    trust = TrustSerializer(source="user", read_only=True)
 
     class Meta:
         model = Profile
-        fields = ("id", "display_name", "bio", "avatar", "neighborhood", "approx_latitude", "approx_longitude")
+        fields = ("id", "display_name", "bio", "avatar", "neighborhood", "approx_latitude", "approx_longitude", "trust")
         read_only_fields = fields
 
 
@@ -55,6 +57,7 @@ class MeSerializer(serializers.ModelSerializer):
     )
     clear_location = serializers.BooleanField(write_only=True, required=False, default=False)
     communities = serializers.SerializerMethodField()
+    trust = TrustSerializer(source="user", read_only=True)
 
     class Meta:
         model = Profile
@@ -73,6 +76,7 @@ class MeSerializer(serializers.ModelSerializer):
             "exact_address",
             "phone",
             "communities",
+            "trust",
         )
         read_only_fields = ("approx_latitude", "approx_longitude", "avatar")
         extra_kwargs = {"display_name": {"required": False, "allow_blank": False}}

@@ -15,10 +15,10 @@ def community_list() -> QuerySet[Community]:
 
 
 def community_members(*, community: Community) -> QuerySet[Membership]:
-    """A community's memberships with each member's public profile, organizers first."""
+    """A community's memberships with each member's public profile and trust score, organizers first."""
     return (
         Membership.objects.filter(community=community)
-        .select_related("user__profile")
+        .select_related("user__profile", "user__trust")
         .order_by("-role", "user__profile__display_name", "user_id")
     )
 
@@ -47,4 +47,4 @@ def organized_community_ids(*, user: User) -> list[int]:
 
 
 def public_profile(*, user_id: int) -> Profile | None:
-    return Profile.objects.select_related("user").filter(user_id=user_id, user__is_active=True).first()
+    return Profile.objects.select_related("user__trust").filter(user_id=user_id, user__is_active=True).first()

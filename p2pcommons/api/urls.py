@@ -3,16 +3,23 @@
 from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
+from apps.ledger.api import AccountViewSet, LedgerExportView, LedgerVerifyView, TransferViewSet
 from apps.peers.api import CommunityMemberViewSet, CommunityViewSet, MeView
+from apps.reputation.api import ReviewViewSet
 
 router = DefaultRouter()
 router.register("communities", CommunityViewSet, basename="community")
+router.register("reviews", ReviewViewSet, basename="review")
+router.register("ledger/accounts", AccountViewSet, basename="ledger-account")
+router.register("ledger/transfers", TransferViewSet, basename="ledger-transfer")
 
 member_list = CommunityMemberViewSet.as_view({"get": "list"})
 member_promote = CommunityMemberViewSet.as_view({"post": "promote"})
 
 urlpatterns = [
     path("me/", MeView.as_view(), name="me"),
+    path("ledger/verify/", LedgerVerifyView.as_view(), name="ledger-verify"),
+    path("ledger/export/", LedgerExportView.as_view(), name="ledger-export"),
     path("communities/<id:community_pk>/members/", member_list, name="community-members"),
     path("communities/<id:community_pk>/members/<id:pk>/promote/", member_promote, name="community-member-promote"),
     path("", include(router.urls)),

@@ -41,6 +41,8 @@ INSTALLED_APPS = [
     "allauth.account",
     "allauth.headless",
     "apps.peers",
+    "apps.ledger",
+    "apps.reputation",
 ]
 
 MIDDLEWARE = [

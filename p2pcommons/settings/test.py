@@ -7,6 +7,10 @@ a test starts a real worker (see tests/test_celery_worker.py).
 from .base import *  # noqa: F403
 from .base import env
 
+# A stand-in exchange type (tests/exchanges) that the core apps' tests register with
+# the reputation registry, since core apps never import domain apps.
+INSTALLED_APPS = [*INSTALLED_APPS, "tests.exchanges"]  # noqa: F405
+
 DEBUG = False
 SECRET_KEY = "test-only-secret-key-not-for-production-0123456789abcdefghijklmnop"  # noqa: S105 - tests only
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -81,6 +81,7 @@ def test_members_show_public_fields_only(api_as, stranger, member, community):
         "neighborhood",
         "approx_latitude",
         "approx_longitude",
+        "trust",
     }
     assert "email" not in str(data) and member.profile.exact_address not in str(data)
 

@@ -2,50 +2,26 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
-from django.db import connection
 
 from apps.peers import services
 from apps.peers.factories import OrganizerMembershipFactory
 from apps.peers.models import Membership
 from p2pcommons.errors import RuleViolation
+from tests.concurrency import run_together
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
-def _run_together(*calls):
-    """Start the calls at one barrier in threads; return each one's result or exception."""
-    barrier = threading.Barrier(len(calls))
-    results: list[object] = [None] * len(calls)
-
-    def worker(i, call):
-        try:
-            barrier.wait()
-            results[i] = call()
-        except Exception as exc:
-            results[i] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(i, c)) for i, c in enumerate(calls)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=30)
-    return results
-
-
 def test_two_simultaneous_joins_make_one_membership(community, stranger):
-    results = _run_together(*[lambda: services.community_join(community=community, user=stranger)] * 4)
+    results = run_together(*[lambda: services.community_join(community=community, user=stranger)] * 4)
     assert all(isinstance(r, Membership) for r in results), results
     assert Membership.objects.filter(user=stranger, community=community).count() == 1
 
 
 def test_two_last_organizers_leaving_at_once_leave_one_behind(community, organizer):
     second = OrganizerMembershipFactory(community=community).user
-    results = _run_together(
+    results = run_together(
         lambda: services.community_leave(community=community, user=organizer),
         lambda: services.community_leave(community=community, user=second),
     )

@@ -2,6 +2,8 @@ import pytest
 from allauth.account.models import EmailAddress
 from django.core.management import call_command
 
+from apps.ledger.chain import verify_community
+from apps.ledger.models import Transfer
 from apps.peers.models import Community, Membership, User
 
 pytestmark = pytest.mark.django_db
@@ -13,6 +15,7 @@ def _snapshot():
         Membership.objects.count(),
         sorted(Community.objects.values_list("slug", flat=True)),
         sorted(User.objects.values_list("password", flat=True)),
+        Transfer.objects.count(),
     )
 
 
@@ -26,6 +29,8 @@ def test_seed_demo_builds_a_neighborhood_of_about_30_and_prints_the_logins(capsy
     assert "organizer@example.org" in out and "demo-neighbor" in out and "Neighbors (30/30)" in out
     assert User.objects.get(email="neighbor07@example.org").check_password("demo-neighbor")
     assert EmailAddress.objects.filter(email="neighbor07@example.org", verified=True, primary=True).exists()
+    assert Transfer.objects.filter(community=sunnyside).count() > 30
+    assert verify_community(community=sunnyside).ok
 
 
 def test_seed_demo_is_idempotent(capsys):

@@ -6,7 +6,10 @@ it again tops up what is missing and changes nothing else.
 
 from __future__ import annotations
 
+from importlib import import_module
+
 import factory.random
+from django.apps import apps as django_apps
 from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
@@ -67,6 +70,18 @@ class Command(BaseCommand):
                     step(f"\rNeighbors ({i}/{neighbors})", ending="")
                     self.stdout.flush()
             step("")
+
+            # Every other app adds its part from its own ``demo.seed(...)``: the peer core
+            # never imports the apps that build on it.
+            for config in django_apps.get_app_configs():
+                if config.name == "apps.peers" or not config.name.startswith("apps."):
+                    continue
+                try:
+                    demo = import_module(f"{config.name}.demo")
+                except ModuleNotFoundError:
+                    continue
+                step(f"{config.verbose_name} ...")
+                demo.seed(communities=[sunnyside, riverside], rng=factory.random.randgen, log=step)
 
         counts = {c.name: c.memberships.count() for c in Community.objects.filter(pk__in=[sunnyside.pk, riverside.pk])}
         step(

@@ -1,0 +1,116 @@
+"""Read-only ledger in the admin. Organizers (their communities only) may reverse a
+transfer or change an account's limit, each through the service, each recorded."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin
+
+from apps.peers.admin_scoping import (
+    CommunityScopedAdminMixin,
+    ReadOnlyAdminMixin,
+    ScopedCommunityFilter,
+    confirm_and_apply,
+)
+
+from . import services
+from .models import Account, Entry, LimitChange, Transfer
+
+
+class LimitForm(forms.Form):
+    limit = forms.DecimalField(max_digits=12, decimal_places=2, max_value=0, help_text="Zero or below, e.g. -20.")
+    reason = forms.CharField(max_length=200)
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(max_length=200, help_text="Recorded in the reversing transfer's memo.")
+
+
+@admin.register(Account)
+class AccountAdmin(CommunityScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    community_path = "community"
+    list_display = ("holder", "community", "currency", "balance", "limit")
+    list_filter = ("currency", ("community", ScopedCommunityFilter))
+    search_fields = ("owner__profile__display_name", "name")
+    list_select_related = ("owner__profile", "community")
+    actions = ["change_limit"]
+
+    @admin.display(description="holder")
+    def holder(self, obj: Account) -> str:
+        return obj.holder_name
+
+    @admin.action(description="Change the credit limit of the selected accounts")
+    def change_limit(self, request, queryset):
+        return confirm_and_apply(
+            self,
+            request,
+            queryset,
+            form_class=LimitForm,
+            title="Change the credit limit",
+            action="change_limit",
+            apply=lambda account, **data: services.account_set_limit(account=account, actor=request.user, **data),
+            done="Changed the limit of {count} account(s).",
+        )
+
+
+@admin.register(Transfer)
+class TransferAdmin(CommunityScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    community_path = "community"
+    list_display = (
+        "id",
+        "created_at",
+        "community",
+        "currency",
+        "source_holder",
+        "target_holder",
+        "amount",
+        "kind",
+        "memo",
+    )
+    list_filter = ("kind", "currency", ("community", ScopedCommunityFilter))
+    search_fields = ("memo", "source__owner__profile__display_name", "target__owner__profile__display_name")
+    list_select_related = ("community", "source__owner__profile", "target__owner__profile")
+    date_hierarchy = "created_at"
+    actions = ["reverse_transfers"]
+
+    @admin.display(description="from")
+    def source_holder(self, obj: Transfer) -> str:
+        return obj.source.holder_name
+
+    @admin.display(description="to")
+    def target_holder(self, obj: Transfer) -> str:
+        return obj.target.holder_name
+
+    @admin.action(description="Reverse the selected transfers")
+    def reverse_transfers(self, request, queryset):
+        return confirm_and_apply(
+            self,
+            request,
+            queryset,
+            form_class=ReasonForm,
+            title="Reverse transfers",
+            action="reverse_transfers",
+            apply=lambda transfer, **data: services.transfer_reverse(transfer=transfer, actor=request.user, **data),
+            done="Reversed {count} transfer(s).",
+        )
+
+
+@admin.register(Entry)
+class EntryAdmin(CommunityScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    community_path = "community"
+    list_display = ("seq", "community", "account", "amount", "balance_after", "short_hash")
+    list_filter = (("community", ScopedCommunityFilter),)
+    list_select_related = ("community", "account__owner__profile", "account__community")
+    search_fields = ("hash",)
+
+    @admin.display(description="hash")
+    def short_hash(self, obj: Entry) -> str:
+        return obj.hash[:12]
+
+
+@admin.register(LimitChange)
+class LimitChangeAdmin(CommunityScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    community_path = "account__community"
+    list_display = ("created_at", "account", "old_limit", "new_limit", "actor", "reason")
+    list_select_related = ("account__owner__profile", "account__community", "actor__profile")
+    date_hierarchy = "created_at"

@@ -1,0 +1,194 @@
+"""REST API for the ledger: accounts, transfers (with Idempotency-Key), verify, export."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import ValidationError as DRFValidationError
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from apps.peers.models import Community, Membership, User
+from p2pcommons.api.schema import FIELD_ERRORS, NOT_FOUND, RULE_VIOLATION
+from p2pcommons.converters import IdConverter
+
+from . import selectors, services
+from .chain import export_community, verify_community
+from .models import Account, Currency, Transfer
+
+
+class AccountSerializer(serializers.ModelSerializer):
+    holder = serializers.CharField(source="holder_name", read_only=True)
+    community_slug = serializers.CharField(source="community.slug", read_only=True)
+    available = serializers.DecimalField(max_digits=14, decimal_places=2, read_only=True)
+
+    class Meta:
+        model = Account
+        fields = ("id", "community", "community_slug", "currency", "owner", "holder", "balance", "limit", "available")
+        read_only_fields = fields
+
+
+class TransferSerializer(serializers.ModelSerializer):
+    source_holder = serializers.CharField(source="source.holder_name", read_only=True)
+    target_holder = serializers.CharField(source="target.holder_name", read_only=True)
+
+    class Meta:
+        model = Transfer
+        fields = (
+            "id",
+            "community",
+            "currency",
+            "source",
+            "source_holder",
+            "target",
+            "target_holder",
+            "amount",
+            "kind",
+            "memo",
+            "reverses",
+            "created_at",
+        )
+        read_only_fields = fields
+
+
+class TransferCreateSerializer(serializers.Serializer):
+    """A gift or direct payment to another member of the same community."""
+
+    community = serializers.PrimaryKeyRelatedField(queryset=Community.objects.all())
+    currency = serializers.ChoiceField(choices=Currency.choices)
+    to = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.filter(is_active=True), help_text="The recipient's user id."
+    )
+    amount = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0.01"))
+    memo = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+
+
+IDEMPOTENCY_HEADER = OpenApiParameter(
+    "Idempotency-Key",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    required=True,
+    description="A unique key per intended transfer (e.g. a UUID). Retrying with the same key never pays twice.",
+)
+COMMUNITY_PARAM = OpenApiParameter("community", OpenApiTypes.INT, OpenApiParameter.QUERY, required=True)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="My accounts (organizers: also their communities' accounts)", tags=["ledger"]),
+    retrieve=extend_schema(summary="An account", tags=["ledger"], responses={200: AccountSerializer, 404: NOT_FOUND}),
+)
+class AccountViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = AccountSerializer
+    queryset = Account.objects.none()
+    lookup_value_regex = IdConverter.regex
+    filterset_fields = ("community", "currency")
+
+    def get_queryset(self):
+        return selectors.accounts_visible_to(user=self.request.user)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Transfers I sent or received", tags=["ledger"]),
+    retrieve=extend_schema(summary="A transfer", tags=["ledger"], responses={200: TransferSerializer, 404: NOT_FOUND}),
+    create=extend_schema(
+        summary="Send credits to another member",
+        tags=["ledger"],
+        parameters=[IDEMPOTENCY_HEADER],
+        request=TransferCreateSerializer,
+        responses={201: TransferSerializer, 200: TransferSerializer, 400: FIELD_ERRORS, 409: RULE_VIOLATION},
+    ),
+)
+class TransferViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    serializer_class = TransferSerializer
+    queryset = Transfer.objects.none()
+    lookup_value_regex = IdConverter.regex
+    filterset_fields = ("community", "currency", "kind")
+
+    def get_queryset(self):
+        return selectors.transfers_of(user=self.request.user)
+
+    def create(self, request, *args, **kwargs):
+        key = request.headers.get("Idempotency-Key", "").strip()
+        if not key or len(key) > 64:
+            raise DRFValidationError({"Idempotency-Key": ["Send a header Idempotency-Key of 1 to 64 characters."]})
+        payload = TransferCreateSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        data = payload.validated_data
+        before = Transfer.objects.filter(idempotency_key=f"gift:{request.user.pk}:{key}").exists()
+        transfer = services.gift_send(
+            sender=request.user,
+            recipient=data["to"],
+            community=data["community"],
+            currency=data["currency"],
+            amount=data["amount"],
+            memo=data["memo"],
+            idempotency_key=key,
+        )
+        return Response(
+            TransferSerializer(transfer, context=self.get_serializer_context()).data,
+            status=status.HTTP_200_OK if before else status.HTTP_201_CREATED,
+        )
+
+
+class VerifyResultSerializer(serializers.Serializer):
+    community = serializers.IntegerField()
+    ok = serializers.BooleanField()
+    checked = serializers.IntegerField()
+    broken_seq = serializers.IntegerField(allow_null=True)
+    broken_entry_id = serializers.IntegerField(allow_null=True)
+    problem = serializers.CharField(allow_blank=True)
+    balance_problems = serializers.ListField(child=serializers.CharField())
+
+
+def _community_for_member(request) -> Community:
+    raw = request.query_params.get("community", "")
+    if not raw.isdigit() or len(raw) > 18:
+        raise DRFValidationError({"community": ["Give the community's id, e.g. ?community=1."]})
+    community = get_object_or_404(Community, pk=int(raw))
+    is_member = Membership.objects.filter(user=request.user, community=community).exists()
+    if not (is_member or request.user.is_superuser):
+        raise PermissionDenied("Only members of this community can audit its ledger.")
+    return community
+
+
+class LedgerVerifyView(APIView):
+    """Recompute the community's hash chain and balances now."""
+
+    @extend_schema(
+        tags=["ledger"],
+        parameters=[COMMUNITY_PARAM],
+        responses={
+            200: VerifyResultSerializer,
+            400: FIELD_ERRORS,
+            403: OpenApiResponse(description="Not a member"),
+            404: NOT_FOUND,
+        },
+    )
+    def get(self, request):
+        community = _community_for_member(request)
+        return Response({"community": community.pk, **verify_community(community=community).as_dict()})
+
+
+class LedgerExportView(APIView):
+    """The community's whole chain as JSON, checkable offline with scripts/verify_ledger_export.py."""
+
+    @extend_schema(
+        tags=["ledger"],
+        parameters=[COMMUNITY_PARAM],
+        responses={
+            200: OpenApiTypes.OBJECT,
+            400: FIELD_ERRORS,
+            403: OpenApiResponse(description="Not a member"),
+            404: NOT_FOUND,
+        },
+    )
+    def get(self, request):
+        community = _community_for_member(request)
+        response = Response(export_community(community=community))
+        response["Content-Disposition"] = f'inline; filename="ledger-{community.slug}.json"'
+        return response

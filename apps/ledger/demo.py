@@ -1,0 +1,58 @@
+"""Demo data for the ledger: neighbors thanking each other in hours and credits.
+
+Idempotent: a community that already has its demo transfers is left as it is.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from decimal import Decimal
+
+from apps.peers.models import Community, Membership
+from p2pcommons.errors import RuleViolation
+
+from . import services
+from .models import Transfer
+
+MEMOS = [
+    "Fixed my bike",
+    "Watered the plants",
+    "Borrowed the ladder",
+    "Soup for the sick week",
+    "Helped with the fence",
+    "Spanish lesson",
+    "Carried the sofa",
+    "Tuned the piano",
+]
+
+
+def seed(*, communities: list[Community], rng: random.Random, log: Callable[[str], object]) -> None:
+    before = Transfer.objects.count()
+    for community in communities:
+        if Transfer.objects.filter(community=community, idempotency_key__contains=f":demo:{community.slug}:").exists():
+            continue
+        members = list(
+            Membership.objects.filter(community=community, status=Membership.Status.ACTIVE)
+            .select_related("user__profile")
+            .order_by("user_id")
+        )
+        if len(members) < 2:
+            continue
+        for n in range(len(members) * 2):
+            sender, recipient = rng.sample(members, 2)
+            currency = "HOUR" if n % 3 else "CREDIT"
+            amount = Decimal(rng.choice([50, 100, 150, 200, 300])) / 100
+            try:
+                services.gift_send(
+                    sender=sender.user,
+                    recipient=recipient.user,
+                    community=community,
+                    currency=currency,
+                    amount=amount,
+                    memo=rng.choice(MEMOS),
+                    idempotency_key=f"demo:{community.slug}:{n}",
+                )
+            except RuleViolation:
+                continue  # a sender at their limit: skip, as a neighbor would
+    log(f"  {Transfer.objects.count() - before} new transfers, {Transfer.objects.count()} in all")

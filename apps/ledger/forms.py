@@ -1,0 +1,54 @@
+"""Browser forms for the ledger: shape only; rules live in services."""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+
+from django import forms
+
+from apps.peers.models import Membership, User
+
+from .models import Currency
+
+
+class MemberChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: User) -> str:
+        return obj.public_name
+
+
+class SendForm(forms.Form):
+    """Send credits to a member of one of my communities.
+
+    ``key`` is an idempotency key minted when the form is shown, so a double click or a
+    resubmitted page sends once.
+    """
+
+    community = forms.ModelChoiceField(queryset=None, empty_label=None)
+    recipient = MemberChoiceField(queryset=None, label="To")
+    currency = forms.ChoiceField(choices=Currency.choices, initial=Currency.HOUR)
+    amount = forms.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0.01"))
+    memo = forms.CharField(max_length=200, required=False, label="What for")
+    key = forms.CharField(widget=forms.HiddenInput, max_length=64)
+
+    def __init__(self, *args, user: User, **kwargs):
+        super().__init__(*args, **kwargs)
+        from apps.peers.models import Community
+
+        communities = Community.objects.filter(
+            memberships__user=user, memberships__status=Membership.Status.ACTIVE
+        ).order_by("name")
+        self.fields["community"].queryset = communities
+        self.fields["recipient"].queryset = (
+            User.objects.filter(
+                is_active=True,
+                memberships__community__in=communities,
+                memberships__status=Membership.Status.ACTIVE,
+            )
+            .exclude(pk=user.pk)
+            .select_related("profile")
+            .distinct()
+            .order_by("profile__display_name", "id")
+        )
+        if not self.is_bound:
+            self.initial["key"] = uuid.uuid4().hex

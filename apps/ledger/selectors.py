@@ -1,0 +1,48 @@
+"""Reads of the ledger, with their query budgets."""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+
+from apps.peers.models import Community, User
+from apps.peers.selectors import organized_community_ids
+
+from .models import Account, Entry, Transfer
+
+
+def accounts_visible_to(*, user: User) -> QuerySet[Account]:
+    """The user's own accounts, plus every account of the communities they organize."""
+    return (
+        Account.objects.filter(Q(owner=user) | Q(community_id__in=organized_community_ids(user=user)))
+        .select_related("community", "owner__profile")
+        .order_by("community__name", "currency", "id")
+    )
+
+
+def accounts_of(*, user: User) -> QuerySet[Account]:
+    return Account.objects.filter(owner=user).select_related("community").order_by("community__name", "currency")
+
+
+def transfers_of(*, user: User) -> QuerySet[Transfer]:
+    """Transfers the user sent or received, newest first, with both holders' names."""
+    return (
+        Transfer.objects.filter(Q(source__owner=user) | Q(target__owner=user))
+        .select_related("community", "source__owner__profile", "target__owner__profile")
+        .order_by("-created_at", "-id")
+    )
+
+
+def entries_of(*, user: User) -> QuerySet[Entry]:
+    """The user's own history: their entries with the counterparty of each transfer."""
+    return (
+        Entry.objects.filter(account__owner=user)
+        .select_related("account__community", "transfer__source__owner__profile", "transfer__target__owner__profile")
+        .order_by("-transfer__created_at", "-seq")
+    )
+
+
+def community_chain(*, community: Community) -> QuerySet[Entry]:
+    """The community's public chain, newest first, with holders' display names."""
+    return (
+        Entry.objects.filter(community=community).select_related("transfer", "account__owner__profile").order_by("-seq")
+    )

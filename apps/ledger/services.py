@@ -1,0 +1,316 @@
+"""Writes to the ledger. ``transfer_create`` is the only way credit moves."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Model
+from django.utils import timezone
+
+from apps.peers.models import Community, Membership, User
+from p2pcommons.errors import RuleViolation
+
+from .chain import entry_document, link_hash
+from .models import Account, Chain, Currency, Entry, LimitChange, Transfer
+
+CENT = Decimal("0.01")
+
+
+def _default_limit(community: Community, currency: str) -> Decimal:
+    return community.default_hour_limit if currency == Currency.HOUR else community.default_credit_limit
+
+
+def account_for(*, user: User, community: Community, currency: str) -> Account:
+    """The member's account in that community and currency, opened on first use with the
+    community's default limit. The partial unique constraint settles a racing open."""
+    if currency not in Currency.values:
+        raise ValidationError({"currency": f"Unknown currency {currency!r}."})
+    account, _ = Account.objects.get_or_create(
+        community=community,
+        currency=currency,
+        owner=user,
+        defaults={"limit": _default_limit(community, currency)},
+    )
+    return account
+
+
+def community_account(*, community: Community, currency: str, name: str = "Common fund") -> Account:
+    """A community-held account (e.g. a common fund), opened on first use."""
+    account, _ = Account.objects.get_or_create(
+        community=community,
+        currency=currency,
+        owner=None,
+        name=name,
+        defaults={"limit": _default_limit(community, currency)},
+    )
+    return account
+
+
+def _clean_amount(amount: Decimal | str | int) -> Decimal:
+    try:
+        value = Decimal(str(amount))
+    except InvalidOperation as exc:
+        raise ValidationError({"amount": "Enter an amount such as 1.50."}) from exc
+    if not value.is_finite() or value != value.quantize(CENT, rounding=ROUND_HALF_EVEN):
+        raise ValidationError({"amount": "Use at most two decimals."})
+    if value <= 0:
+        raise ValidationError({"amount": "The amount must be more than zero."})
+    if value >= Decimal("1e10"):
+        raise ValidationError({"amount": "That amount is too large."})
+    return value.quantize(CENT)
+
+
+def _fingerprint(**params) -> str:
+    text = json.dumps(params, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _check_member_can_send(account: Account) -> None:
+    if account.owner_id is None:
+        return
+    status = (
+        Membership.objects.filter(user_id=account.owner_id, community_id=account.community_id)
+        .values_list("status", flat=True)
+        .first()
+    )
+    if status is None:
+        raise RuleViolation("Only members of the community can send credits there.", code="not_member")
+    if status == Membership.Status.SUSPENDED:
+        raise RuleViolation(
+            "Your membership in this community is suspended, so you can't send credits there.", code="suspended"
+        )
+
+
+def transfer_create(
+    *,
+    source: Account,
+    target: Account,
+    amount: Decimal | str | int,
+    memo: str = "",
+    idempotency_key: str,
+    kind: str = Transfer.Kind.GIFT,
+    related: Model | None = None,
+    created_by: User | None = None,
+    reverses: Transfer | None = None,
+    enforce_membership: bool = True,
+) -> Transfer:
+    """Move ``amount`` from ``source`` to ``target`` as one atomic double entry.
+
+    Locking: holds SELECT FOR UPDATE on the community's chain head first (appends to
+    one chain are serialized, and it is the single first lock, so there is no deadlock),
+    then on both accounts in id order. Idempotent: a retry with the same key returns
+    the original transfer and writes nothing; the same key with other parameters is a
+    RuleViolation. Refuses to take ``source`` below its limit (and the database's check
+    constraint would refuse it too).
+    """
+    if not idempotency_key or len(idempotency_key) > 100:
+        raise ValidationError({"idempotency_key": "A key of 1 to 100 characters is required."})
+    amount = _clean_amount(amount)
+    if len(memo) > 200:
+        raise ValidationError({"memo": "At most 200 characters."})
+    related_type = ContentType.objects.get_for_model(related) if related is not None else None
+    fingerprint = _fingerprint(
+        source=source.pk,
+        target=target.pk,
+        amount=f"{amount:.2f}",
+        memo=memo,
+        kind=kind,
+        related=(related_type.pk, related.pk) if related is not None else None,
+        reverses=reverses.pk if reverses else None,
+    )
+    if source.pk == target.pk:
+        raise RuleViolation("An account can't send credits to itself.", code="same_account")
+    if source.community_id != target.community_id or source.currency != target.currency:
+        raise RuleViolation("Both accounts must be in the same community and currency.", code="mismatch")
+
+    try:
+        return _append(
+            source=source,
+            target=target,
+            amount=amount,
+            memo=memo,
+            idempotency_key=idempotency_key,
+            kind=kind,
+            fingerprint=fingerprint,
+            related_type=related_type,
+            related_id=related.pk if related else None,
+            created_by=created_by,
+            reverses=reverses,
+            enforce_membership=enforce_membership,
+        )
+    except IntegrityError:
+        # Only a reversal can collide here (one reversal per transfer): the other
+        # uniques (key, seq) are settled under the chain lock before the insert.
+        raise RuleViolation("This transfer has already been reversed.", code="already_reversed") from None
+
+
+@transaction.atomic
+def _append(
+    *,
+    source,
+    target,
+    amount,
+    memo,
+    idempotency_key,
+    kind,
+    fingerprint,
+    related_type,
+    related_id,
+    created_by,
+    reverses,
+    enforce_membership,
+) -> Transfer:
+    """The locked part of ``transfer_create``; see its docstring."""
+    chain = Chain.objects.select_for_update().filter(community_id=source.community_id).first()
+    if chain is None:
+        Chain.objects.get_or_create(community_id=source.community_id)
+        chain = Chain.objects.select_for_update().get(community_id=source.community_id)
+
+    existing = Transfer.objects.filter(idempotency_key=idempotency_key).first()
+    if existing is not None:
+        if existing.fingerprint != fingerprint:
+            raise RuleViolation(
+                "This idempotency key was already used for a different transfer.", code="idempotency_key_reused"
+            )
+        return existing
+
+    locked = {a.pk: a for a in Account.objects.select_for_update().filter(pk__in=[source.pk, target.pk]).order_by("pk")}
+    src, dst = locked[source.pk], locked[target.pk]
+    if enforce_membership:
+        _check_member_can_send(src)
+    if src.balance - amount < src.limit:
+        raise RuleViolation(
+            f"That would take the balance to {src.balance - amount:.2f} {src.currency}, below its limit of "
+            f"{src.limit:.2f}. At most {src.available:.2f} can be sent now.",
+            code="limit_exceeded",
+        )
+
+    transfer = Transfer.objects.create(
+        community_id=src.community_id,
+        currency=src.currency,
+        source=src,
+        target=dst,
+        amount=amount,
+        kind=kind,
+        memo=memo,
+        idempotency_key=idempotency_key,
+        fingerprint=fingerprint,
+        reverses=reverses,
+        related_type=related_type,
+        related_id=related_id,
+        created_by=created_by,
+        created_at=timezone.now(),
+    )
+    seq, prev = chain.last_seq, chain.last_hash
+    for account, delta in ((src, -amount), (dst, amount)):
+        account.balance += delta
+        seq += 1
+        doc = entry_document(
+            seq=seq, transfer=transfer, account_id=account.pk, amount=delta, balance_after=account.balance
+        )
+        digest = link_hash(prev, doc)
+        Entry.objects.create(
+            transfer=transfer,
+            account=account,
+            community_id=src.community_id,
+            seq=seq,
+            amount=delta,
+            balance_after=account.balance,
+            prev_hash=prev,
+            hash=digest,
+        )
+        prev = digest
+        Account.objects.filter(pk=account.pk).update(balance=account.balance)
+    Chain.objects.filter(pk=chain.pk).update(last_seq=seq, last_hash=prev)
+    return transfer
+
+
+def gift_send(
+    *, sender: User, recipient: User, community: Community, currency: str, amount, memo: str, idempotency_key: str
+) -> Transfer:
+    """A member sends credits to another member of the same community."""
+    if sender.pk == recipient.pk:
+        raise RuleViolation("You can't send credits to yourself.", code="same_account")
+    if not Membership.objects.filter(user=recipient, community=community, status=Membership.Status.ACTIVE).exists():
+        raise RuleViolation(
+            f"{recipient.public_name} is not an active member of {community.name}.", code="recipient_not_member"
+        )
+    return transfer_create(
+        source=account_for(user=sender, community=community, currency=currency),
+        target=account_for(user=recipient, community=community, currency=currency),
+        amount=amount,
+        memo=memo,
+        idempotency_key=f"gift:{sender.pk}:{idempotency_key}",
+        kind=Transfer.Kind.GIFT,
+        created_by=sender,
+    )
+
+
+def _require_organizer(actor: User, community_id: int) -> None:
+    from apps.peers.services import is_organizer
+
+    if not (actor.is_superuser or is_organizer(user=actor, community_id=community_id)):
+        raise RuleViolation("Only an organizer of this community can do that.", code="not_organizer")
+
+
+def transfer_reverse(*, transfer: Transfer, actor: User, reason: str) -> Transfer:
+    """Undo a transfer with a reversing one (target -> source) that references it.
+
+    Organizers of the transfer's community only; once per transfer (a unique
+    constraint), and a reversal can't be reversed. Subject to the usual limits.
+    """
+    _require_organizer(actor, transfer.community_id)
+    if not reason.strip():
+        raise ValidationError({"reason": "Say why the transfer is reversed."})
+    if transfer.kind == Transfer.Kind.REVERSAL:
+        raise RuleViolation("A reversal can't itself be reversed; make a new transfer instead.", code="is_reversal")
+    if Transfer.objects.filter(reverses=transfer).exists():
+        raise RuleViolation("This transfer has already been reversed.", code="already_reversed")
+    return transfer_create(
+        source=transfer.target,
+        target=transfer.source,
+        amount=transfer.amount,
+        memo=f"Reversal of #{transfer.pk}: {reason.strip()}"[:200],
+        idempotency_key=f"reversal:{transfer.pk}",
+        kind=Transfer.Kind.REVERSAL,
+        reverses=transfer,
+        created_by=actor,
+        enforce_membership=False,
+    )
+
+
+@transaction.atomic
+def account_set_limit(*, account: Account, actor: User, limit: Decimal | str, reason: str) -> Account:
+    """Change how far below zero an account may go; organizers only, recorded.
+
+    Holds SELECT FOR UPDATE on the account so a transfer can't slip below the new limit
+    between the check and the change.
+    """
+    _require_organizer(actor, account.community_id)
+    try:
+        new_limit = Decimal(str(limit)).quantize(CENT)
+    except InvalidOperation as exc:
+        raise ValidationError({"limit": "Enter a number such as -20."}) from exc
+    if new_limit > 0:
+        raise ValidationError({"limit": "A limit is zero or below zero."})
+    if not reason.strip():
+        raise ValidationError({"reason": "Say why the limit changes."})
+    account = Account.objects.select_for_update().get(pk=account.pk)
+    if account.balance < new_limit:
+        raise RuleViolation(
+            f"The balance ({account.balance:.2f}) is already below {new_limit:.2f}; choose a lower limit.",
+            code="limit_above_balance",
+        )
+    old = account.limit
+    if old != new_limit:
+        Account.objects.filter(pk=account.pk).update(limit=new_limit)
+        LimitChange.objects.create(
+            account=account, old_limit=old, new_limit=new_limit, reason=reason.strip(), actor=actor
+        )
+        account.limit = new_limit
+    return account

@@ -1,0 +1,60 @@
+"""Browser pages of the ledger: my balance and history, sending, the public chain."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods
+
+from apps.peers.models import Community, Membership
+from p2pcommons.errors import RuleViolation
+
+from . import selectors, services
+from .chain import verify_community
+from .forms import SendForm
+
+PER_PAGE = 25
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def my_balance(request: HttpRequest) -> HttpResponse:
+    """Balances, the send form and the history, on one page."""
+    form = SendForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            transfer = services.gift_send(
+                sender=request.user,
+                recipient=data["recipient"],
+                community=data["community"],
+                currency=data["currency"],
+                amount=data["amount"],
+                memo=data["memo"],
+                idempotency_key=data["key"],
+            )
+        except (RuleViolation, ValidationError) as exc:
+            form.add_error(None, exc.messages if isinstance(exc, ValidationError) else str(exc))
+        else:
+            messages.success(request, f"Sent {transfer.amount} {transfer.currency} to {data['recipient'].public_name}.")
+            return redirect("ledger:mine")
+    history = Paginator(selectors.entries_of(user=request.user), PER_PAGE).get_page(request.GET.get("page"))
+    context = {"accounts": selectors.accounts_of(user=request.user), "form": form, "page": history}
+    return render(request, "ledger/my_balance.html", context)
+
+
+@login_required
+def community_ledger(request: HttpRequest, slug: str) -> HttpResponse:
+    """The community's public chain: every entry, amounts and display names only."""
+    community = get_object_or_404(Community, slug=slug)
+    is_member = Membership.objects.filter(user=request.user, community=community).exists()
+    if not (is_member or request.user.is_superuser):
+        messages.info(request, "Join the community to see and audit its ledger.")
+        return redirect(community)
+    page = Paginator(selectors.community_chain(community=community), PER_PAGE).get_page(request.GET.get("page"))
+    report = verify_community(community=community) if request.GET.get("verify") else None
+    return render(request, "ledger/community_ledger.html", {"community": community, "page": page, "report": report})

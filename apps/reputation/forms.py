@@ -1,0 +1,25 @@
+"""Browser form for a review: shape only; the rules live in services."""
+
+from __future__ import annotations
+
+from django import forms
+
+from .models import MAX_RATING, MIN_RATING
+from .services import COMMENT_MAX_LENGTH
+
+RATING_LABELS = {5: "5 stars: excellent", 4: "4 stars: good", 3: "3 stars: okay", 2: "2 stars: poor", 1: "1 star: bad"}
+
+
+class ReviewForm(forms.Form):
+    rating = forms.TypedChoiceField(
+        coerce=int,
+        choices=[(n, RATING_LABELS[n]) for n in range(MAX_RATING, MIN_RATING - 1, -1)],
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose how many stars to give."},
+    )
+    comment = forms.CharField(
+        required=False,
+        max_length=COMMENT_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="Visible to everyone once both of you have reviewed, or 14 days after the exchange.",
+    )

@@ -1,0 +1,191 @@
+"""Writes for reviews and trust scores. The only home of their business rules."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from decimal import ROUND_HALF_EVEN, Decimal
+
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Model, Q, Sum
+from django.utils import timezone
+
+from apps.peers.models import Membership, User
+from p2pcommons.errors import RuleViolation
+
+from . import registry
+from .models import MAX_RATING, MIN_RATING, REVIEW_WINDOW, Review, TrustScore
+
+# Bayesian average: (C * m + sum of ratings) / (C + n). C is how many "virtual" ratings
+# of the prior m a member starts with, so a single 5-star review moves them only part
+# of the way from the community's typical rating.
+PRIOR_WEIGHT = 5
+# The prior when nobody in the member's communities has a revealed rating yet: the
+# middle of the 1-5 scale, claiming neither a good nor a bad reputation.
+DEFAULT_PRIOR = Decimal(3)
+SCORE_QUANTUM = Decimal("0.01")
+COMMENT_MAX_LENGTH = Review._meta.get_field("comment").max_length
+
+
+def review_check(*, author: User, exchange: Model, now: datetime | None = None) -> registry.ExchangeType:
+    """Raise ``RuleViolation`` unless ``author`` may review ``exchange`` now.
+
+    Used by ``review_create`` under its lock, and by the review form to explain up front
+    why there is no form. Takes no lock itself.
+    """
+    now = now or timezone.now()
+    exchange_type = registry.exchange_type_of(exchange)
+    first, second = exchange_type.parties_of(exchange)
+    if author.pk not in (first.pk, second.pk):
+        raise RuleViolation("Only the two parties of an exchange can review it.", code="not_a_party")
+    if first.pk == second.pk:
+        raise RuleViolation("You can't review an exchange with yourself.", code="not_a_party")
+    completed_at = exchange_type.completed_at_of(exchange)
+    if completed_at is None or completed_at > now:
+        raise RuleViolation("This exchange isn't completed yet; review it once it is.", code="not_completed")
+    if now >= completed_at + REVIEW_WINDOW:
+        raise RuleViolation("The 14-day review window of this exchange has closed.", code="review_window_closed")
+    if Review.objects.filter(**_exchange_filter(exchange), author=author).exists():
+        raise RuleViolation("You already reviewed this exchange; reviews can't be changed.", code="already_reviewed")
+    return exchange_type
+
+
+def review_create(*, author: User, exchange: Model, rating: int, comment: str = "") -> Review:
+    """Record ``author``'s review of the other party of ``exchange``; reveal both if it is the second.
+
+    Rules: only the two parties, only after completion, within 14 days of it, once each.
+    Locking: holds SELECT FOR UPDATE on the exchange row for the whole transaction, so the
+    two parties' reviews of one exchange are written one after the other and the second
+    always sees the first (and reveals both); the unique (exchange, author) constraint
+    settles a party's double submit. Trust recomputes are enqueued on commit, only when
+    reviews are revealed.
+    """
+    errors = {}
+    if not isinstance(rating, int) or isinstance(rating, bool) or not MIN_RATING <= rating <= MAX_RATING:
+        errors["rating"] = f"Give a rating from {MIN_RATING} to {MAX_RATING} stars."
+    if len(comment) > COMMENT_MAX_LENGTH:
+        errors["comment"] = f"Keep the comment under {COMMENT_MAX_LENGTH} characters."
+    if errors:
+        raise ValidationError(errors)
+
+    exchange_type = registry.exchange_type_of(exchange)
+    with transaction.atomic():
+        exchange = exchange_type.model._default_manager.select_for_update().get(pk=exchange.pk)
+        now = timezone.now()
+        review_check(author=author, exchange=exchange, now=now)
+        first, second = exchange_type.parties_of(exchange)
+        subject = second if author.pk == first.pk else first
+        try:
+            with transaction.atomic():
+                review = Review.objects.create(
+                    **_exchange_filter(exchange),
+                    community=exchange_type.community_of(exchange),
+                    domain=exchange_type.domain,
+                    author=author,
+                    subject=subject,
+                    rating=rating,
+                    comment=comment,
+                    created_at=now,
+                    window_closes_at=exchange_type.completed_at_of(exchange) + REVIEW_WINDOW,
+                )
+        except IntegrityError:
+            raise RuleViolation(
+                "You already reviewed this exchange; reviews can't be changed.", code="already_reviewed"
+            ) from None
+        both = Review.objects.filter(**_exchange_filter(exchange), revealed_at__isnull=True)
+        if both.count() == 2 and both.update(revealed_at=now) == 2:
+            review.revealed_at = now
+            trust_recompute_on_commit(user_ids=[author.pk, subject.pk])
+    return review
+
+
+def reviews_reveal_expired(*, now: datetime | None = None) -> int:
+    """Reveal every hidden review whose window has closed; return how many were revealed.
+
+    Idempotent: the rows are claimed with a conditional UPDATE (``revealed_at IS NULL``),
+    so a second or concurrent run reveals nothing twice. On PostgreSQL the candidates are
+    locked with SELECT FOR UPDATE SKIP LOCKED, so concurrent runs split the work.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        due = list(
+            Review.objects.select_for_update(skip_locked=True)
+            .filter(revealed_at__isnull=True, window_closes_at__lte=now)
+            .values_list("pk", "subject_id")
+        )
+        if not due:
+            return 0
+        revealed = Review.objects.filter(pk__in=[pk for pk, _ in due], revealed_at__isnull=True).update(revealed_at=now)
+        trust_recompute_on_commit(user_ids={subject_id for _, subject_id in due})
+    return revealed
+
+
+def trust_recompute_on_commit(*, user_ids: Iterable[int]) -> None:
+    """Enqueue a trust recompute for each user once the current transaction commits.
+
+    Domain apps may call this when they complete an exchange, so its parties' per-domain
+    counts are current; scores themselves change only when reviews are revealed.
+    """
+    from .tasks import trust_recompute
+
+    for user_id in sorted(set(user_ids)):
+        transaction.on_commit(lambda user_id=user_id: trust_recompute.delay(user_id))
+
+
+def bayesian_score(*, prior: Decimal, rating_sum: int, rating_count: int, weight: int = PRIOR_WEIGHT) -> Decimal:
+    """(weight * prior + rating_sum) / (weight + rating_count), rounded half-even to 0.01.
+
+    With no ratings the score is the prior; each rating pulls it towards the member's own
+    average, and after many ratings it is close to that average.
+    """
+    score = (weight * prior + rating_sum) / Decimal(weight + rating_count)
+    return score.quantize(SCORE_QUANTUM, rounding=ROUND_HALF_EVEN)
+
+
+def community_prior(*, user: User) -> Decimal:
+    """The mean of every revealed rating in the user's communities: those they belong to
+    and those they were reviewed in. ``DEFAULT_PRIOR`` when there are none."""
+    communities = Q(community_id__in=Membership.objects.filter(user=user).values("community_id")) | Q(
+        community_id__in=Review.objects.filter(subject=user).values("community_id")
+    )
+    totals = Review.objects.filter(communities, revealed_at__isnull=False).aggregate(
+        total=Sum("rating"), count=Count("id")
+    )
+    if not totals["count"]:
+        return DEFAULT_PRIOR
+    return Decimal(totals["total"]) / Decimal(totals["count"])
+
+
+@transaction.atomic
+def trust_recompute(*, user: User) -> TrustScore:
+    """Recompute a member's trust score and per-domain counts from the database.
+
+    Locking: holds SELECT FOR UPDATE on the member's TrustScore row while it reads, so two
+    recomputes of one member run one after the other and the later one writes the later
+    state. Running it again changes nothing.
+    """
+    trust, _ = TrustScore.objects.select_for_update().get_or_create(user=user)
+    revealed = Review.objects.filter(subject=user, revealed_at__isnull=False).aggregate(
+        total=Sum("rating"), count=Count("id")
+    )
+    count = revealed["count"] or 0
+    trust.rating_count = count
+    trust.score = (
+        bayesian_score(prior=community_prior(user=user), rating_sum=revealed["total"], rating_count=count)
+        if count
+        else None
+    )
+    counts = dict.fromkeys(registry.DOMAINS, 0)
+    for exchange_type in registry.registered():
+        counts[exchange_type.domain] += exchange_type.completed_for(user).count()
+    for domain, value in counts.items():
+        setattr(trust, f"{domain}_count", value)
+    trust.updated_at = timezone.now()
+    trust.save()
+    return trust
+
+
+def _exchange_filter(exchange: Model) -> dict:
+    return {"content_type": ContentType.objects.get_for_model(exchange), "object_id": exchange.pk}

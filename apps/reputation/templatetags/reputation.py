@@ -1,0 +1,79 @@
+"""Template tags that show reputation wherever a member appears.
+
+{% load reputation %}
+{% trust_badge member %}          stars + count; free if the queryset did
+                                  select_related("...user__trust")
+{% trust_summary member %}        stars, count and completed exchanges per domain
+{% revealed_reviews member %}     a page of revealed reviews (``?reviews_page=``)
+{{ exchange|review_url }}         the review form of a registered exchange
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+
+from django import template
+from django.core.paginator import Paginator
+from django.db.models import Model
+from django.urls import reverse
+
+from apps.peers.models import User
+
+from .. import registry, selectors
+from ..models import MAX_RATING, TrustScore
+
+register = template.Library()
+REVIEWS_PER_PAGE = 10
+
+
+def _stars(score: Decimal) -> str:
+    filled = int(score.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    return "★" * filled + "☆" * (MAX_RATING - filled)
+
+
+def _badge_context(trust: TrustScore | None) -> dict:
+    if trust is None or not trust.has_ratings:
+        return {"has_ratings": False}
+    score = trust.rounded_score
+    count = trust.rating_count
+    return {
+        "has_ratings": True,
+        "stars": _stars(score),
+        "score": score,
+        "count": count,
+        "label": f"{score} out of {MAX_RATING} from {count} review{'' if count == 1 else 's'}",
+    }
+
+
+@register.inclusion_tag("reputation/_trust_badge.html")
+def trust_badge(user: User) -> dict:
+    return _badge_context(selectors.trust_of(user))
+
+
+@register.inclusion_tag("reputation/_trust_summary.html")
+def trust_summary(user: User) -> dict:
+    trust = selectors.trust_of(user)
+    completed = trust.completed_counts if trust else dict.fromkeys(registry.DOMAINS, 0)
+    return {
+        **_badge_context(trust),
+        "completed": [(registry.DOMAINS[domain], count) for domain, count in completed.items()],
+        "completed_total": sum(completed.values()),
+    }
+
+
+@register.inclusion_tag("reputation/_revealed_reviews.html", takes_context=True)
+def revealed_reviews(context: template.Context, user: User) -> dict:
+    request = context.get("request")
+    page_number = request.GET.get("reviews_page") if request is not None else None
+    page = Paginator(selectors.reviews_about(user=user), REVIEWS_PER_PAGE).get_page(page_number)
+    return {"page": page, "subject": user}
+
+
+@register.filter
+def review_url(exchange: Model) -> str:
+    return reverse("reputation:review-create", args=[registry.exchange_type_of(exchange).key, exchange.pk])
+
+
+@register.filter
+def stars(rating: int) -> str:
+    return _stars(Decimal(rating))

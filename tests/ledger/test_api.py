@@ -1,0 +1,144 @@
+from decimal import Decimal
+
+import pytest
+
+from apps.ledger import services
+from apps.ledger.models import Transfer
+from apps.peers.factories import MembershipFactory
+from tests.querycount import assert_queries_do_not_grow
+
+pytestmark = pytest.mark.django_db
+TRANSFERS = "/api/v1/ledger/transfers/"
+
+
+def gift(client, to, amount="1.50", key="abc", **extra):
+    body = {"community": extra.pop("community"), "currency": "HOUR", "to": to.pk, "amount": amount, **extra}
+    return client.post(TRANSFERS, body, format="json", HTTP_IDEMPOTENCY_KEY=key)
+
+
+def test_a_member_sends_credits_with_an_idempotency_key(api_as, owner, member, community):
+    response = gift(api_as(owner), member, community=community.pk, memo="Thanks for the ladder")
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert (body["amount"], body["source_holder"], body["target_holder"]) == ("1.50", "Olive Owner", "Max Member")
+    assert services.account_for(user=member, community=community, currency="HOUR").balance == Decimal("1.50")
+
+
+def test_a_retried_request_returns_the_same_transfer_and_pays_once(api_as, owner, member, community):
+    client = api_as(owner)
+    first = gift(client, member, community=community.pk)
+    again = gift(client, member, community=community.pk)
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert first.json()["id"] == again.json()["id"]
+    assert Transfer.objects.count() == 1
+
+
+def test_the_same_key_from_another_member_is_their_own(api_as, owner, member, organizer, community):
+    assert gift(api_as(owner), member, community=community.pk, key="k").status_code == 201
+    assert gift(api_as(organizer), member, community=community.pk, key="k").status_code == 201
+    assert Transfer.objects.count() == 2
+
+
+def test_a_missing_idempotency_key_is_a_400(api_as, owner, member, community):
+    response = api_as(owner).post(
+        TRANSFERS, {"community": community.pk, "currency": "HOUR", "to": member.pk, "amount": "1"}, format="json"
+    )
+    assert response.status_code == 400 and "Idempotency-Key" in response.json()
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"amount": "0"}, "amount"),
+        ({"amount": "1.234"}, "amount"),
+        ({"amount": "x"}, "amount"),
+        ({"currency": "EUR"}, "currency"),
+        ({"to": 999999}, "to"),
+        ({"community": 999999}, "community"),
+    ],
+)
+def test_bad_input_is_a_400_with_field_errors_and_moves_nothing(api_as, owner, member, community, change, field):
+    body = {"community": community.pk, "currency": "HOUR", "to": member.pk, "amount": "1", **change}
+    response = api_as(owner).post(TRANSFERS, body, format="json", HTTP_IDEMPOTENCY_KEY="k")
+    assert response.status_code == 400 and field in response.json()
+    assert Transfer.objects.count() == 0
+
+
+def test_going_past_the_limit_is_a_409_with_the_reason(api_as, owner, member, community):
+    response = gift(api_as(owner), member, amount="10.50", community=community.pk)
+    assert response.status_code == 409
+    assert response.json()["code"] == "limit_exceeded" and "At most 10.00" in response.json()["detail"]
+
+
+def test_sending_to_a_non_member_is_a_409(api_as, owner, stranger, community):
+    assert gift(api_as(owner), stranger, community=community.pk).status_code == 409
+
+
+def test_i_list_only_my_transfers_and_accounts(api_as, owner, member, organizer, community):
+    gift(api_as(owner), member, community=community.pk, key="a")
+    gift(api_as(organizer), owner, community=community.pk, key="b")
+    mine = api_as(member).get(TRANSFERS).json()
+    assert mine["count"] == 1
+    accounts = api_as(member).get("/api/v1/ledger/accounts/").json()
+    assert [a["holder"] for a in accounts["results"]] == ["Max Member"]
+
+
+def test_organizers_see_their_communitys_accounts(api_as, owner, member, organizer, community, other_community):
+    gift(api_as(owner), member, community=community.pk)
+    outsider = MembershipFactory(community=other_community).user
+    services.account_for(user=outsider, community=other_community, currency="HOUR")
+    holders = {a["holder"] for a in api_as(organizer).get("/api/v1/ledger/accounts/").json()["results"]}
+    assert holders == {"Olive Owner", "Max Member"}
+
+
+def test_the_transfer_list_query_count_does_not_grow(api_as, owner, member, community):
+    client = api_as(member)
+    counter = iter(range(1000))
+
+    def add(n):
+        for _ in range(n):
+            gift(api_as(owner), member, amount="0.10", key=f"k{next(counter)}", community=community.pk)
+
+    # count(*), one page with holders' names joined.
+    assert assert_queries_do_not_grow(lambda: client.get(TRANSFERS), add) == 2
+
+
+def test_the_account_list_query_count_does_not_grow(api_as, organizer, community):
+    client = api_as(organizer)
+
+    def add(n):
+        for _ in range(n):
+            services.account_for(user=MembershipFactory(community=community).user, community=community, currency="HOUR")
+
+    # organized communities, count(*), one page of accounts with holders.
+    assert assert_queries_do_not_grow(lambda: client.get("/api/v1/ledger/accounts/"), add) == 3
+
+
+def test_verify_answers_ok_for_members(api_as, owner, member, community):
+    gift(api_as(owner), member, community=community.pk)
+    body = api_as(member).get("/api/v1/ledger/verify/", {"community": community.pk}).json()
+    assert body["ok"] is True and body["checked"] == 2 and body["broken_seq"] is None
+
+
+def test_verify_and_export_are_for_members_only(api_as, stranger, community):
+    assert api_as(stranger).get("/api/v1/ledger/verify/", {"community": community.pk}).status_code == 403
+    assert api_as(stranger).get("/api/v1/ledger/export/", {"community": community.pk}).status_code == 403
+
+
+def test_verify_without_a_community_is_a_400(api_as, member):
+    response = api_as(member).get("/api/v1/ledger/verify/", {"community": "x"})
+    assert response.status_code == 400 and "community" in response.json()
+
+
+def test_the_export_is_the_whole_chain(api_as, owner, member, community):
+    gift(api_as(owner), member, community=community.pk)
+    export = api_as(member).get("/api/v1/ledger/export/", {"community": community.pk}).json()
+    assert export["format"] == "p2pcommons-ledger-export/1"
+    assert [e["seq"] for e in export["entries"]] == [1, 2]
+
+
+def test_transfers_cannot_be_changed_through_the_api(api_as, owner, member, community):
+    transfer_id = gift(api_as(owner), member, community=community.pk).json()["id"]
+    client = api_as(owner)
+    assert client.patch(f"{TRANSFERS}{transfer_id}/", {"amount": "9"}, format="json").status_code == 405
+    assert client.delete(f"{TRANSFERS}{transfer_id}/").status_code == 405

@@ -1,0 +1,186 @@
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+
+from apps.ledger import services
+from apps.ledger.models import LimitChange, Transfer
+from apps.peers.factories import MembershipFactory
+from tests.querycount import assert_queries_do_not_grow
+
+pytestmark = pytest.mark.django_db
+MINE = reverse("ledger:mine")
+
+
+def test_my_balance_page_sends_credits_and_shows_the_new_balance(web_as, owner, member, community):
+    client = web_as(owner)
+    key = client.get(MINE).context["form"].initial["key"]
+    response = client.post(
+        MINE,
+        {
+            "community": community.pk,
+            "recipient": member.pk,
+            "currency": "HOUR",
+            "amount": "2",
+            "memo": "Soup",
+            "key": key,
+        },
+        follow=True,
+    )
+    html = response.content.decode()
+    assert "Sent 2.00 HOUR to Max Member." in html
+    assert "-2.00" in html and "Soup" in html
+
+
+def test_a_double_submitted_form_sends_once(web_as, owner, member, community):
+    client = web_as(owner)
+    data = {"community": community.pk, "recipient": member.pk, "currency": "HOUR", "amount": "1", "key": "same"}
+    client.post(MINE, data)
+    client.post(MINE, data)
+    assert Transfer.objects.count() == 1
+
+
+def test_bad_input_shows_the_form_again_with_messages(web_as, owner, member, community):
+    response = web_as(owner).post(
+        MINE, {"community": community.pk, "recipient": member.pk, "currency": "HOUR", "amount": "-3", "key": "k"}
+    )
+    assert response.status_code == 200
+    assert "Ensure this value is greater than or equal to 0.01." in response.content.decode()
+    assert Transfer.objects.count() == 0
+
+
+def test_a_limit_break_is_explained_on_the_form(web_as, owner, member, community):
+    response = web_as(owner).post(
+        MINE, {"community": community.pk, "recipient": member.pk, "currency": "HOUR", "amount": "11", "key": "k"}
+    )
+    assert "below its limit of -10.00" in response.content.decode()
+
+
+def test_the_recipient_list_holds_only_my_communities_members(web_as, owner, member, stranger, community):
+    html = web_as(owner).get(MINE).content.decode()
+    assert "Max Member" in html and "Sam Stranger" not in html
+
+
+def test_someone_in_no_community_is_pointed_to_join_one(web_as, stranger):
+    assert "Join a community" in web_as(stranger).get(MINE).content.decode()
+
+
+def test_my_history_query_count_does_not_grow(web_as, owner, member, community):
+    client = web_as(member)
+    counter = iter(range(1000))
+    src = services.account_for(user=owner, community=community, currency="HOUR")
+    dst = services.account_for(user=member, community=community, currency="HOUR")
+
+    def add(n):
+        for _ in range(n):
+            services.transfer_create(source=src, target=dst, amount="0.1", idempotency_key=f"k{next(counter)}")
+
+    assert_queries_do_not_grow(lambda: client.get(MINE), add)
+
+
+def test_the_community_ledger_shows_the_chain_without_private_data(web_as, owner, member, community):
+    services.gift_send(
+        sender=owner, recipient=member, community=community, currency="HOUR", amount="1", memo="", idempotency_key="k"
+    )
+    html = web_as(member).get(reverse("ledger:community", args=["sunnyside"]), {"verify": 1}).content.decode()
+    assert "Olive Owner" in html and "Max Member" in html
+    assert "OK: 2 entries" in html
+    assert "owner@example.org" not in html
+
+
+def test_the_community_ledger_page_query_count_does_not_grow(web_as, owner, member, community):
+    client = web_as(member)
+    counter = iter(range(1000))
+
+    def add(n):
+        for _ in range(n):
+            services.gift_send(
+                sender=owner,
+                recipient=member,
+                community=community,
+                currency="CREDIT",
+                amount="0.1",
+                memo="",
+                idempotency_key=f"k{next(counter)}",
+            )
+
+    assert_queries_do_not_grow(lambda: client.get(reverse("ledger:community", args=["sunnyside"])), add)
+
+
+def test_non_members_are_sent_back_to_the_community_page(web_as, stranger, community):
+    response = web_as(stranger).get(reverse("ledger:community", args=["sunnyside"]))
+    assert response.status_code == 302 and response["Location"] == "/c/sunnyside/"
+
+
+def test_the_organizer_reverses_a_transfer_in_the_admin(web_as, owner, member, organizer, community):
+    transfer = services.gift_send(
+        sender=owner, recipient=member, community=community, currency="HOUR", amount="4", memo="", idempotency_key="k"
+    )
+    web_as(organizer).post(
+        reverse("admin:ledger_transfer_changelist"),
+        {"action": "reverse_transfers", "_selected_action": [transfer.pk], "apply": "1", "reason": "Wrong person"},
+    )
+    reversal = Transfer.objects.get(reverses=transfer)
+    assert reversal.created_by == organizer and "Wrong person" in reversal.memo
+    assert services.account_for(user=member, community=community, currency="HOUR").balance == 0
+
+
+def test_the_organizer_changes_a_limit_in_the_admin_with_a_reason(web_as, member, organizer, community):
+    account = services.account_for(user=member, community=community, currency="HOUR")
+    web_as(organizer).post(
+        reverse("admin:ledger_account_changelist"),
+        {
+            "action": "change_limit",
+            "_selected_action": [account.pk],
+            "apply": "1",
+            "limit": "-25",
+            "reason": "Runs the repair café",
+        },
+    )
+    assert LimitChange.objects.get().new_limit == Decimal("-25.00")
+
+
+def test_an_organizer_sees_no_other_communitys_ledger_in_the_admin(web_as, organizer, other_community):
+    a, b = (MembershipFactory(community=other_community, user__profile__display_name=n).user for n in ("Rita", "Rob"))
+    services.gift_send(
+        sender=a, recipient=b, community=other_community, currency="HOUR", amount="1", memo="", idempotency_key="k"
+    )
+    client = web_as(organizer)
+    for name in ("transfer", "account", "entry"):
+        html = client.get(reverse(f"admin:ledger_{name}_changelist")).content.decode()
+        assert "Rita" not in html and "Rob" not in html, name
+    transfer = Transfer.objects.get()
+    assert client.get(reverse("admin:ledger_transfer_change", args=[transfer.pk])).status_code == 302
+
+
+def test_nobody_edits_ledger_rows_in_the_admin(web_as, owner, member, community):
+    from apps.peers.factories import UserFactory
+
+    transfer = services.gift_send(
+        sender=owner, recipient=member, community=community, currency="HOUR", amount="1", memo="", idempotency_key="k"
+    )
+    admin = web_as(UserFactory(is_staff=True, is_superuser=True))
+    page = admin.get(reverse("admin:ledger_transfer_change", args=[transfer.pk])).content.decode()
+    assert 'name="_save"' not in page
+    admin.post(reverse("admin:ledger_transfer_change", args=[transfer.pk]), {"amount": "99"})
+    transfer.refresh_from_db()
+    assert transfer.amount == Decimal("1.00")
+    assert admin.post(reverse("admin:ledger_transfer_delete", args=[transfer.pk]), {"post": "yes"}).status_code == 403
+
+
+def test_reversing_in_the_admin_asks_for_a_reason_first(web_as, owner, member, organizer, community):
+    transfer = services.gift_send(
+        sender=owner, recipient=member, community=community, currency="HOUR", amount="4", memo="", idempotency_key="k"
+    )
+    client = web_as(organizer)
+    page = client.post(
+        reverse("admin:ledger_transfer_changelist"), {"action": "reverse_transfers", "_selected_action": [transfer.pk]}
+    )
+    assert "Reverse transfers" in page.content.decode() and 'name="reason"' in page.content.decode()
+    assert not Transfer.objects.filter(reverses=transfer).exists()
+    empty = client.post(
+        reverse("admin:ledger_transfer_changelist"),
+        {"action": "reverse_transfers", "_selected_action": [transfer.pk], "apply": "1", "reason": ""},
+    )
+    assert "This field is required." in empty.content.decode()
+    assert not Transfer.objects.filter(reverses=transfer).exists()
