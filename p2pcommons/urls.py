@@ -26,6 +26,8 @@ urlpatterns = [
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
     path("ledger/", include("apps.ledger.urls")),
     path("reviews/", include("apps.reputation.urls")),
+    path("notifications/", include("apps.notifications.urls")),
+    path("moderation/", include("apps.moderation.urls")),
     path("", include("apps.peers.urls")),
 ]
 

@@ -167,3 +167,55 @@ def test_a_member_sends_credits_and_both_neighbors_see_the_new_balance(
         expect(member_page.get_by_text("from Olive Owner")).to_be_visible()
     finally:
         other.close()
+
+
+def test_three_neighbors_report_a_review_it_disappears_and_the_organizer_restores_it(
+    page: Page, community, owner, member, organizer
+):
+    from apps.notifications.models import Notification
+    from apps.peers.factories import MembershipFactory
+    from apps.reputation.factories import ReviewFactory
+    from tests.exchanges.factories import ExchangeFactory
+
+    ReviewFactory(
+        exchange=ExchangeFactory(community=community, provider=member, receiver=owner),
+        author=member,
+        comment="Never returned my ladder on time",
+    )
+    reporters = [MembershipFactory(community=community, user__email=f"reporter{i}@example.org").user for i in range(3)]
+    review_text = page.get_by_text("Never returned my ladder on time")
+
+    for reporter in reporters:
+        log_in(page, email=reporter.email)
+        page.goto(f"/people/{owner.pk}/")
+        expect(review_text).to_be_visible()
+        reviews = page.get_by_role("region", name="Reviews")
+        reviews.get_by_text("Report this review").click()
+        reviews.get_by_label("Reason").select_option("harassment")
+        reviews.get_by_label("What happened (optional)").fill("Unfair and personal")
+        reviews.get_by_role("button", name="Send report").click()
+        expect(page.get_by_text("Thank you: your report was sent to the organizers.")).to_be_visible()
+        page.get_by_role("button", name=SIGN_OUT).click()
+
+    # Three reports from three members: hidden from everyone but its author and organizers.
+    page.goto(f"/people/{owner.pk}/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Olive Owner")
+    expect(review_text).to_have_count(0)
+
+    log_in(page, email=organizer.email)
+    page.goto("/admin/moderation/moderationqueueitem/")
+    page.locator("input[name=_selected_action]").first.check()
+    page.locator("select[name=action]").select_option("restore")
+    page.get_by_role("button", name=re.compile(r"^(Go|Run)$")).click()
+    page.get_by_label(re.compile(r"^Reason")).fill("Harsh but a fair account of the exchange")
+    page.get_by_role("button", name="Confirm").click()
+    expect(page.get_by_text("Restored 1 item(s).")).to_be_visible()
+    page.get_by_role("button", name=re.compile(r"log out", re.IGNORECASE)).click()
+
+    page.goto(f"/people/{owner.pk}/")
+    expect(review_text).to_be_visible()
+    assert Notification.objects.filter(recipient=member, kind="moderation.restored").exists()
+
+    log_in(page, email=member.email)
+    page.goto("/notifications/")
+    expect(page.get_by_text(re.compile(r"An organizer restored your review"))).to_be_visible()

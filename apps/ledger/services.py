@@ -10,8 +10,10 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Model
+from django.urls import reverse
 from django.utils import timezone
 
+from apps.notifications.services import notify
 from apps.peers.models import Community, Membership, User
 from p2pcommons.errors import RuleViolation
 
@@ -73,17 +75,11 @@ def _fingerprint(**params) -> str:
 def _check_member_can_send(account: Account) -> None:
     if account.owner_id is None:
         return
-    status = (
-        Membership.objects.filter(user_id=account.owner_id, community_id=account.community_id)
-        .values_list("status", flat=True)
-        .first()
-    )
-    if status is None:
+    from apps.peers.services import membership_refuse_if_suspended
+
+    if not Membership.objects.filter(user_id=account.owner_id, community_id=account.community_id).exists():
         raise RuleViolation("Only members of the community can send credits there.", code="not_member")
-    if status == Membership.Status.SUSPENDED:
-        raise RuleViolation(
-            "Your membership in this community is suspended, so you can't send credits there.", code="suspended"
-        )
+    membership_refuse_if_suspended(user=account.owner, community_id=account.community_id, doing="send credits")
 
 
 def transfer_create(
@@ -230,25 +226,40 @@ def _append(
     return transfer
 
 
+@transaction.atomic
 def gift_send(
     *, sender: User, recipient: User, community: Community, currency: str, amount, memo: str, idempotency_key: str
 ) -> Transfer:
-    """A member sends credits to another member of the same community."""
+    """A member sends credits to another member of the same community, who is notified
+    (in the same transaction: the notification is written if and only if the transfer is)."""
     if sender.pk == recipient.pk:
         raise RuleViolation("You can't send credits to yourself.", code="same_account")
     if not Membership.objects.filter(user=recipient, community=community, status=Membership.Status.ACTIVE).exists():
         raise RuleViolation(
             f"{recipient.public_name} is not an active member of {community.name}.", code="recipient_not_member"
         )
-    return transfer_create(
+    key = f"gift:{sender.pk}:{idempotency_key}"
+    retried = Transfer.objects.filter(idempotency_key=key).exists()
+    transfer = transfer_create(
         source=account_for(user=sender, community=community, currency=currency),
         target=account_for(user=recipient, community=community, currency=currency),
         amount=amount,
         memo=memo,
-        idempotency_key=f"gift:{sender.pk}:{idempotency_key}",
+        idempotency_key=key,
         kind=Transfer.Kind.GIFT,
         created_by=sender,
     )
+    if not retried:
+        notify(
+            recipients=[recipient],
+            kind="ledger.received",
+            actor=sender,
+            target=transfer,
+            text=f"{sender.public_name} sent you {transfer.amount} {transfer.currency}"
+            + (f": {transfer.memo}" if transfer.memo else ""),
+            url=reverse("ledger:mine"),
+        )
+    return transfer
 
 
 def _require_organizer(actor: User, community_id: int) -> None:

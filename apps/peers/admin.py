@@ -6,6 +6,7 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db.models import Count
 
+from apps.moderation.admin import reinstate_members, suspend_members, warn_members
 from p2pcommons.errors import RuleViolation
 
 from . import services
@@ -72,25 +73,30 @@ class CommunityAdmin(CommunityScopedAdminMixin, admin.ModelAdmin):
 
 @admin.register(Membership)
 class MembershipAdmin(CommunityScopedAdminMixin, admin.ModelAdmin):
-    """Organizers see and manage the memberships of their own communities only."""
+    """Organizers see and manage the memberships of their own communities only.
+
+    Status changes (suspend, reinstate) and warnings go through moderation's actions, so
+    each asks for a reason, is logged and is sent to the member.
+    """
 
     community_path = "community"
-    list_display = ("member", "user_email", "community", "role", "status", "joined_at")
+    list_display = ("member", "user_email", "community", "role", "status", "status_reason", "joined_at")
     list_filter = ("role", "status", ("community", ScopedCommunityFilter))
     search_fields = ("user__email", "user__profile__display_name", "community__name")
     list_select_related = ("user__profile", "community")
     raw_id_fields = ("user",)
     date_hierarchy = "joined_at"
-    actions = ["promote_to_organizer"]
+    actions = ["promote_to_organizer", warn_members, suspend_members, reinstate_members]
 
     def get_readonly_fields(self, request, obj=None):
-        # Roles change through the promote action so the rules in services apply.
-        return ("member", "community", "role", "joined_at") if obj else ()
+        # Roles and statuses change through the actions so the rules in services apply
+        # (and suspensions are logged with their reason).
+        return ("member", "community", "role", "status", "status_reason", "joined_at") if obj else ()
 
     def get_fields(self, request, obj=None):
         if obj is None:
-            return ("user", "community", "role", "status")
-        return ("member", "community", "role", "status", "joined_at")
+            return ("user", "community", "role")
+        return ("member", "community", "role", "status", "status_reason", "joined_at")
 
     def get_list_display(self, request):
         # Email is private (DESIGN invariant 5): only site superusers see it here.

@@ -158,6 +158,11 @@ class Community(models.Model):
         validators=[MaxValueValidator(Decimal("0"))],
         help_text="How far below zero a member's CREDIT balance may go.",
     )
+    flag_threshold = models.PositiveSmallIntegerField(
+        default=3,
+        validators=[MinValueValidator(1), MaxValueValidator(100)],
+        help_text="Content reported by this many different members is hidden until an organizer looks at it.",
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -172,7 +177,11 @@ class Community(models.Model):
 
 
 class Membership(models.Model):
-    """A member's place in a community: their role and whether they may act there."""
+    """A member's place in a community: their role and whether they may act there.
+
+    A suspended member can't post, book or trade in the community; ``status_reason``
+    tells them why. Only ``apps.moderation.services`` suspends and reinstates.
+    """
 
     class Role(models.TextChoices):
         MEMBER = "member", "Member"
@@ -186,6 +195,9 @@ class Membership(models.Model):
     community = models.ForeignKey(Community, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.MEMBER)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    status_reason = models.TextField(
+        blank=True, max_length=1000, help_text="Why the membership is suspended; the member sees it."
+    )
     joined_at = models.DateTimeField(default=timezone.now)
     welcomed_at = models.DateTimeField(
         null=True, blank=True, editable=False, help_text="When the welcome email was sent (once)."

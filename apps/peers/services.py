@@ -155,6 +155,24 @@ def membership_mark_welcomed(*, membership_id: int) -> bool:
     return Membership.objects.filter(pk=membership_id, welcomed_at__isnull=True).update(welcomed_at=timezone.now()) == 1
 
 
+def membership_refuse_if_suspended(*, user: User, community_id: int, doing: str) -> None:
+    """Raise ``RuleViolation`` (code ``suspended``) with the organizers' reason when
+    ``user``'s membership of the community is suspended. Every service by which a member
+    posts, books or trades in a community calls it; ``doing`` completes "you can't ...".
+    """
+    membership = (
+        Membership.objects.filter(user=user, community_id=community_id, status=Membership.Status.SUSPENDED)
+        .select_related("community")
+        .first()
+    )
+    if membership is not None:
+        why = f" Reason: {membership.status_reason}" if membership.status_reason else ""
+        raise RuleViolation(
+            f"Your membership in {membership.community.name} is suspended, so you can't {doing} there.{why}",
+            code="suspended",
+        )
+
+
 def is_organizer(*, user: User, community_id: int) -> bool:
     return Membership.objects.filter(
         user=user, community_id=community_id, role=Membership.Role.ORGANIZER, status=Membership.Status.ACTIVE

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from apps.moderation.admin import ModeratableAdminMixin
 from apps.peers.admin_scoping import CommunityScopedAdminMixin, ReadOnlyAdminMixin, ScopedCommunityFilter
 
 from .models import Review, TrustScore
@@ -30,7 +31,9 @@ class RevealedFilter(admin.SimpleListFilter):
 
 
 @admin.register(Review)
-class ReviewAdmin(ReadOnlyAdminMixin, CommunityScopedAdminMixin, admin.ModelAdmin):
+class ReviewAdmin(ModeratableAdminMixin, ReadOnlyAdminMixin, CommunityScopedAdminMixin, admin.ModelAdmin):
+    """Reviews, with moderation's hide / restore actions (each asks for a reason)."""
+
     community_path = "community"
     list_display = (
         "id",
@@ -41,8 +44,9 @@ class ReviewAdmin(ReadOnlyAdminMixin, CommunityScopedAdminMixin, admin.ModelAdmi
         "community",
         "created_at",
         "revealed_at",
+        "hidden",
     )
-    list_filter = (RevealedFilter, "domain", ("community", ScopedCommunityFilter))
+    list_filter = (RevealedFilter, "is_hidden", "domain", ("community", ScopedCommunityFilter))
     search_fields = ("author__profile__display_name", "subject__profile__display_name", "comment")
     list_select_related = ("author__profile", "subject__profile", "community")
     date_hierarchy = "created_at"
@@ -57,6 +61,8 @@ class ReviewAdmin(ReadOnlyAdminMixin, CommunityScopedAdminMixin, admin.ModelAdmi
         "created_at",
         "window_closes_at",
         "revealed_at",
+        "is_hidden",
+        "hidden_at",
     )
     readonly_fields = fields
 

@@ -46,7 +46,8 @@ class PersonSerializer(serializers.Serializer):
 
 
 class ReviewSerializer(serializers.ModelSerializer):
-    """A review. ``revealed_at`` is null while it is hidden (only its author sees it then)."""
+    """A review. ``revealed_at`` is null while it is hidden (only its author sees it then).
+    ``is_hidden`` is true when moderation hid it (only its author and organizers see it then)."""
 
     exchange_type = serializers.SerializerMethodField(help_text='The kind of exchange, "app_label.model".')
     exchange_id = serializers.IntegerField(source="object_id", read_only=True)
@@ -67,6 +68,7 @@ class ReviewSerializer(serializers.ModelSerializer):
             "comment",
             "created_at",
             "revealed_at",
+            "is_hidden",
         )
         read_only_fields = fields
 

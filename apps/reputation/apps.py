@@ -6,3 +6,21 @@ class ReputationConfig(AppConfig):
     label = "reputation"
     verbose_name = "Reviews and reputation"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from apps.moderation.registry import register_moderatable
+
+        from .models import Review
+        from .selectors import readable_reviews
+        from .services import trust_recompute_on_commit
+
+        # A hidden review vanishes from lists, profiles and the API, and stops counting
+        # towards its subject's trust score (recomputed when it is hidden or restored).
+        register_moderatable(
+            Review,
+            author="author",
+            community="community",
+            noun="review",
+            readable=lambda reviews, user: readable_reviews(reviews, viewer=user),
+            on_visibility_change=lambda review: trust_recompute_on_commit(user_ids=[review.subject_id]),
+        )

@@ -13,6 +13,8 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
+from apps.moderation.moderatable import Moderatable, ModeratableQuerySet
+
 from .registry import DOMAINS
 
 REVIEW_WINDOW = timedelta(days=14)
@@ -22,14 +24,15 @@ MIN_RATING, MAX_RATING = 1, 5
 DOMAIN_CHOICES = list(DOMAINS.items())
 
 
-class Review(models.Model):
+class Review(Moderatable, models.Model):
     """One party's rating of the other after a completed exchange: blind, then public.
 
     ``exchange`` is any model registered in ``apps.reputation.registry``. A review is
     hidden (``revealed_at`` is null) from everyone, the other party included, until both
     parties have reviewed or ``window_closes_at`` (completion + 14 days) has passed.
     Reviews are never edited: ``apps.reputation.services.review_create`` is the only
-    writer, and the admin is read-only.
+    writer, and the admin is read-only. Members can report a review; moderation may
+    hide it (``Moderatable``): read reviews through ``.visible_to(viewer)``.
     """
 
     content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
@@ -44,6 +47,8 @@ class Review(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     window_closes_at = models.DateTimeField(help_text="When the exchange's 14-day review window closes.")
     revealed_at = models.DateTimeField(null=True, blank=True, help_text="Empty while the review is still hidden.")
+
+    objects = ModeratableQuerySet.as_manager()
 
     class Meta:
         ordering = ["-revealed_at", "-id"]

@@ -1,7 +1,8 @@
 """Reads for reviews and trust scores, with their query budgets.
 
 Blindness lives here: a hidden review (``revealed_at`` is null) is returned only to its
-author, never to its subject or anyone else.
+author, never to its subject or anyone else. So does moderation: a review hidden by
+moderation (``is_hidden``) is returned only to its author and the community's organizers.
 """
 
 from __future__ import annotations
@@ -16,10 +17,17 @@ from .models import Review, TrustScore
 _REVIEW_RELATED = ("author__profile", "subject__profile", "content_type")
 
 
-def reviews_about(*, user: User) -> QuerySet[Review]:
-    """Revealed reviews about ``user``, newest first, authors' profiles joined (one query)."""
+def readable_reviews(reviews: QuerySet[Review], *, viewer: User) -> QuerySet[Review]:
+    """Narrow ``reviews`` to what blindness lets ``viewer`` read: revealed ones and their own."""
+    return reviews.filter(Q(revealed_at__isnull=False) | Q(author_id=viewer.pk))
+
+
+def reviews_about(*, user: User, viewer: User | None = None) -> QuerySet[Review]:
+    """Revealed reviews about ``user`` that ``viewer`` may see (none hidden by moderation
+    unless they wrote it or moderate it), newest first, authors' profiles joined (one query)."""
     return (
-        Review.objects.filter(subject=user, revealed_at__isnull=False)
+        Review.objects.visible_to(viewer)
+        .filter(subject=user, revealed_at__isnull=False)
         .select_related(*_REVIEW_RELATED)
         .order_by("-revealed_at", "-id")
     )
@@ -28,11 +36,12 @@ def reviews_about(*, user: User) -> QuerySet[Review]:
 def reviews_visible_to(
     *, viewer: User, subject_id: int | None = None, author_id: int | None = None
 ) -> QuerySet[Review]:
-    """Reviews ``viewer`` may read: every revealed one, plus the hidden ones they wrote.
+    """Reviews ``viewer`` may read: every revealed one, plus the hidden ones they wrote,
+    less those moderation hid from them.
 
     Optionally only those about ``subject_id`` and/or by ``author_id``. One query per page.
     """
-    reviews = Review.objects.filter(Q(revealed_at__isnull=False) | Q(author_id=viewer.pk))
+    reviews = readable_reviews(Review.objects.visible_to(viewer), viewer=viewer)
     if subject_id is not None:
         reviews = reviews.filter(subject_id=subject_id)
     if author_id is not None:
@@ -41,10 +50,13 @@ def reviews_visible_to(
 
 
 def exchange_reviews_for(*, exchange: Model, viewer: User) -> tuple[Review | None, Review | None]:
-    """(the viewer's own review of ``exchange``, the other party's if it is revealed)."""
-    reviews = Review.objects.filter(
-        content_type=ContentType.objects.get_for_model(exchange), object_id=exchange.pk
-    ).select_related(*_REVIEW_RELATED)
+    """(the viewer's own review of ``exchange``, the other party's if it is revealed and
+    not hidden by moderation)."""
+    reviews = (
+        Review.objects.visible_to(viewer)
+        .filter(content_type=ContentType.objects.get_for_model(exchange), object_id=exchange.pk)
+        .select_related(*_REVIEW_RELATED)
+    )
     mine = theirs = None
     for review in reviews:
         if review.author_id == viewer.pk:

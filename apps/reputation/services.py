@@ -13,6 +13,7 @@ from django.db.models import Count, Model, Q, Sum
 from django.utils import timezone
 
 from apps.peers.models import Membership, User
+from apps.peers.services import membership_refuse_if_suspended
 from p2pcommons.errors import RuleViolation
 
 from . import registry
@@ -30,7 +31,8 @@ COMMENT_MAX_LENGTH = Review._meta.get_field("comment").max_length
 
 
 def review_check(*, author: User, exchange: Model, now: datetime | None = None) -> registry.ExchangeType:
-    """Raise ``RuleViolation`` unless ``author`` may review ``exchange`` now.
+    """Raise ``RuleViolation`` unless ``author`` may review ``exchange`` now (a suspended
+    member of the exchange's community may not, and is told why).
 
     Used by ``review_create`` under its lock, and by the review form to explain up front
     why there is no form. Takes no lock itself.
@@ -49,6 +51,9 @@ def review_check(*, author: User, exchange: Model, now: datetime | None = None) 
         raise RuleViolation("The 14-day review window of this exchange has closed.", code="review_window_closed")
     if Review.objects.filter(**_exchange_filter(exchange), author=author).exists():
         raise RuleViolation("You already reviewed this exchange; reviews can't be changed.", code="already_reviewed")
+    membership_refuse_if_suspended(
+        user=author, community_id=exchange_type.community_of(exchange).pk, doing="write reviews"
+    )
     return exchange_type
 
 
@@ -150,7 +155,7 @@ def community_prior(*, user: User) -> Decimal:
     communities = Q(community_id__in=Membership.objects.filter(user=user).values("community_id")) | Q(
         community_id__in=Review.objects.filter(subject=user).values("community_id")
     )
-    totals = Review.objects.filter(communities, revealed_at__isnull=False).aggregate(
+    totals = Review.objects.filter(communities, revealed_at__isnull=False, is_hidden=False).aggregate(
         total=Sum("rating"), count=Count("id")
     )
     if not totals["count"]:
@@ -161,13 +166,14 @@ def community_prior(*, user: User) -> Decimal:
 @transaction.atomic
 def trust_recompute(*, user: User) -> TrustScore:
     """Recompute a member's trust score and per-domain counts from the database.
+    Reviews hidden by moderation don't count.
 
     Locking: holds SELECT FOR UPDATE on the member's TrustScore row while it reads, so two
     recomputes of one member run one after the other and the later one writes the later
     state. Running it again changes nothing.
     """
     trust, _ = TrustScore.objects.select_for_update().get_or_create(user=user)
-    revealed = Review.objects.filter(subject=user, revealed_at__isnull=False).aggregate(
+    revealed = Review.objects.filter(subject=user, revealed_at__isnull=False, is_hidden=False).aggregate(
         total=Sum("rating"), count=Count("id")
     )
     count = revealed["count"] or 0

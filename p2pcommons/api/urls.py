@@ -4,6 +4,8 @@ from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
 from apps.ledger.api import AccountViewSet, LedgerExportView, LedgerVerifyView, TransferViewSet
+from apps.moderation.api import FlagViewSet
+from apps.notifications.api import NotificationPreferenceView, NotificationViewSet
 from apps.peers.api import CommunityMemberViewSet, CommunityViewSet, MeView
 from apps.reputation.api import ReviewViewSet
 
@@ -12,6 +14,8 @@ router.register("communities", CommunityViewSet, basename="community")
 router.register("reviews", ReviewViewSet, basename="review")
 router.register("ledger/accounts", AccountViewSet, basename="ledger-account")
 router.register("ledger/transfers", TransferViewSet, basename="ledger-transfer")
+router.register("notifications", NotificationViewSet, basename="notification")
+router.register("flags", FlagViewSet, basename="flag")
 
 member_list = CommunityMemberViewSet.as_view({"get": "list"})
 member_promote = CommunityMemberViewSet.as_view({"post": "promote"})
@@ -20,6 +24,7 @@ urlpatterns = [
     path("me/", MeView.as_view(), name="me"),
     path("ledger/verify/", LedgerVerifyView.as_view(), name="ledger-verify"),
     path("ledger/export/", LedgerExportView.as_view(), name="ledger-export"),
+    path("notifications/preferences/", NotificationPreferenceView.as_view(), name="notification-preferences"),
     path("communities/<id:community_pk>/members/", member_list, name="community-members"),
     path("communities/<id:community_pk>/members/<id:pk>/promote/", member_promote, name="community-member-promote"),
     path("", include(router.urls)),

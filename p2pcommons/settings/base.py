@@ -43,6 +43,8 @@ INSTALLED_APPS = [
     "apps.peers",
     "apps.ledger",
     "apps.reputation",
+    "apps.notifications",
+    "apps.moderation",
 ]
 
 MIDDLEWARE = [
@@ -220,11 +222,16 @@ SPECTACULAR_SETTINGS = {
 # Redis when configured; otherwise kombu's filesystem transport, a real broker that
 # needs no server, so `make run` has a real worker and beat.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://")
-CELERY_BROKER_TRANSPORT_OPTIONS: dict = {}
+# Publishing gives up after two quick retries instead of kombu's patient defaults: a web
+# request that enqueues on commit must not hang on a dead broker. Nothing is lost: the
+# rows wait in their outbox (see apps/notifications) for a periodic task.
+PUBLISH_RETRY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
+CELERY_BROKER_TRANSPORT_OPTIONS: dict = dict(PUBLISH_RETRY)
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _broker_dir = VAR_DIR / "celery-broker"
     _broker_dir.mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
+        **PUBLISH_RETRY,
         "data_folder_in": str(_broker_dir),
         "data_folder_out": str(_broker_dir),
         "store_processed": False,
@@ -232,7 +239,7 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
 elif CELERY_BROKER_URL.startswith("redis"):
     # A task not acknowledged within this time is delivered again; longer than
     # the hard time limit so a slow task is never run twice while it still runs.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    CELERY_BROKER_TRANSPORT_OPTIONS = {**PUBLISH_RETRY, "visibility_timeout": 3600}
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default="") or None
 CELERY_TASK_IGNORE_RESULT = CELERY_RESULT_BACKEND is None
 CELERY_ACCEPT_CONTENT = ["json"]

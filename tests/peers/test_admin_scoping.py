@@ -41,12 +41,27 @@ def test_the_organizer_cannot_change_another_communitys_membership(web_as, organ
     assert Membership.objects.get(pk=outsider_membership.pk).status == "active"
 
 
-def test_the_organizer_suspends_a_member_of_their_own_community(web_as, organizer, member):
+def test_the_organizer_suspends_a_member_of_their_own_community_with_a_reason(web_as, organizer, member):
+    membership = Membership.objects.get(user=member)
+    response = web_as(organizer).post(
+        reverse("admin:peers_membership_changelist"),
+        {
+            "action": "suspend_members",
+            "_selected_action": [membership.pk],
+            "apply": "Confirm",
+            "reason": "Repeated no-shows",
+        },
+    )
+    assert response.status_code == 302
+    membership.refresh_from_db()
+    assert (membership.status, membership.status_reason) == ("suspended", "Repeated no-shows")
+
+
+def test_the_status_cannot_be_changed_by_editing_the_membership(web_as, organizer, member):
     membership = Membership.objects.get(user=member)
     url = reverse("admin:peers_membership_change", args=[membership.pk])
-    response = web_as(organizer).post(url, {"status": "suspended"})
-    assert response.status_code == 302
-    assert Membership.objects.get(pk=membership.pk).status == "suspended"
+    web_as(organizer).post(url, {"status": "suspended"})
+    assert Membership.objects.get(pk=membership.pk).status == "active"
 
 
 def test_the_organizer_sees_only_their_community(web_as, organizer, other_community):

@@ -4,7 +4,8 @@
 {% trust_badge member %}          stars + count; free if the queryset did
                                   select_related("...user__trust")
 {% trust_summary member %}        stars, count and completed exchanges per domain
-{% revealed_reviews member %}     a page of revealed reviews (``?reviews_page=``)
+{% revealed_reviews member %}     a page of revealed reviews the viewer may see (``?reviews_page=``),
+                                  each with a "Report" button
 {{ exchange|review_url }}         the review form of a registered exchange
 """
 
@@ -65,8 +66,9 @@ def trust_summary(user: User) -> dict:
 def revealed_reviews(context: template.Context, user: User) -> dict:
     request = context.get("request")
     page_number = request.GET.get("reviews_page") if request is not None else None
-    page = Paginator(selectors.reviews_about(user=user), REVIEWS_PER_PAGE).get_page(page_number)
-    return {"page": page, "subject": user}
+    viewer = request.user if request is not None else None
+    page = Paginator(selectors.reviews_about(user=user, viewer=viewer), REVIEWS_PER_PAGE).get_page(page_number)
+    return {"page": page, "subject": user, "viewer": viewer, "request": request}
 
 
 @register.filter

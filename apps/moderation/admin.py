@@ -1,0 +1,336 @@
+"""Moderation in the admin: the queue, reports, the audit log, and reusable actions.
+
+Everything is scoped with ``CommunityScopedAdminMixin``: an organizer sees and acts on
+the reports, content, members and log entries of the communities they organize only;
+site superusers see everything. Nobody edits reports or the log by hand: every change
+goes through an action that calls a service, asks for a reason and is logged.
+
+Content admins of other apps mix in ``ModeratableAdminMixin`` (a "hidden" column and
+hide / restore actions); ``MembershipAdmin`` uses ``warn_members``, ``suspend_members``
+and ``reinstate_members``.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin
+from django.db.models import Model
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.timesince import timesince
+
+from apps.peers.admin_scoping import (
+    CommunityScopedAdminMixin,
+    ReadOnlyAdminMixin,
+    ScopedCommunityFilter,
+    confirm_and_apply,
+)
+
+from . import selectors, services
+from .models import TEXT_MAX_LENGTH, Flag, ModerationAction, ModerationQueueItem
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        max_length=TEXT_MAX_LENGTH,
+        help_text="The member concerned sees it, and it is kept in the moderation log.",
+    )
+
+
+def _apply(model_admin, request, queryset, *, title: str, action: str, apply, done: str):
+    return confirm_and_apply(
+        model_admin,
+        request,
+        queryset,
+        form_class=ReasonForm,
+        title=title,
+        action=action,
+        apply=apply,
+        done=done,
+    )
+
+
+# --- reusable actions -------------------------------------------------------------
+class ModeratableAdminMixin:
+    """For the admin of any ``Moderatable`` model: a "hidden" column and hide / restore."""
+
+    actions = ["hide_content", "restore_content"]
+
+    @admin.display(description="hidden", boolean=True, ordering="is_hidden")
+    def hidden(self, obj: Model) -> bool:
+        return obj.is_hidden
+
+    @admin.action(description="Hide selected (moderation)")
+    def hide_content(self, request, queryset):
+        return _apply(
+            self,
+            request,
+            queryset,
+            title="Hide from everyone but the author and organizers",
+            action="hide_content",
+            apply=lambda obj, reason: services.content_hide(target=obj, actor=request.user, reason=reason),
+            done="Hid {count} item(s).",
+        )
+
+    @admin.action(description="Restore selected (moderation)")
+    def restore_content(self, request, queryset):
+        return _apply(
+            self,
+            request,
+            queryset,
+            title="Show to everyone again",
+            action="restore_content",
+            apply=lambda obj, reason: services.content_restore(target=obj, actor=request.user, reason=reason),
+            done="Restored {count} item(s).",
+        )
+
+
+@admin.action(description="Warn selected members")
+def warn_members(model_admin, request, queryset):
+    return _apply(
+        model_admin,
+        request,
+        queryset,
+        title="Warn members",
+        action="warn_members",
+        apply=lambda m, reason: services.member_warn(membership=m, actor=request.user, reason=reason),
+        done="Warned {count} member(s).",
+    )
+
+
+@admin.action(description="Suspend selected memberships")
+def suspend_members(model_admin, request, queryset):
+    return _apply(
+        model_admin,
+        request,
+        queryset,
+        title="Suspend memberships: they can't post, book or trade here, and see the reason",
+        action="suspend_members",
+        apply=lambda m, reason: services.membership_suspend(membership=m, actor=request.user, reason=reason),
+        done="Suspended {count} membership(s).",
+    )
+
+
+@admin.action(description="Reinstate selected memberships")
+def reinstate_members(model_admin, request, queryset):
+    return _apply(
+        model_admin,
+        request,
+        queryset,
+        title="Reinstate memberships",
+        action="reinstate_members",
+        apply=lambda m, reason: services.membership_reinstate(membership=m, actor=request.user, reason=reason),
+        done="Reinstated {count} membership(s).",
+    )
+
+
+# --- reports ------------------------------------------------------------------------
+class TargetLookupsMixin:
+    """Allow the queue's and notifications' links that filter on one target."""
+
+    target_lookups = ("content_type__id__exact", "object_id", "object_id__exact", "community__id__exact")
+
+    def lookup_allowed(self, lookup: str, value: str, request: HttpRequest | None = None) -> bool:
+        if lookup in self.target_lookups:
+            return True
+        return super().lookup_allowed(lookup, value, request)  # type: ignore[misc]
+
+
+def _flags_url(flag: Flag, **extra: str) -> str:
+    query = f"content_type__id__exact={flag.content_type_id}&object_id={flag.object_id}"
+    query += f"&community__id__exact={flag.community_id}"
+    for key, value in extra.items():
+        query += f"&{key}={value}"
+    return f"{reverse('admin:moderation_flag_changelist')}?{query}"
+
+
+@admin.register(Flag)
+class FlagAdmin(TargetLookupsMixin, ReadOnlyAdminMixin, CommunityScopedAdminMixin, admin.ModelAdmin):
+    """Every report, one per row. Organizers uphold or dismiss them with a reason."""
+
+    community_path = "community"
+    list_display = ("target_label", "reason", "reporter_name", "community", "status", "created_at", "handled_at")
+    list_filter = ("status", "reason", ("community", ScopedCommunityFilter))
+    list_select_related = ("reporter__profile", "community")
+    search_fields = ("target_label", "text")
+    date_hierarchy = "created_at"
+    actions = ["uphold", "dismiss"]
+    fields = (
+        "target_label",
+        "target_author_name",
+        "community",
+        "reporter_name",
+        "reason",
+        "text",
+        "status",
+        "created_at",
+        "handled_by",
+        "handled_at",
+    )
+    readonly_fields = fields
+
+    @admin.display(description="reported by", ordering="reporter__profile__display_name")
+    def reporter_name(self, obj: Flag) -> str:
+        return obj.reporter.public_name
+
+    @admin.display(description="author / member")
+    def target_author_name(self, obj: Flag) -> str:
+        return obj.target_author.public_name
+
+    @admin.action(description="Uphold selected reports (hides the content)")
+    def uphold(self, request, queryset):
+        return _apply(
+            self,
+            request,
+            queryset,
+            title="Uphold reports",
+            action="uphold",
+            apply=lambda flag, reason: services.flag_uphold(flag=flag, actor=request.user, reason=reason),
+            done="Upheld {count} report(s).",
+        )
+
+    @admin.action(description="Dismiss selected reports")
+    def dismiss(self, request, queryset):
+        return _apply(
+            self,
+            request,
+            queryset,
+            title="Dismiss reports",
+            action="dismiss",
+            apply=lambda flag, reason: services.flag_dismiss(flag=flag, actor=request.user, reason=reason),
+            done="Dismissed {count} report(s).",
+        )
+
+
+@admin.register(ModerationQueueItem)
+class ModerationQueueAdmin(TargetLookupsMixin, ReadOnlyAdminMixin, CommunityScopedAdminMixin, admin.ModelAdmin):
+    """The moderation queue: one row per reported item with open reports, most reported
+    first, then oldest first, with bulk actions on the items themselves."""
+
+    community_path = "community"
+    list_display = ("reported", "kind", "community", "author", "report_count", "waiting", "state")
+    list_display_links = None
+    list_filter = (("community", ScopedCommunityFilter),)
+    list_select_related = ("community", "content_type", "target_author__profile")
+    actions = ["hide", "restore", "uphold_reports", "dismiss_reports"]
+
+    def get_queryset(self, request):
+        # Ordered by the selector (most reports, then oldest); the changelist keeps it.
+        return selectors.moderation_queue(super().get_queryset(request)).prefetch_related("target")
+
+    @admin.display(description="reported item")
+    def reported(self, obj: Flag) -> str:
+        return format_html('<a href="{}">{}</a>', _flags_url(obj, status__exact="open"), obj.target_label)
+
+    @admin.display(description="kind")
+    def kind(self, obj: Flag) -> str:
+        return obj.content_type.name
+
+    @admin.display(description="author / member", ordering="target_author__profile__display_name")
+    def author(self, obj: Flag) -> str:
+        return obj.target_author.public_name
+
+    @admin.display(description="open reports", ordering="open_count")
+    def report_count(self, obj: Flag) -> int:
+        return obj.open_count
+
+    @admin.display(description="waiting for", ordering="created_at")
+    def waiting(self, obj: Flag) -> str:
+        return timesince(obj.created_at)
+
+    @admin.display(description="state")
+    def state(self, obj: Flag) -> str:
+        target = obj.target
+        if target is None:
+            return "deleted"
+        if not hasattr(target, "is_hidden"):
+            return "member"
+        return "hidden" if target.is_hidden else "visible"
+
+    @admin.action(description="Hide the selected items (upholds their reports)")
+    def hide(self, request, queryset):
+        return _apply(
+            self,
+            request,
+            queryset,
+            title="Hide reported items",
+            action="hide",
+            apply=lambda flag, reason: services.queue_hide(flag=flag, actor=request.user, reason=reason),
+            done="Hid {count} item(s).",
+        )
+
+    @admin.action(description="Restore the selected items (dismisses their reports)")
+    def restore(self, request, queryset):
+        return _apply(
+            self,
+            request,
+            queryset,
+            title="Restore reported items",
+            action="restore",
+            apply=lambda flag, reason: services.queue_restore(flag=flag, actor=request.user, reason=reason),
+            done="Restored {count} item(s).",
+        )
+
+    @admin.action(description="Uphold all open reports of the selected items")
+    def uphold_reports(self, request, queryset):
+        return _apply(
+            self,
+            request,
+            queryset,
+            title="Uphold reports",
+            action="uphold_reports",
+            apply=lambda flag, reason: services.queue_resolve(
+                flag=flag, actor=request.user, reason=reason, uphold=True
+            ),
+            done="Upheld the reports of {count} item(s).",
+        )
+
+    @admin.action(description="Dismiss all open reports of the selected items")
+    def dismiss_reports(self, request, queryset):
+        return _apply(
+            self,
+            request,
+            queryset,
+            title="Dismiss reports",
+            action="dismiss_reports",
+            apply=lambda flag, reason: services.queue_resolve(
+                flag=flag, actor=request.user, reason=reason, uphold=False
+            ),
+            done="Dismissed the reports of {count} item(s).",
+        )
+
+
+@admin.register(ModerationAction)
+class ModerationActionAdmin(TargetLookupsMixin, ReadOnlyAdminMixin, CommunityScopedAdminMixin, admin.ModelAdmin):
+    """The audit log: read-only for everyone, superusers included."""
+
+    community_path = "community"
+    list_display = ("created_at", "action", "target_label", "subject_name", "actor_name", "community", "reason")
+    list_filter = ("action", ("community", ScopedCommunityFilter))
+    list_select_related = ("actor__profile", "subject__profile", "community")
+    search_fields = ("target_label", "reason")
+    date_hierarchy = "created_at"
+    fields = (
+        "created_at",
+        "action",
+        "target_label",
+        "subject_name",
+        "actor_name",
+        "community",
+        "reason",
+        "flag",
+    )
+    readonly_fields = fields
+
+    def get_actions(self, request):
+        return {}  # not even "delete selected"
+
+    @admin.display(description="member concerned", ordering="subject__profile__display_name")
+    def subject_name(self, obj: ModerationAction) -> str:
+        return obj.subject.public_name
+
+    @admin.display(description="by", ordering="actor__profile__display_name")
+    def actor_name(self, obj: ModerationAction) -> str:
+        return obj.actor.public_name if obj.actor_id else "automatic (report threshold)"

@@ -1,0 +1,27 @@
+from django.apps import AppConfig
+
+
+class ModerationConfig(AppConfig):
+    name = "apps.moderation"
+    label = "moderation"
+    verbose_name = "Moderation"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from apps.notifications.kinds import register_kind
+        from apps.peers.models import User
+
+        from .registry import register_moderatable
+
+        # A member is reported as a person: no community path (the report names one),
+        # and the "author" of a member is the member.
+        register_moderatable(
+            User, author="", community="", noun="member", readable=lambda users, viewer: users.filter(is_active=True)
+        )
+
+        register_kind("moderation.flagged", label="Something was reported in a community you organize")
+        register_kind("moderation.hidden", label="Something you wrote was hidden by moderation")
+        register_kind("moderation.restored", label="Something you wrote was restored after moderation")
+        register_kind("moderation.warning", label="A warning from your community's organizers")
+        register_kind("moderation.suspended", label="Your membership was suspended")
+        register_kind("moderation.reinstated", label="Your membership was reinstated")

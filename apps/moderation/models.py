@@ -1,0 +1,159 @@
+"""Reports (flags) and the append-only audit log of what moderators did about them."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+TEXT_MAX_LENGTH = 1000
+LABEL_MAX_LENGTH = 200
+
+
+class Reason(models.TextChoices):
+    SPAM = "spam", "Spam or advertising"
+    HARASSMENT = "harassment", "Harassment or bullying"
+    HATE = "hate", "Hateful or discriminatory"
+    PRIVACY = "privacy", "Shares someone's private information"
+    SCAM = "scam", "Scam or fraud"
+    INAPPROPRIATE = "inappropriate", "Inappropriate or offensive"
+    OTHER = "other", "Something else"
+
+
+class Flag(models.Model):
+    """A member's report about a piece of content or another member, in one community.
+
+    ``target`` is anything registered in ``apps.moderation.registry``. ``community`` is
+    the content's own community, or for a member the community the report is made in
+    (one both belong to). ``target_label`` and ``target_author`` are taken when the
+    report is made, so moderation lists read them without touching every target.
+    A reporter has at most one open report per target (a partial unique constraint);
+    once handled they may report it again.
+    """
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        UPHELD = "upheld", "Upheld"
+        DISMISSED = "dismissed", "Dismissed"
+
+    reporter = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="flags_made")
+    community = models.ForeignKey("peers.Community", on_delete=models.CASCADE, related_name="flags")
+    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
+    object_id = models.PositiveBigIntegerField()
+    target = GenericForeignKey("content_type", "object_id")
+    target_author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="flags_received",
+        help_text="Who wrote the reported content (or the reported member).",
+    )
+    target_label = models.CharField(max_length=LABEL_MAX_LENGTH)
+    reason = models.CharField(max_length=16, choices=Reason.choices)
+    text = models.TextField(blank=True, max_length=TEXT_MAX_LENGTH)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
+    created_at = models.DateTimeField(default=timezone.now)
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    handled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["reporter", "content_type", "object_id"],
+                condition=Q(status="open"),
+                name="moderation_flag_one_open_per_reporter_target",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="open", handled_at__isnull=True) | ~Q(status="open"),
+                name="moderation_flag_open_is_unhandled",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["content_type", "object_id", "status"]),
+            models.Index(fields=["community", "status", "created_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"Report of {self.target_label} ({self.get_reason_display()})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == self.Status.OPEN
+
+
+class ModerationQueueItem(Flag):
+    """The admin's moderation queue: one row per reported target (its oldest open flag),
+    with the number of open reports, sorted by that number and then by age."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "moderation queue item"
+        verbose_name_plural = "moderation queue"
+
+
+class AuditLogImmutableError(Exception):
+    """Raised on any attempt to change or delete a recorded moderation action."""
+
+
+class AppendOnlyQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise AuditLogImmutableError("The moderation log is append-only.")
+
+    def delete(self):
+        raise AuditLogImmutableError("The moderation log is append-only.")
+
+
+class ModerationAction(models.Model):
+    """One entry of the moderation audit log: who did what to what, where and why.
+
+    Append-only: the model refuses updates and deletes, and on PostgreSQL a trigger
+    refuses them in the database too. ``actor`` is empty for the automatic hide at the
+    report threshold. ``subject`` is the member concerned (the author of the content, or
+    the member warned or suspended); ``target_label`` is a snapshot taken at the time.
+    """
+
+    class Kind(models.TextChoices):
+        AUTO_HIDE = "auto_hide", "Hidden automatically"
+        HIDE = "hide", "Hid content"
+        RESTORE = "restore", "Restored content"
+        WARN = "warn", "Warned member"
+        SUSPEND = "suspend", "Suspended membership"
+        REINSTATE = "reinstate", "Reinstated membership"
+        UPHOLD = "uphold", "Upheld report"
+        DISMISS = "dismiss", "Dismissed report"
+
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    action = models.CharField(max_length=16, choices=Kind.choices)
+    community = models.ForeignKey("peers.Community", on_delete=models.PROTECT, related_name="moderation_actions")
+    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
+    object_id = models.PositiveBigIntegerField()
+    target = GenericForeignKey("content_type", "object_id")
+    target_label = models.CharField(max_length=LABEL_MAX_LENGTH)
+    subject = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    flag = models.ForeignKey(Flag, on_delete=models.PROTECT, null=True, blank=True, related_name="actions")
+    reason = models.TextField(max_length=TEXT_MAX_LENGTH)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["community", "created_at"]), models.Index(fields=["content_type", "object_id"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()}: {self.target_label}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise AuditLogImmutableError("A moderation action can't be changed once recorded.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AuditLogImmutableError("A moderation action can't be deleted.")

@@ -1,0 +1,53 @@
+"""``Moderatable``: the one place where hidden content disappears for everyone else.
+
+Every model of user-generated content inherits it and uses its queryset:
+
+    class Review(Moderatable, models.Model):
+        objects = ModeratableQuerySet.as_manager()
+
+and every list, detail page, search, API endpoint and notification that shows such
+content reads it through ``.visible_to(viewer)``. Hidden content stays visible to its
+author (who is told it is hidden), to the organizers of its community (who moderate it)
+and to site superusers. The author and community paths come from the moderation
+registry (``apps.moderation.registry``), so the filter is one SQL condition with one
+subquery for the viewer's organized communities: no per-row checks, no extra query.
+Only ``apps.moderation.services`` hides and restores.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import models
+from django.db.models import Q, QuerySet
+
+
+class ModeratableQuerySet(models.QuerySet):
+    def visible_to(self, user: Any) -> QuerySet:
+        """Rows ``user`` may see: not hidden, or theirs, or in a community they organize."""
+        if user is not None and user.is_authenticated and user.is_superuser:
+            return self
+        visible = Q(is_hidden=False)
+        if user is not None and user.is_authenticated:
+            from apps.peers.models import Membership
+
+            from .registry import moderatable_type_of
+
+            kind = moderatable_type_of(self.model)
+            organized = Membership.objects.filter(
+                user=user, role=Membership.Role.ORGANIZER, status=Membership.Status.ACTIVE
+            ).values("community_id")
+            visible |= Q(**{kind.author: user.pk}) | Q(**{f"{kind.community}__in": organized})
+        return self.filter(visible)
+
+
+class Moderatable(models.Model):
+    """Content that members can report and organizers can hide (see the module docstring)."""
+
+    is_hidden = models.BooleanField(
+        default=False, editable=False, help_text="Hidden by moderation: only its author and organizers see it."
+    )
+    hidden_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        abstract = True

@@ -1,0 +1,67 @@
+"""Reads for moderation, with their query budgets."""
+
+from __future__ import annotations
+
+from django.db.models import Count, Min, OuterRef, Q, QuerySet, Subquery
+
+from apps.peers.models import Community, Membership, User
+from apps.peers.selectors import organized_community_ids
+
+from .models import Flag, ModerationAction
+
+_FLAG_RELATED = ("reporter__profile", "community", "content_type", "target_author__profile")
+
+
+def flags_visible_to(*, user: User) -> QuerySet[Flag]:
+    """The reports ``user`` may read: their own, and those in communities they organize
+    (all of them for site superusers). Newest first, one query per page."""
+    flags = Flag.objects.select_related(*_FLAG_RELATED).order_by("-created_at", "-id")
+    if user.is_superuser:
+        return flags
+    organized = Membership.objects.filter(
+        user=user, role=Membership.Role.ORGANIZER, status=Membership.Status.ACTIVE
+    ).values("community_id")
+    return flags.filter(Q(reporter=user) | Q(community_id__in=organized))
+
+
+def moderation_queue(queryset: QuerySet[Flag] | None = None) -> QuerySet[Flag]:
+    """One row per reported target and community with open reports: its oldest open
+    report, annotated with ``open_count`` (open reports) and ordered by that count,
+    most first, then oldest first. One query, whatever the number of reports.
+    """
+    queryset = Flag.objects.all() if queryset is None else queryset
+    open_flags = Flag.objects.filter(status=Flag.Status.OPEN).order_by()
+    oldest = open_flags.values("community", "content_type", "object_id").annotate(first=Min("pk")).values("first")
+    count = (
+        open_flags.filter(
+            community=OuterRef("community"), content_type=OuterRef("content_type"), object_id=OuterRef("object_id")
+        )
+        .values("community")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return (
+        queryset.filter(pk__in=Subquery(oldest))
+        .annotate(open_count=Subquery(count))
+        .order_by("-open_count", "created_at", "pk")
+    )
+
+
+def audit_log(*, user: User) -> QuerySet[ModerationAction]:
+    """The moderation log of the communities ``user`` organizes (everything for superusers)."""
+    log = ModerationAction.objects.select_related("actor__profile", "subject__profile", "community").order_by(
+        "-created_at", "-id"
+    )
+    return log if user.is_superuser else log.filter(community_id__in=organized_community_ids(user=user))
+
+
+def shared_communities(*, user: User, other: User) -> QuerySet[Community]:
+    """Communities where ``user`` is an active member and ``other`` belongs: where
+    ``user`` can report ``other``. One query."""
+    if not user.is_authenticated:
+        return Community.objects.none()
+    return (
+        Community.objects.filter(memberships__user=user, memberships__status=Membership.Status.ACTIVE)
+        .filter(memberships__user=other)
+        .order_by("name")
+    )

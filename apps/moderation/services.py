@@ -1,0 +1,496 @@
+"""Writes for moderation: reports, hiding and restoring, warnings and suspensions.
+
+The only home of moderation's rules. Every action an organizer (or the automatic hide)
+takes writes one ``ModerationAction`` to the append-only audit log, in the same
+transaction as the change it records, and notifies the member concerned.
+"""
+
+from __future__ import annotations
+
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Model
+from django.urls import reverse
+from django.utils import timezone
+
+from apps.notifications.services import notify
+from apps.peers.models import Community, Membership, User
+from apps.peers.services import is_organizer, membership_refuse_if_suspended
+from p2pcommons.errors import RuleViolation
+
+from . import registry
+from .models import LABEL_MAX_LENGTH, TEXT_MAX_LENGTH, Flag, ModerationAction, Reason
+
+REASON_REQUIRED = "Give a reason: the member concerned and the audit log will show it."
+
+
+# --- helpers --------------------------------------------------------------------
+def target_label(*, target: Model, kind: registry.ModeratableType | None = None) -> str:
+    """A short description of a reported thing that never quotes its content."""
+    kind = kind or registry.moderatable_type_of(target)
+    if kind.is_member:
+        return f"member {target.public_name}"[:LABEL_MAX_LENGTH]
+    return f"{kind.noun} #{target.pk} by {kind.author_of(target).public_name}"[:LABEL_MAX_LENGTH]
+
+
+def _target_filter(target: Model) -> dict:
+    return {"content_type": ContentType.objects.get_for_model(target), "object_id": target.pk}
+
+
+def _require_organizer(*, actor: User, community_id: int) -> None:
+    if not (actor.is_superuser or is_organizer(user=actor, community_id=community_id)):
+        raise RuleViolation("Only an organizer of this community can moderate it.", code="not_organizer")
+
+
+def _require_reason(reason: str) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": REASON_REQUIRED})
+    if len(reason) > TEXT_MAX_LENGTH:
+        raise ValidationError({"reason": f"Keep the reason under {TEXT_MAX_LENGTH} characters."})
+    return reason
+
+
+def _record(
+    *,
+    action: str,
+    actor: User | None,
+    community_id: int,
+    target: Model,
+    subject: User,
+    reason: str,
+    flag: Flag | None = None,
+    label: str | None = None,
+) -> ModerationAction:
+    return ModerationAction.objects.create(
+        action=action,
+        actor=actor,
+        community_id=community_id,
+        **_target_filter(target),
+        target_label=label or target_label(target=target),
+        subject=subject,
+        flag=flag,
+        reason=reason,
+        created_at=timezone.now(),
+    )
+
+
+def _organizers(community_id: int) -> list[User]:
+    return list(
+        User.objects.filter(
+            memberships__community_id=community_id,
+            memberships__role=Membership.Role.ORGANIZER,
+            memberships__status=Membership.Status.ACTIVE,
+            is_active=True,
+        ).select_related("profile")
+    )
+
+
+def _queue_url(*, target: Model, community_id: int) -> str:
+    ct = ContentType.objects.get_for_model(target)
+    return (
+        f"{reverse('admin:moderation_moderationqueueitem_changelist')}"
+        f"?content_type__id__exact={ct.pk}&object_id={target.pk}&community__id__exact={community_id}"
+    )
+
+
+def _lock_content(target: Model) -> tuple[registry.ModeratableType, Model]:
+    kind = registry.moderatable_type_of(target)
+    if kind.is_member:
+        raise RuleViolation("A member can't be hidden; warn or suspend their membership instead.", code="not_content")
+    return kind, kind.model._default_manager.select_for_update().get(pk=target.pk)
+
+
+def _set_hidden(*, kind: registry.ModeratableType, target: Model, hidden: bool) -> None:
+    target.is_hidden = hidden
+    target.hidden_at = timezone.now() if hidden else None
+    kind.model._default_manager.filter(pk=target.pk).update(is_hidden=target.is_hidden, hidden_at=target.hidden_at)
+    if kind.on_visibility_change is not None:
+        kind.on_visibility_change(target)
+
+
+def _close_open_flags(*, target: Model, community_id: int, status: str, actor: User | None) -> int:
+    return Flag.objects.filter(**_target_filter(target), community_id=community_id, status=Flag.Status.OPEN).update(
+        status=status, handled_by=actor, handled_at=timezone.now()
+    )
+
+
+# --- reports --------------------------------------------------------------------
+def flag_create(
+    *, reporter: User, target: Model, reason: str, text: str = "", community: Community | None = None
+) -> Flag:
+    """Report ``target`` (content, or a member) to the organizers of its community.
+
+    Rules: the reporter is an active member of that community and can read the target;
+    nobody reports their own content or themselves; a member is reported in a community
+    both belong to (``community`` is required then, and ignored for content, which has
+    its own); one open report per reporter and target.
+
+    When the number of distinct members with an open report on a piece of content
+    reaches the community's ``flag_threshold``, it is hidden (until an organizer
+    handles it), the automatic hide is logged and the organizers are notified, once.
+    Locking: holds SELECT FOR UPDATE on the target row while it counts, so concurrent
+    reports of one target are counted one after the other and exactly one of them
+    crosses the threshold; the partial unique constraint settles a double submit.
+    """
+    errors = {}
+    if reason not in Reason.values:
+        errors["reason"] = "Choose one of the listed reasons."
+    if len(text or "") > TEXT_MAX_LENGTH:
+        errors["text"] = f"Keep the explanation under {TEXT_MAX_LENGTH} characters."
+    try:
+        kind = registry.moderatable_type_of(target)
+    except registry.UnknownModeratableType as exc:
+        errors["target_type"] = str(exc)
+        kind = None
+    if kind is not None and kind.is_member and community is None:
+        errors["community"] = "Say in which community you report this member."
+    if errors:
+        raise ValidationError(errors)
+
+    with transaction.atomic():
+        target = kind.model._default_manager.select_for_update().get(pk=target.pk)
+        if kind.is_member:
+            author = target
+            if not Membership.objects.filter(user=author, community=community).exists():
+                raise RuleViolation(f"{author.public_name} is not a member of {community.name}.", code="not_member")
+        else:
+            author = kind.author_of(target)
+            community = kind.community_of(target)
+        if not Membership.objects.filter(user=reporter, community=community).exists():
+            raise RuleViolation("Only members of the community can report things there.", code="not_member")
+        membership_refuse_if_suspended(user=reporter, community_id=community.pk, doing="report anything")
+        if author.pk == reporter.pk:
+            raise RuleViolation(f"You can't report your own {kind.noun}.", code="own_content")
+        if not kind.readable_by(reporter).filter(pk=target.pk).exists():
+            raise RuleViolation(f"You can't report a {kind.noun} you can't see.", code="not_visible")
+        open_flags = Flag.objects.filter(**_target_filter(target), status=Flag.Status.OPEN)
+        if open_flags.filter(reporter=reporter).exists():
+            raise RuleViolation("You already reported this; the organizers will look at it.", code="already_flagged")
+        try:
+            with transaction.atomic():
+                flag = Flag.objects.create(
+                    reporter=reporter,
+                    community=community,
+                    **_target_filter(target),
+                    target_author=author,
+                    target_label=target_label(target=target, kind=kind),
+                    reason=reason,
+                    text=(text or "").strip(),
+                    created_at=timezone.now(),
+                )
+        except IntegrityError:
+            raise RuleViolation(
+                "You already reported this; the organizers will look at it.", code="already_flagged"
+            ) from None
+        reporters = open_flags.filter(community=community).values("reporter").distinct().count()
+        if reporters == community.flag_threshold:
+            _threshold_reached(kind=kind, target=target, author=author, community=community, reporters=reporters)
+    return flag
+
+
+def _threshold_reached(
+    *, kind: registry.ModeratableType, target: Model, author: User, community: Community, reporters: int
+) -> None:
+    url = _queue_url(target=target, community_id=community.pk)
+    label = target_label(target=target, kind=kind)
+    if kind.is_member:
+        notify(
+            recipients=_organizers(community.pk),
+            kind="moderation.flagged",
+            text=f"{reporters} neighbors in {community.name} reported {label}.",
+            target=target,
+            url=url,
+        )
+        return
+    if not target.is_hidden:
+        _set_hidden(kind=kind, target=target, hidden=True)
+        _record(
+            action=ModerationAction.Kind.AUTO_HIDE,
+            actor=None,
+            community_id=community.pk,
+            target=target,
+            subject=author,
+            reason=f"Reported by {reporters} members (the community's threshold); hidden until an organizer decides.",
+            label=label,
+        )
+        notify(
+            recipients=[author],
+            kind="moderation.hidden",
+            text=f"Your {kind.noun} in {community.name} was reported by several neighbors and is hidden "
+            "until an organizer looks at it.",
+            target=target,
+        )
+    notify(
+        recipients=_organizers(community.pk),
+        kind="moderation.flagged",
+        text=f"{reporters} neighbors reported a {kind.noun} by {author.public_name} in {community.name}; "
+        "it is hidden until you decide.",
+        target=target,
+        url=url,
+    )
+
+
+@transaction.atomic
+def flag_uphold(*, flag: Flag, actor: User, reason: str) -> Flag:
+    """Agree with a report. Content it is about is hidden (if it is not already).
+
+    Locking: holds SELECT FOR UPDATE on the flag, so a report is handled once.
+    """
+    return _handle_flag(flag=flag, actor=actor, reason=reason, status=Flag.Status.UPHELD)
+
+
+@transaction.atomic
+def flag_dismiss(*, flag: Flag, actor: User, reason: str) -> Flag:
+    """Disagree with a report. The content's visibility is not changed: restore it for that.
+
+    Locking: holds SELECT FOR UPDATE on the flag, so a report is handled once.
+    """
+    return _handle_flag(flag=flag, actor=actor, reason=reason, status=Flag.Status.DISMISSED)
+
+
+def _handle_flag(*, flag: Flag, actor: User, reason: str, status: str) -> Flag:
+    reason = _require_reason(reason)
+    _require_organizer(actor=actor, community_id=flag.community_id)
+    flag = Flag.objects.select_for_update().get(pk=flag.pk)
+    if not flag.is_open:
+        raise RuleViolation(f"This report was already {flag.get_status_display().lower()}.", code="already_handled")
+    flag.status, flag.handled_by, flag.handled_at = status, actor, timezone.now()
+    flag.save(update_fields=["status", "handled_by", "handled_at"])
+    action = ModerationAction.Kind.UPHOLD if status == Flag.Status.UPHELD else ModerationAction.Kind.DISMISS
+    _record(
+        action=action,
+        actor=actor,
+        community_id=flag.community_id,
+        target=flag.target,
+        subject=flag.target_author,
+        reason=reason,
+        flag=flag,
+        label=flag.target_label,
+    )
+    kind = registry.moderatable_type_for(f"{flag.content_type.app_label}.{flag.content_type.model}")
+    if status == Flag.Status.UPHELD and not kind.is_member:
+        target = kind.model._default_manager.select_for_update().get(pk=flag.object_id)
+        if not target.is_hidden:
+            _hide(kind=kind, target=target, actor=actor, reason=reason, community_id=flag.community_id)
+    return flag
+
+
+# --- content --------------------------------------------------------------------
+@transaction.atomic
+def content_hide(*, target: Model, actor: User, reason: str) -> Model:
+    """Hide content from everyone but its author and the organizers; its open reports are upheld.
+
+    Locking: holds SELECT FOR UPDATE on the content row.
+    """
+    reason = _require_reason(reason)
+    kind = registry.moderatable_type_of(target)
+    if not kind.is_member:
+        _require_organizer(actor=actor, community_id=kind.community_of(target).pk)
+    kind, target = _lock_content(target)
+    if target.is_hidden:
+        raise RuleViolation(f"This {kind.noun} is already hidden.", code="already_hidden")
+    community_id = kind.community_of(target).pk
+    _hide(kind=kind, target=target, actor=actor, reason=reason, community_id=community_id)
+    _close_open_flags(target=target, community_id=community_id, status=Flag.Status.UPHELD, actor=actor)
+    return target
+
+
+def _hide(*, kind: registry.ModeratableType, target: Model, actor: User, reason: str, community_id: int) -> None:
+    _set_hidden(kind=kind, target=target, hidden=True)
+    author = kind.author_of(target)
+    _record(
+        action=ModerationAction.Kind.HIDE,
+        actor=actor,
+        community_id=community_id,
+        target=target,
+        subject=author,
+        reason=reason,
+    )
+    notify(
+        recipients=[author],
+        kind="moderation.hidden",
+        text=f"An organizer hid your {kind.noun}. Reason: {reason}",
+        target=target,
+        actor=actor,
+    )
+
+
+@transaction.atomic
+def content_restore(*, target: Model, actor: User, reason: str) -> Model:
+    """Show hidden content again; its open reports are dismissed, so counting starts afresh.
+
+    Locking: holds SELECT FOR UPDATE on the content row.
+    """
+    reason = _require_reason(reason)
+    kind = registry.moderatable_type_of(target)
+    if not kind.is_member:
+        _require_organizer(actor=actor, community_id=kind.community_of(target).pk)
+    kind, target = _lock_content(target)
+    if not target.is_hidden:
+        raise RuleViolation(f"This {kind.noun} is not hidden.", code="not_hidden")
+    community_id = kind.community_of(target).pk
+    _set_hidden(kind=kind, target=target, hidden=False)
+    _close_open_flags(target=target, community_id=community_id, status=Flag.Status.DISMISSED, actor=actor)
+    author = kind.author_of(target)
+    _record(
+        action=ModerationAction.Kind.RESTORE,
+        actor=actor,
+        community_id=community_id,
+        target=target,
+        subject=author,
+        reason=reason,
+    )
+    notify(
+        recipients=[author],
+        kind="moderation.restored",
+        text=f"An organizer restored your {kind.noun}: everyone can see it again. {reason}",
+        target=target,
+        actor=actor,
+    )
+    return target
+
+
+# --- members --------------------------------------------------------------------
+def _lock_membership(membership: Membership, actor: User) -> Membership:
+    _require_organizer(actor=actor, community_id=membership.community_id)
+    return (
+        Membership.objects.select_for_update(of=("self",))
+        .select_related("user__profile", "community")
+        .get(pk=membership.pk)
+    )
+
+
+@transaction.atomic
+def member_warn(*, membership: Membership, actor: User, reason: str) -> ModerationAction:
+    """Warn a member: the warning (with its reason) is logged and sent to them."""
+    reason = _require_reason(reason)
+    membership = _lock_membership(membership, actor)
+    if membership.user_id == actor.pk:
+        raise RuleViolation("You can't warn yourself.", code="self")
+    entry = _record(
+        action=ModerationAction.Kind.WARN,
+        actor=actor,
+        community_id=membership.community_id,
+        target=membership.user,
+        subject=membership.user,
+        reason=reason,
+    )
+    notify(
+        recipients=[membership.user],
+        kind="moderation.warning",
+        text=f"A warning from the organizers of {membership.community.name}: {reason}",
+        target=membership.community,
+        actor=actor,
+        url=membership.community.get_absolute_url(),
+    )
+    return entry
+
+
+@transaction.atomic
+def membership_suspend(*, membership: Membership, actor: User, reason: str) -> Membership:
+    """Suspend a membership: the member can't post, book, trade or report in that community
+    and sees ``reason`` there. Organizers suspend members; only a site superuser may
+    suspend an organizer (organizers don't police each other). Nobody suspends themselves.
+
+    Locking: holds SELECT FOR UPDATE on the membership row.
+    """
+    reason = _require_reason(reason)
+    membership = _lock_membership(membership, actor)
+    if membership.user_id == actor.pk:
+        raise RuleViolation("You can't suspend yourself.", code="self")
+    if membership.role == Membership.Role.ORGANIZER and not actor.is_superuser:
+        raise RuleViolation("Only a site administrator can suspend an organizer.", code="organizer")
+    if membership.status == Membership.Status.SUSPENDED:
+        raise RuleViolation(f"{membership.user.public_name} is already suspended.", code="already_suspended")
+    membership.status, membership.status_reason = Membership.Status.SUSPENDED, reason
+    membership.save(update_fields=["status", "status_reason"])
+    _record(
+        action=ModerationAction.Kind.SUSPEND,
+        actor=actor,
+        community_id=membership.community_id,
+        target=membership.user,
+        subject=membership.user,
+        reason=reason,
+    )
+    notify(
+        recipients=[membership.user],
+        kind="moderation.suspended",
+        text=f"Your membership in {membership.community.name} is suspended. Reason: {reason}",
+        target=membership.community,
+        actor=actor,
+        url=membership.community.get_absolute_url(),
+    )
+    return membership
+
+
+@transaction.atomic
+def membership_reinstate(*, membership: Membership, actor: User, reason: str) -> Membership:
+    """Lift a suspension. Locking: holds SELECT FOR UPDATE on the membership row."""
+    reason = _require_reason(reason)
+    membership = _lock_membership(membership, actor)
+    if membership.status != Membership.Status.SUSPENDED:
+        raise RuleViolation(f"{membership.user.public_name} is not suspended.", code="not_suspended")
+    membership.status, membership.status_reason = Membership.Status.ACTIVE, ""
+    membership.save(update_fields=["status", "status_reason"])
+    _record(
+        action=ModerationAction.Kind.REINSTATE,
+        actor=actor,
+        community_id=membership.community_id,
+        target=membership.user,
+        subject=membership.user,
+        reason=reason,
+    )
+    notify(
+        recipients=[membership.user],
+        kind="moderation.reinstated",
+        text=f"Your membership in {membership.community.name} is active again. {reason}",
+        target=membership.community,
+        actor=actor,
+        url=membership.community.get_absolute_url(),
+    )
+    return membership
+
+
+# --- the queue ------------------------------------------------------------------
+def _queue_target(flag: Flag) -> tuple[registry.ModeratableType, Model]:
+    kind = registry.moderatable_type_for(f"{flag.content_type.app_label}.{flag.content_type.model}")
+    target = kind.model._default_manager.filter(pk=flag.object_id).first()
+    if target is None:
+        raise RuleViolation("The reported item no longer exists.", code="gone")
+    return kind, target
+
+
+def queue_hide(*, flag: Flag, actor: User, reason: str) -> Model:
+    """The queue's "hide" on the target of ``flag`` (see ``content_hide``)."""
+    _require_organizer(actor=actor, community_id=flag.community_id)
+    return content_hide(target=_queue_target(flag)[1], actor=actor, reason=reason)
+
+
+def queue_restore(*, flag: Flag, actor: User, reason: str) -> Model:
+    """The queue's "restore" on the target of ``flag`` (see ``content_restore``)."""
+    _require_organizer(actor=actor, community_id=flag.community_id)
+    return content_restore(target=_queue_target(flag)[1], actor=actor, reason=reason)
+
+
+@transaction.atomic
+def queue_resolve(*, flag: Flag, actor: User, reason: str, uphold: bool) -> int:
+    """Uphold or dismiss every open report on the target of ``flag`` in its community; each
+    is logged. Returns how many were handled."""
+    _require_reason(reason)
+    _require_organizer(actor=actor, community_id=flag.community_id)
+    handle = flag_uphold if uphold else flag_dismiss
+    open_flags = Flag.objects.filter(
+        content_type_id=flag.content_type_id,
+        object_id=flag.object_id,
+        community_id=flag.community_id,
+        status=Flag.Status.OPEN,
+    ).select_related("content_type")
+    count = 0
+    for each in open_flags.order_by("pk"):
+        handle(flag=each, actor=actor, reason=reason)
+        count += 1
+    if not count:
+        raise RuleViolation("There are no open reports on this any more.", code="already_handled")
+    return count

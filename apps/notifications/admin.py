@@ -1,0 +1,23 @@
+"""Notifications in the admin: superusers only (they are members' private mail)."""
+
+from django.contrib import admin
+
+from apps.peers.admin_scoping import ReadOnlyAdminMixin
+
+from .models import Notification, Preference
+
+
+@admin.register(Notification)
+class NotificationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("created_at", "recipient", "kind", "text", "read_at", "email", "delivered_at")
+    list_filter = ("kind", "email")
+    search_fields = ("text", "recipient__email")
+    list_select_related = ("recipient__profile",)
+    date_hierarchy = "created_at"
+
+
+@admin.register(Preference)
+class PreferenceAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("user", "kind", "delivery")
+    list_filter = ("kind", "delivery")
+    list_select_related = ("user__profile",)

@@ -1,0 +1,114 @@
+"""REST API: my notifications, marking them read, and my email preferences."""
+
+from __future__ import annotations
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from p2pcommons.api.schema import FIELD_ERRORS, NOT_FOUND
+from p2pcommons.converters import IdConverter
+
+from . import selectors, services
+from .kinds import DELIVERIES
+from .models import Notification
+
+
+class NotificationSerializer(serializers.ModelSerializer):
+    actor_name = serializers.SerializerMethodField()
+    is_read = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = Notification
+        fields = ("id", "kind", "text", "url", "actor", "actor_name", "created_at", "read_at", "is_read")
+        read_only_fields = fields
+
+    def get_actor_name(self, obj: Notification) -> str | None:
+        return obj.actor.public_name if obj.actor_id else None
+
+
+class PreferenceSerializer(serializers.Serializer):
+    kind = serializers.CharField()
+    label = serializers.CharField(read_only=True)
+    delivery = serializers.ChoiceField(choices=DELIVERIES)
+    default = serializers.CharField(read_only=True)
+
+
+class MarkedSerializer(serializers.Serializer):
+    marked = serializers.IntegerField()
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="My notifications, newest first",
+        tags=["notifications"],
+        parameters=[OpenApiParameter("unread", bool, description="Only unread ones")],
+    ),
+    retrieve=extend_schema(tags=["notifications"], responses={200: NotificationSerializer, 404: NOT_FOUND}),
+)
+class NotificationViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = NotificationSerializer
+    queryset = Notification.objects.none()
+    lookup_value_regex = IdConverter.regex
+
+    def get_queryset(self):
+        unread = self.request.query_params.get("unread", "").lower() in ("1", "true")
+        return selectors.notifications_of(user=self.request.user, unread_only=unread)
+
+    @extend_schema(request=None, responses={200: NotificationSerializer, 404: NOT_FOUND}, tags=["notifications"])
+    @action(detail=True, methods=["post"])
+    def read(self, request, pk=None):
+        """Mark one notification read."""
+        notification = get_object_or_404(Notification, pk=pk, recipient=request.user)
+        services.mark_read(notification=notification, user=request.user)
+        return Response(self.get_serializer(notification).data)
+
+    @extend_schema(request=None, responses={200: MarkedSerializer}, tags=["notifications"])
+    @action(detail=False, methods=["post"], url_path="read-all")
+    def read_all(self, request):
+        """Mark all my notifications read."""
+        return Response({"marked": services.mark_all_read(user=request.user)})
+
+
+def _flatten(errors, prefix: str = "") -> list[str]:
+    """DRF's nested list errors as plain messages: "item 2, delivery: ..." (one 400 shape for all)."""
+    if isinstance(errors, dict):
+        return [m for key, value in errors.items() for m in _flatten(value, f"{prefix}{_label(key)}: ")]
+    if isinstance(errors, list):
+        if all(isinstance(e, str) for e in errors):
+            return [f"{prefix}{e}" for e in errors]
+        return [m for i, e in enumerate(errors, start=1) if e for m in _flatten(e, f"{prefix}item {i}, ")]
+    return [f"{prefix}{errors}"]
+
+
+def _label(key) -> str:
+    return f"item {int(key) + 1}" if str(key).isdigit() else str(key)
+
+
+class NotificationPreferenceView(APIView):
+    """Email delivery per notification kind: immediate, digest or off."""
+
+    @extend_schema(tags=["notifications"], responses={200: PreferenceSerializer(many=True)})
+    def get(self, request):
+        return Response(PreferenceSerializer(selectors.preferences_of(user=request.user), many=True).data)
+
+    @extend_schema(
+        tags=["notifications"],
+        request=PreferenceSerializer(many=True),
+        responses={200: PreferenceSerializer(many=True), 400: FIELD_ERRORS},
+    )
+    def put(self, request):
+        """Set one or more kinds: ``[{"kind": "ledger.received", "delivery": "digest"}]``."""
+        payload = PreferenceSerializer(data=request.data, many=True)
+        if not payload.is_valid():
+            return Response({"preferences": _flatten(payload.errors)}, status=status.HTTP_400_BAD_REQUEST)
+        known = {row["kind"] for row in selectors.preferences_of(user=request.user)}
+        unknown = [item["kind"] for item in payload.validated_data if item["kind"] not in known]
+        if unknown:
+            return Response({"kind": [f"Unknown kind(s): {', '.join(unknown)}."]}, status=status.HTTP_400_BAD_REQUEST)
+        for item in payload.validated_data:
+            services.preference_set(user=request.user, kind=item["kind"], delivery=item["delivery"])
+        return Response(PreferenceSerializer(selectors.preferences_of(user=request.user), many=True).data)

@@ -1,0 +1,46 @@
+"""The kinds of notification, registered by the apps that send them.
+
+Each app declares its kinds once, in its ``AppConfig.ready()``, with a label members
+recognise on the preferences page and the default delivery by email:
+
+    register_kind("ledger.received", label="Someone sent you credits", default="immediate")
+
+In-app delivery is always on; ``default`` is only about email: ``immediate``, ``digest``
+(one daily email with everything unread) or ``off``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+DELIVERIES = ("immediate", "digest", "off")
+
+
+@dataclass(frozen=True)
+class Kind:
+    key: str
+    label: str
+    default: str
+
+
+KINDS: dict[str, Kind] = {}
+
+
+def register_kind(key: str, *, label: str, default: str = "immediate") -> Kind:
+    """Declare a kind. Registering the same key again with the same label is harmless
+    (``ready()`` may run twice in tests); a conflicting one is a programming error."""
+    if default not in DELIVERIES:
+        raise ValueError(f"default must be one of {DELIVERIES}, not {default!r}")
+    kind = Kind(key=key, label=label, default=default)
+    existing = KINDS.get(key)
+    if existing is not None and existing != kind:
+        raise ValueError(f"Notification kind {key!r} is already registered differently: {existing}")
+    KINDS[key] = kind
+    return kind
+
+
+def get_kind(key: str) -> Kind:
+    try:
+        return KINDS[key]
+    except KeyError:
+        raise ValueError(f"Unknown notification kind {key!r}; register it with register_kind().") from None

@@ -1,0 +1,235 @@
+"""Writes for notifications: create, deliver (once), digest, read, preferences."""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.core import signing
+from django.core.exceptions import ValidationError
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.db.models import Model
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from apps.peers.models import User
+from p2pcommons.errors import RuleViolation
+
+from .kinds import DELIVERIES, KINDS, get_kind
+from .models import Notification, Preference
+
+logger = logging.getLogger(__name__)
+UNSUBSCRIBE_SALT = "notifications.unsubscribe"
+OUTBOX_GRACE = timedelta(seconds=30)
+
+
+def notify(
+    *,
+    recipients: Iterable[User],
+    kind: str,
+    text: str,
+    target: Model | None = None,
+    actor: User | None = None,
+    url: str = "",
+) -> list[Notification]:
+    """Save one notification per recipient and schedule delivery after commit.
+
+    Never raises because of the broker: if enqueueing fails the rows stay unclaimed and
+    the outbox task delivers them later. The actor is not notified of their own act.
+    """
+    get_kind(kind)
+    target_type = ContentType.objects.get_for_model(target) if target is not None else None
+    seen: set[int] = set()
+    rows = []
+    for user in recipients:
+        if user is None or user.pk in seen or not user.is_active or (actor is not None and user.pk == actor.pk):
+            continue
+        seen.add(user.pk)
+        rows.append(
+            Notification(
+                recipient=user,
+                kind=kind,
+                text=text[:300],
+                url=url[:500],
+                actor=actor,
+                target_type=target_type,
+                target_id=target.pk if target is not None else None,
+                created_at=timezone.now(),
+            )
+        )
+    if not rows:
+        return []
+    Notification.objects.bulk_create(rows)
+    ids = [n.pk for n in rows]
+    transaction.on_commit(lambda: enqueue_delivery(ids))
+    return rows
+
+
+def enqueue_delivery(ids: list[int]) -> None:
+    """Hand the ids to a worker; if the broker is unreachable, leave them to the outbox."""
+    from .tasks import deliver_notifications
+
+    try:
+        deliver_notifications.apply_async(args=[ids], retry=False)
+    except Exception:  # the broker's errors vary by transport; none may reach the user's request
+        logger.warning("Broker unreachable; %d notification(s) wait in the outbox", len(ids), exc_info=True)
+
+
+def delivery_for(*, user: User, kind: str) -> str:
+    pref = Preference.objects.filter(user=user, kind=kind).values_list("delivery", flat=True).first()
+    return pref or get_kind(kind).default
+
+
+def _absolute(url: str) -> str:
+    return url if url.startswith("http") else f"{settings.SITE_URL}{url}"
+
+
+def unsubscribe_url(*, user: User, kind: str) -> str:
+    token = signing.dumps({"u": user.pk, "k": kind}, salt=UNSUBSCRIBE_SALT)
+    return _absolute(reverse("notifications:unsubscribe", args=[token]))
+
+
+def _send(*, user: User, subject: str, template: str, context: dict, kind: str | None) -> None:
+    context = {
+        **context,
+        "user": user,
+        "site_url": settings.SITE_URL,
+        "preferences_url": _absolute(reverse("notifications:preferences")),
+        "unsubscribe_url": unsubscribe_url(user=user, kind=kind) if kind else None,
+    }
+    message = EmailMultiAlternatives(
+        subject=subject,
+        body=render_to_string(f"notifications/email/{template}.txt", context),
+        to=[user.email],
+        headers={"List-Unsubscribe": f"<{context['unsubscribe_url'] or context['preferences_url']}>"},
+    )
+    message.attach_alternative(render_to_string(f"notifications/email/{template}.html", context), "text/html")
+    message.send()
+
+
+def deliver(*, notification_ids: Iterable[int]) -> int:
+    """Deliver each notification once: claim it with a conditional UPDATE, then email it
+    now, keep it for the digest, or skip email, as the recipient prefers. A failed send
+    releases the claim (and raises) so a retry or the outbox tries again. Returns the
+    number of emails sent.
+    """
+    sent = 0
+    rows = Notification.objects.filter(pk__in=list(notification_ids), delivered_at__isnull=True).select_related(
+        "recipient__profile"
+    )
+    for n in rows:
+        now = timezone.now()
+        if Notification.objects.filter(pk=n.pk, delivered_at__isnull=True).update(delivered_at=now) != 1:
+            continue  # another run has it
+        delivery = delivery_for(user=n.recipient, kind=n.kind) if n.kind in KINDS else "off"
+        if delivery == "off" or not n.recipient.email or n.read_at is not None:
+            Notification.objects.filter(pk=n.pk).update(email=Notification.Email.SKIPPED)
+            continue
+        if delivery == "digest":
+            Notification.objects.filter(pk=n.pk).update(email=Notification.Email.DIGEST)
+            continue
+        try:
+            _send(
+                user=n.recipient,
+                subject=n.text,
+                template="notification",
+                context={"notification": n, "url": _absolute(n.url) if n.url else ""},
+                kind=n.kind,
+            )
+        except Exception:
+            Notification.objects.filter(pk=n.pk).update(delivered_at=None)
+            raise
+        Notification.objects.filter(pk=n.pk).update(email=Notification.Email.SENT, emailed_at=timezone.now())
+        sent += 1
+    return sent
+
+
+def flush_outbox(*, now: datetime | None = None, batch: int = 500) -> int:
+    """Deliver notifications nobody claimed (the broker was down, a worker died)."""
+    now = now or timezone.now()
+    ids = list(
+        Notification.objects.filter(delivered_at__isnull=True, created_at__lte=now - OUTBOX_GRACE)
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:batch]
+    )
+    if ids:
+        deliver(notification_ids=ids)
+    return len(ids)
+
+
+def send_digests(*, now: datetime | None = None) -> int:
+    """One email per member with everything unread that waits for the digest.
+
+    Claims each member's rows with a conditional UPDATE before sending, so two digest
+    runs never send the same rows twice; read ones are skipped. Returns emails sent.
+    """
+    now = now or timezone.now()
+    Notification.objects.filter(email=Notification.Email.DIGEST, read_at__isnull=False).update(
+        email=Notification.Email.SKIPPED
+    )
+    waiting: dict[int, list[int]] = defaultdict(list)
+    for pk, user_id in Notification.objects.filter(email=Notification.Email.DIGEST).values_list("pk", "recipient_id"):
+        waiting[user_id].append(pk)
+    sent = 0
+    for user_id, ids in waiting.items():
+        claimed = Notification.objects.filter(pk__in=ids, email=Notification.Email.DIGEST)
+        if claimed.update(email=Notification.Email.DIGESTED, emailed_at=now) == 0:
+            continue
+        user = User.objects.get(pk=user_id)
+        items = list(Notification.objects.filter(pk__in=ids, email=Notification.Email.DIGESTED, emailed_at=now))
+        try:
+            _send(
+                user=user,
+                subject=f"Your day in p2pcommons: {len(items)} update(s)",
+                template="digest",
+                context={"items": items},
+                kind=None,
+            )
+        except Exception:
+            Notification.objects.filter(pk__in=ids, emailed_at=now).update(
+                email=Notification.Email.DIGEST, emailed_at=None
+            )
+            raise
+        sent += 1
+    return sent
+
+
+def mark_read(*, notification: Notification, user: User) -> Notification:
+    if notification.recipient_id != user.pk:
+        raise RuleViolation("That notification is not yours.", code="not_recipient")
+    if notification.read_at is None:
+        notification.read_at = timezone.now()
+        Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(read_at=notification.read_at)
+    return notification
+
+
+def mark_all_read(*, user: User) -> int:
+    return Notification.objects.filter(recipient=user, read_at__isnull=True).update(read_at=timezone.now())
+
+
+@transaction.atomic
+def preference_set(*, user: User, kind: str, delivery: str) -> Preference:
+    if kind not in KINDS:
+        raise ValidationError({"kind": f"Unknown notification kind {kind!r}."})
+    if delivery not in DELIVERIES:
+        raise ValidationError({"delivery": f"Choose one of: {', '.join(DELIVERIES)}."})
+    pref, _ = Preference.objects.update_or_create(user=user, kind=kind, defaults={"delivery": delivery})
+    return pref
+
+
+def unsubscribe(*, token: str) -> Preference:
+    """Turn email off for the kind named in a signed link (no login needed)."""
+    try:
+        data = signing.loads(token, salt=UNSUBSCRIBE_SALT, max_age=timedelta(days=365))
+    except signing.BadSignature as exc:
+        raise RuleViolation("This unsubscribe link is not valid.", code="bad_token") from exc
+    user = User.objects.filter(pk=data.get("u")).first()
+    if user is None or data.get("k") not in KINDS:
+        raise RuleViolation("This unsubscribe link is not valid.", code="bad_token")
+    return preference_set(user=user, kind=data["k"], delivery="off")

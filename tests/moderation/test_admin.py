@@ -1,0 +1,254 @@
+"""Organizers moderate in the admin, within their own communities only."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from apps.moderation import services
+from apps.moderation.models import Flag, ModerationAction
+from apps.peers.factories import MembershipFactory, UserFactory
+from apps.peers.models import Membership
+from apps.reputation.factories import ReviewFactory
+from tests.exchanges.factories import ExchangeFactory
+from tests.querycount import assert_queries_do_not_grow
+
+pytestmark = pytest.mark.django_db
+
+QUEUE = "admin:moderation_moderationqueueitem_changelist"
+FLAGS = "admin:moderation_flag_changelist"
+LOG = "admin:moderation_moderationaction_changelist"
+
+
+@pytest.fixture
+def riverside_world(other_community, riverside_review, report):
+    """Riverside: its review reported twice, a riverside member warned (so it has a log)."""
+    rita, ray = riverside_review.author, riverside_review.subject
+    river_organizer = MembershipFactory(community=other_community, role="organizer").user
+    reporters = [MembershipFactory(community=other_community).user for _ in range(2)]
+    flags = [report(r, riverside_review) for r in reporters]
+    services.member_warn(
+        membership=Membership.objects.get(user=ray), actor=river_organizer, reason="Riverside business"
+    )
+    return {"review": riverside_review, "flags": flags, "rita": rita}
+
+
+@pytest.fixture
+def sunnyside_flag(report, owner, review):
+    return report(owner, review)
+
+
+def changelist(client, name: str) -> str:
+    response = client.get(reverse(name))
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_the_organizer_sees_only_their_communitys_queue(web_as, organizer, sunnyside_flag, riverside_world):
+    html = changelist(web_as(organizer), QUEUE)
+
+    assert sunnyside_flag.target_label in html
+    assert riverside_world["flags"][0].target_label not in html
+
+
+def test_the_organizer_sees_only_their_communitys_reports(web_as, organizer, sunnyside_flag, riverside_world):
+    html = changelist(web_as(organizer), FLAGS)
+
+    assert sunnyside_flag.target_label in html
+    assert riverside_world["flags"][0].target_label not in html
+    assert "Riverside Neighbors" not in html  # not even in the community filter
+
+
+def test_the_organizer_sees_only_their_communitys_audit_log(web_as, organizer, member, riverside_world):
+    services.member_warn(membership=Membership.objects.get(user=member), actor=organizer, reason="Sunny business")
+
+    html = changelist(web_as(organizer), LOG)
+
+    assert "Sunny business" in html
+    assert "Riverside business" not in html
+
+
+@pytest.mark.parametrize("name", ["flag", "moderationqueueitem"])
+def test_the_organizer_cannot_open_another_communitys_report_by_url(web_as, organizer, riverside_world, name):
+    flag = riverside_world["flags"][0]
+    response = web_as(organizer).get(reverse(f"admin:moderation_{name}_change", args=[flag.pk]), follow=True)
+
+    assert response.redirect_chain[-1][0] == reverse("admin:index")  # "doesn't exist"
+    assert flag.target_label not in response.content.decode()
+
+
+def test_the_organizer_cannot_open_another_communitys_log_entry_by_url(web_as, organizer, riverside_world):
+    entry = ModerationAction.objects.get(community__slug="riverside")
+    response = web_as(organizer).get(reverse("admin:moderation_moderationaction_change", args=[entry.pk]), follow=True)
+
+    assert response.redirect_chain[-1][0] == reverse("admin:index")
+    assert "Riverside business" not in response.content.decode()
+
+
+def test_the_organizer_cannot_open_another_communitys_review_by_url(web_as, organizer, riverside_world):
+    review = riverside_world["review"]
+    response = web_as(organizer).get(reverse("admin:reputation_review_change", args=[review.pk]), follow=True)
+
+    assert response.redirect_chain[-1][0] == reverse("admin:index")
+
+
+def test_the_organizer_cannot_act_on_another_communitys_reports(web_as, organizer, sunnyside_flag, riverside_world):
+    client = web_as(organizer)
+    theirs = riverside_world["flags"]
+    client.post(
+        reverse(FLAGS),
+        {
+            "action": "dismiss",
+            "_selected_action": [sunnyside_flag.pk, *[f.pk for f in theirs]],
+            "apply": "Confirm",
+            "reason": "Nothing wrong",
+        },
+    )
+
+    assert Flag.objects.get(pk=sunnyside_flag.pk).status == "dismissed"
+    assert set(Flag.objects.filter(pk__in=[f.pk for f in theirs]).values_list("status", flat=True)) == {"open"}
+
+
+def test_the_organizer_cannot_hide_another_communitys_content_from_the_queue(web_as, organizer, riverside_world):
+    flag = riverside_world["flags"][0]
+    web_as(organizer).post(
+        reverse(QUEUE),
+        {"action": "hide", "_selected_action": [flag.pk], "apply": "Confirm", "reason": "Not mine"},
+    )
+
+    riverside_world["review"].refresh_from_db()
+    assert not riverside_world["review"].is_hidden
+    assert not ModerationAction.objects.filter(action="hide").exists()
+
+
+def test_the_organizer_cannot_suspend_another_communitys_member(web_as, organizer, riverside_world):
+    rita = Membership.objects.get(user=riverside_world["rita"])
+    web_as(organizer).post(
+        reverse("admin:peers_membership_changelist"),
+        {"action": "suspend_members", "_selected_action": [rita.pk], "apply": "Confirm", "reason": "Not mine"},
+    )
+
+    assert Membership.objects.get(pk=rita.pk).status == "active"
+
+
+def test_a_superuser_sees_every_communitys_reports(web_as, sunnyside_flag, riverside_world):
+    html = changelist(web_as(UserFactory(is_staff=True, is_superuser=True)), QUEUE)
+
+    assert sunnyside_flag.target_label in html
+    assert riverside_world["flags"][0].target_label in html
+
+
+def test_staff_who_organize_nothing_see_no_moderation(web_as, db):
+    client = web_as(UserFactory(is_staff=True))
+    for name in (QUEUE, FLAGS, LOG):
+        assert client.get(reverse(name)).status_code == 403
+
+
+def test_the_queue_asks_for_a_reason_before_it_restores(web_as, organizer, report, neighbors, review):
+    flags = [report(n, review) for n in neighbors]
+    client = web_as(organizer)
+
+    confirm = client.post(reverse(QUEUE), {"action": "restore", "_selected_action": [flags[0].pk]})
+    assert confirm.status_code == 200 and 'name="reason"' in confirm.content.decode()
+    review.refresh_from_db()
+    assert review.is_hidden
+
+    client.post(
+        reverse(QUEUE),
+        {"action": "restore", "_selected_action": [flags[0].pk], "apply": "Confirm", "reason": "Fair criticism"},
+    )
+    review.refresh_from_db()
+    assert not review.is_hidden
+    assert ModerationAction.objects.filter(action="restore", reason="Fair criticism", actor=organizer).exists()
+
+
+def test_the_queue_shows_most_reported_first_then_oldest(web_as, organizer, report, community, owner, member, review):
+    other_review = ReviewFactory(
+        exchange=ExchangeFactory(community=community, provider=owner, receiver=member), comment="Fine"
+    )
+    report(member, other_review)  # older, one report
+    report(owner, review)
+    report(MembershipFactory(community=community).user, review)  # newer, two reports
+
+    html = changelist(web_as(organizer), QUEUE)
+
+    assert html.index(f"review #{review.pk} by") < html.index(f"review #{other_review.pk} by")
+
+
+def test_the_queue_dismisses_all_open_reports_of_an_item(web_as, organizer, report, neighbors, review):
+    flags = [report(n, review) for n in neighbors[:2]]
+    web_as(organizer).post(
+        reverse(QUEUE),
+        {"action": "dismiss_reports", "_selected_action": [flags[0].pk], "apply": "Confirm", "reason": "Fine"},
+    )
+
+    assert set(Flag.objects.values_list("status", flat=True)) == {"dismissed"}
+    assert ModerationAction.objects.filter(action="dismiss").count() == 2
+
+
+def test_the_review_admin_hides_a_review(web_as, organizer, review):
+    web_as(organizer).post(
+        reverse("admin:reputation_review_changelist"),
+        {"action": "hide_content", "_selected_action": [review.pk], "apply": "Confirm", "reason": "Abusive"},
+    )
+
+    review.refresh_from_db()
+    assert review.is_hidden
+
+
+def test_the_audit_log_cannot_be_edited_in_the_admin_even_by_a_superuser(web_as, organizer, member):
+    services.member_warn(membership=Membership.objects.get(user=member), actor=organizer, reason="Careful")
+    entry = ModerationAction.objects.get()
+    client = web_as(UserFactory(is_staff=True, is_superuser=True))
+
+    change = client.get(reverse("admin:moderation_moderationaction_change", args=[entry.pk])).content.decode()
+    client.post(reverse("admin:moderation_moderationaction_change", args=[entry.pk]), {"reason": "Nothing"})
+
+    assert 'name="_save"' not in change
+    assert client.get(reverse("admin:moderation_moderationaction_add")).status_code == 403
+    assert client.post(reverse("admin:moderation_moderationaction_delete", args=[entry.pk])).status_code == 403
+    assert ModerationAction.objects.get().reason == "Careful"
+
+
+def test_the_queue_query_count_does_not_grow(web_as, organizer, community, owner):
+    client = web_as(organizer)
+
+    def add(n):
+        for _ in range(n):
+            author = MembershipFactory(community=community).user
+            reported = ReviewFactory(exchange=ExchangeFactory(community=community, provider=author, receiver=owner))
+            services.flag_create(reporter=owner, target=reported, reason="spam")
+            reporter = MembershipFactory(community=community).user
+            services.flag_create(reporter=owner, target=reporter, reason="scam", community=community)
+
+    # Queries: session, user, organized communities (scope), organized communities and
+    # their names (community filter), count (filtered), count (total), the user's and
+    # their groups' permissions (nav sidebar), one page of items (open counts, authors,
+    # communities joined), then the reported reviews and the reported members (one
+    # query per kind of target, whatever the number of rows).
+    assert assert_queries_do_not_grow(lambda: client.get(reverse(QUEUE)), add) == 12
+
+
+def test_the_reports_list_query_count_does_not_grow(web_as, organizer, community, owner):
+    client = web_as(organizer)
+
+    def add(n):
+        for _ in range(n):
+            services.flag_create(
+                reporter=owner, target=MembershipFactory(community=community).user, reason="scam", community=community
+            )
+
+    assert_queries_do_not_grow(lambda: client.get(reverse(FLAGS)), add)
+
+
+def test_the_organizers_notification_links_to_the_item_in_the_queue(web_as, organizer, report, neighbors, review):
+    from apps.notifications.models import Notification
+
+    for neighbor in neighbors:
+        report(neighbor, review)
+    url = Notification.objects.get(recipient=organizer, kind="moderation.flagged").url
+
+    response = web_as(organizer).get(url)
+
+    assert response.status_code == 200
+    assert f"review #{review.pk} by Max Member" in response.content.decode()
