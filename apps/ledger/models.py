@@ -17,6 +17,9 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
+from p2pcommons.db import AppendOnlyError
+from p2pcommons.db import AppendOnlyModel as BaseAppendOnlyModel
+
 GENESIS_HASH = "0" * 64
 AMOUNT_DIGITS = {"max_digits": 14, "decimal_places": 2}
 
@@ -26,33 +29,18 @@ class Currency(models.TextChoices):
     CREDIT = "CREDIT", "Community credits"
 
 
-class LedgerImmutableError(Exception):
+class LedgerImmutableError(AppendOnlyError):
     """Raised on any attempt to change or delete a recorded transfer or entry."""
 
 
-class AppendOnlyQuerySet(models.QuerySet):
-    def update(self, **kwargs):
-        raise LedgerImmutableError("Ledger records are append-only; issue a reversing transfer instead.")
+class AppendOnlyModel(BaseAppendOnlyModel):
+    """Ledger records: a mistake is undone by a reversing transfer, never an edit."""
 
-    def delete(self):
-        raise LedgerImmutableError("Ledger records are append-only; issue a reversing transfer instead.")
-
-
-class AppendOnlyModel(models.Model):
-    """Inserts only: ``save()`` of an existing row and ``delete()`` raise."""
-
-    objects = AppendOnlyQuerySet.as_manager()
+    immutable_error = LedgerImmutableError
+    immutable_message = "Ledger records are append-only; issue a reversing transfer instead."
 
     class Meta:
         abstract = True
-
-    def save(self, *args, **kwargs):
-        if not self._state.adding:
-            raise LedgerImmutableError(f"{type(self).__name__} rows can't be changed once recorded.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise LedgerImmutableError(f"{type(self).__name__} rows can't be deleted.")
 
 
 class Account(models.Model):

@@ -9,6 +9,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from p2pcommons.db import AppendOnlyError, AppendOnlyModel
+
 TEXT_MAX_LENGTH = 1000
 LABEL_MAX_LENGTH = 200
 
@@ -96,19 +98,11 @@ class ModerationQueueItem(Flag):
         verbose_name_plural = "moderation queue"
 
 
-class AuditLogImmutableError(Exception):
+class AuditLogImmutableError(AppendOnlyError):
     """Raised on any attempt to change or delete a recorded moderation action."""
 
 
-class AppendOnlyQuerySet(models.QuerySet):
-    def update(self, **kwargs):
-        raise AuditLogImmutableError("The moderation log is append-only.")
-
-    def delete(self):
-        raise AuditLogImmutableError("The moderation log is append-only.")
-
-
-class ModerationAction(models.Model):
+class ModerationAction(AppendOnlyModel):
     """One entry of the moderation audit log: who did what to what, where and why.
 
     Append-only: the model refuses updates and deletes, and on PostgreSQL a trigger
@@ -141,7 +135,8 @@ class ModerationAction(models.Model):
     reason = models.TextField(max_length=TEXT_MAX_LENGTH)
     created_at = models.DateTimeField(default=timezone.now)
 
-    objects = AppendOnlyQuerySet.as_manager()
+    immutable_error = AuditLogImmutableError
+    immutable_message = "The moderation log is append-only."
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -149,11 +144,3 @@ class ModerationAction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_action_display()}: {self.target_label}"
-
-    def save(self, *args, **kwargs):
-        if not self._state.adding:
-            raise AuditLogImmutableError("A moderation action can't be changed once recorded.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise AuditLogImmutableError("A moderation action can't be deleted.")

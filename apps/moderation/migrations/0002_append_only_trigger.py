@@ -3,36 +3,16 @@ whatever client tries. (SQLite relies on the model's own refusal.)"""
 
 from django.db import migrations
 
-TABLE = "moderation_moderationaction"
-
-CREATE_FUNCTION = """
-CREATE OR REPLACE FUNCTION moderation_refuse_change() RETURNS trigger AS $$
-BEGIN
-    RAISE EXCEPTION 'the moderation log is append-only: %% on %% refused', TG_OP, TG_TABLE_NAME
-        USING ERRCODE = 'restrict_violation';
-END;
-$$ LANGUAGE plpgsql;
-"""
-
-
-def forwards(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
-        return
-    schema_editor.execute(CREATE_FUNCTION)
-    schema_editor.execute(
-        f"CREATE TRIGGER {TABLE}_append_only BEFORE UPDATE OR DELETE ON {TABLE} "
-        f"FOR EACH ROW EXECUTE FUNCTION moderation_refuse_change();"
-    )
-
-
-def backwards(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
-        return
-    schema_editor.execute(f"DROP TRIGGER IF EXISTS {TABLE}_append_only ON {TABLE};")
-    schema_editor.execute("DROP FUNCTION IF EXISTS moderation_refuse_change();")
+from p2pcommons.db import append_only_triggers
 
 
 class Migration(migrations.Migration):
     dependencies = [("moderation", "0001_initial")]
 
-    operations = [migrations.RunPython(forwards, backwards)]
+    operations = [
+        append_only_triggers(
+            tables=("moderation_moderationaction",),
+            function="moderation_refuse_change",
+            message="the moderation log is append-only",
+        )
+    ]
