@@ -27,7 +27,7 @@ class ReasonForm(forms.Form):
 
 
 @admin.register(Account)
-class AccountAdmin(CommunityScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+class AccountAdmin(ReadOnlyAdminMixin, CommunityScopedAdminMixin, admin.ModelAdmin):
     community_path = "community"
     list_display = ("holder", "community", "currency", "balance", "limit")
     list_filter = ("currency", ("community", ScopedCommunityFilter))
@@ -54,7 +54,7 @@ class AccountAdmin(CommunityScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdm
 
 
 @admin.register(Transfer)
-class TransferAdmin(CommunityScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+class TransferAdmin(ReadOnlyAdminMixin, CommunityScopedAdminMixin, admin.ModelAdmin):
     community_path = "community"
     list_display = (
         "id",
@@ -96,7 +96,7 @@ class TransferAdmin(CommunityScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAd
 
 
 @admin.register(Entry)
-class EntryAdmin(CommunityScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+class EntryAdmin(ReadOnlyAdminMixin, CommunityScopedAdminMixin, admin.ModelAdmin):
     community_path = "community"
     list_display = ("seq", "community", "account", "amount", "balance_after", "short_hash")
     list_filter = (("community", ScopedCommunityFilter),)
@@ -109,7 +109,7 @@ class EntryAdmin(CommunityScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin
 
 
 @admin.register(LimitChange)
-class LimitChangeAdmin(CommunityScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+class LimitChangeAdmin(ReadOnlyAdminMixin, CommunityScopedAdminMixin, admin.ModelAdmin):
     community_path = "account__community"
     list_display = ("created_at", "account", "old_limit", "new_limit", "actor", "reason")
     list_select_related = ("account__owner__profile", "account__community", "actor__profile")

@@ -119,7 +119,6 @@ class TransferViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         payload = TransferCreateSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
-        before = Transfer.objects.filter(idempotency_key=f"gift:{request.user.pk}:{key}").exists()
         transfer = services.gift_send(
             sender=request.user,
             recipient=data["to"],
@@ -131,7 +130,7 @@ class TransferViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         )
         return Response(
             TransferSerializer(transfer, context=self.get_serializer_context()).data,
-            status=status.HTTP_200_OK if before else status.HTTP_201_CREATED,
+            status=status.HTTP_201_CREATED if transfer.was_created else status.HTTP_200_OK,
         )
 
 

@@ -101,7 +101,8 @@ def transfer_create(
     one chain are serialized, and it is the single first lock, so there is no deadlock),
     then on both accounts in id order. Idempotent: a retry with the same key returns
     the original transfer and writes nothing; the same key with other parameters is a
-    RuleViolation. Refuses to take ``source`` below its limit (and the database's check
+    RuleViolation; ``transfer.was_created`` tells which happened (decided under the lock,
+    so callers can act once, e.g. notify). Refuses to take ``source`` below its limit (and the database's check
     constraint would refuse it too).
     """
     if not idempotency_key or len(idempotency_key) > 100:
@@ -173,6 +174,7 @@ def _append(
             raise RuleViolation(
                 "This idempotency key was already used for a different transfer.", code="idempotency_key_reused"
             )
+        existing.was_created = False
         return existing
 
     locked = {a.pk: a for a in Account.objects.select_for_update().filter(pk__in=[source.pk, target.pk]).order_by("pk")}
@@ -223,6 +225,7 @@ def _append(
         prev = digest
         Account.objects.filter(pk=account.pk).update(balance=account.balance)
     Chain.objects.filter(pk=chain.pk).update(last_seq=seq, last_hash=prev)
+    transfer.was_created = True
     return transfer
 
 
@@ -239,7 +242,6 @@ def gift_send(
             f"{recipient.public_name} is not an active member of {community.name}.", code="recipient_not_member"
         )
     key = f"gift:{sender.pk}:{idempotency_key}"
-    retried = Transfer.objects.filter(idempotency_key=key).exists()
     transfer = transfer_create(
         source=account_for(user=sender, community=community, currency=currency),
         target=account_for(user=recipient, community=community, currency=currency),
@@ -249,7 +251,7 @@ def gift_send(
         kind=Transfer.Kind.GIFT,
         created_by=sender,
     )
-    if not retried:
+    if transfer.was_created:
         notify(
             recipients=[recipient],
             kind="ledger.received",

@@ -137,7 +137,7 @@ def deliver(*, notification_ids: Iterable[int]) -> int:
         try:
             _send(
                 user=n.recipient,
-                subject=n.text,
+                subject=" ".join(n.text.split())[:150],
                 template="notification",
                 context={"notification": n, "url": _absolute(n.url) if n.url else ""},
                 kind=n.kind,

@@ -8,6 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from p2pcommons.errors import RuleViolation
@@ -42,11 +43,12 @@ def bell(request: HttpRequest) -> HttpResponse:
 def mark_read(request: HttpRequest, pk: int) -> HttpResponse:
     notification = get_object_or_404(Notification, pk=pk, recipient=request.user)
     services.mark_read(notification=notification, user=request.user)
-    if request.POST.get("go") and notification.url.startswith("/"):
+    if request.POST.get("go") and url_has_allowed_host_and_scheme(notification.url, allowed_hosts=None):
         return redirect(notification.url)
-    return redirect(
-        request.POST.get("next") if str(request.POST.get("next", "")).startswith("/") else "notifications:list"
-    )
+    next_url = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return redirect(next_url)
+    return redirect("notifications:list")
 
 
 @login_required

@@ -71,7 +71,15 @@ class ReviewAdmin(ModeratableAdminMixin, ReadOnlyAdminMixin, CommunityScopedAdmi
         return tuple(f for f in super().get_search_fields(request) if f != "comment")
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("content_type")
+        # list_select_related is ignored once the queryset has a select_related: name all.
+        return super().get_queryset(request).select_related("content_type", *self.list_select_related)
+
+    def lookup_allowed(self, lookup, value, request=None):
+        # Blindness holds in URL filters too: ?rating=1 or ?comment__icontains= would
+        # reveal a hidden review's content by counting rows.
+        if lookup.split("__")[0] in ("rating", "comment"):
+            return False
+        return super().lookup_allowed(lookup, value, request)
 
     @admin.display(description="author", ordering="author__profile__display_name")
     def author_name(self, obj: Review) -> str:

@@ -184,3 +184,17 @@ def test_reversing_in_the_admin_asks_for_a_reason_first(web_as, owner, member, o
     )
     assert "This field is required." in empty.content.decode()
     assert not Transfer.objects.filter(reverses=transfer).exists()
+
+
+def test_an_organizer_cannot_edit_a_balance_or_a_transfer_in_the_admin(web_as, owner, member, organizer, community):
+    transfer = services.gift_send(
+        sender=owner, recipient=member, community=community, currency="HOUR", amount="1", memo="", idempotency_key="k"
+    )
+    account = services.account_for(user=member, community=community, currency="HOUR")
+    client = web_as(organizer)
+    assert 'name="_save"' not in client.get(reverse("admin:ledger_account_change", args=[account.pk])).content.decode()
+    client.post(reverse("admin:ledger_account_change", args=[account.pk]), {"balance": "500", "limit": "-1000"})
+    account.refresh_from_db()
+    assert (account.balance, account.limit) == (Decimal("1.00"), Decimal("-10.00"))
+    response = client.post(reverse("admin:ledger_transfer_change", args=[transfer.pk]), {"amount": "99"})
+    assert response.status_code == 403

@@ -139,3 +139,17 @@ def test_receiving_credits_notifies_once_even_when_the_request_is_retried(owner,
     assert list(Notification.objects.filter(recipient=member).values_list("text", flat=True)) == [
         "Olive Owner sent you 1.50 HOUR: Thanks"
     ]
+
+
+def test_a_multi_line_text_is_emailed_with_a_one_line_subject(member):
+    [note] = services.notify(recipients=[member], kind="test.now", text="Please stop.\nSecond line.")
+    services.deliver(notification_ids=[note.pk])
+    assert mail.outbox[0].subject == "Please stop. Second line."
+    assert "Second line." in mail.outbox[0].body
+
+
+def test_marking_read_never_redirects_off_site(client, member):
+    [note] = services.notify(recipients=[member], kind="test.now", text="x")
+    client.force_login(member)
+    response = client.post(f"/notifications/{note.pk}/read/", {"next": "//evil.example/x"})
+    assert response["Location"] == "/notifications/"

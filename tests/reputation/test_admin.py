@@ -66,3 +66,11 @@ def test_a_hidden_reviews_rating_and_comment_are_not_shown_even_to_a_superuser(w
 
 def test_organizers_do_not_see_trust_scores_in_the_admin(web_as, organizer):
     assert web_as(organizer).get(reverse("admin:reputation_trustscore_changelist")).status_code == 403
+
+
+def test_url_filters_on_rating_or_comment_are_refused_for_blindness(web_as, organizer, sunnyside_review):
+    client = web_as(organizer)
+    url = reverse("admin:reputation_review_changelist")
+    for query in ({"rating": sunnyside_review.rating}, {"comment__icontains": sunnyside_review.comment[:5]}):
+        response = client.get(url, query)
+        assert response.status_code == 400, query  # DisallowedModelAdminLookup, not a row count
