@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "apps.reputation",
     "apps.notifications",
     "apps.moderation",
+    "apps.tools",
 ]
 
 MIDDLEWARE = [

@@ -4,12 +4,21 @@ SQLite unless DATABASE_URL is set (then PostgreSQL), Celery tasks run eagerly un
 a test starts a real worker (see tests/test_celery_worker.py).
 """
 
+import os
+
 from .base import *  # noqa: F403
 from .base import env
 
 # A stand-in exchange type (tests/exchanges) that the core apps' tests register with
 # the reputation registry, since core apps never import domain apps.
 INSTALLED_APPS = [*INSTALLED_APPS, "tests.exchanges"]  # noqa: F405
+
+# On SQLite the test database is a file, not shared-cache memory: separate connections
+# then wait for the write lock (busy timeout) as they do in production, which the
+# race tests rely on.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    # One file per test process, so two test runs side by side never share it.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-db-{os.getpid()}.sqlite3")}  # noqa: F405
 
 DEBUG = False
 SECRET_KEY = "test-only-secret-key-not-for-production-0123456789abcdefghijklmnop"  # noqa: S105 - tests only

@@ -1,0 +1,24 @@
+from django.apps import AppConfig
+
+
+class ToolsConfig(AppConfig):
+    name = "apps.tools"
+    label = "tools"
+    verbose_name = "Tool sharing"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from apps.notifications.kinds import register_kind
+        from apps.reputation.registry import register_exchange
+
+        from .models import Reservation
+
+        register_kind("tools.requested", label="Someone asks to borrow your tool", default="immediate")
+        register_kind("tools.decided", label="A tool loan was approved, declined or cancelled", default="immediate")
+        register_exchange(
+            Reservation,
+            domain="tools",
+            parties=("tool__owner", "borrower"),
+            completed_at="returned_at",
+            community="tool__community",
+        )

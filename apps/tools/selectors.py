@@ -1,0 +1,98 @@
+"""Reads for tool sharing: search with availability and distance, busy windows."""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+
+from django.db.models import Exists, FloatField, OuterRef, Q, QuerySet, Value
+from django.db.models.functions import ACos, Cast, Cos, Least, Radians, Sin
+
+from apps.peers.geo import EARTH_RADIUS_KM
+from apps.peers.models import Membership, User
+
+from .models import Reservation, Tool
+
+
+def tools_search(
+    *,
+    user: User,
+    community_id: int | None = None,
+    category: str | None = None,
+    q: str = "",
+    available_from: datetime | None = None,
+    available_to: datetime | None = None,
+    near: tuple[float, float, float] | None = None,
+) -> QuerySet[Tool]:
+    """Active tools of the communities the user belongs to, with owner and trust joined.
+
+    ``near`` is (lat, lng, radius_km): great-circle distance from the owner's
+    approximate location, computed in the database and annotated as ``distance_km``.
+    """
+    mine = Membership.objects.filter(user=user, status=Membership.Status.ACTIVE).values("community_id")
+    qs = (
+        Tool.objects.filter(status=Tool.Status.ACTIVE, community_id__in=mine)
+        .select_related("owner__profile", "owner__trust", "category", "community")
+        .order_by("title", "id")
+    )
+    if community_id is not None:
+        qs = qs.filter(community_id=community_id)
+    if category:
+        qs = qs.filter(category__slug=category)
+    if q:
+        qs = qs.filter(Q(title__icontains=q) | Q(description__icontains=q) | Q(category__name__icontains=q))
+    if available_from and available_to:
+        busy = Reservation.objects.filter(
+            tool=OuterRef("pk"),
+            status__in=Reservation.LIVE,
+            starts_at__lt=available_to,
+            blocked_until__gt=available_from,
+        )
+        qs = qs.filter(~Exists(busy))
+    if near is not None:
+        lat, lng, radius = near
+        plat = Radians(Cast("owner__profile__approx_latitude", FloatField()))
+        plng = Radians(Cast("owner__profile__approx_longitude", FloatField()))
+
+        # Spherical law of cosines; Least(1, ...) guards ACos against rounding above 1.
+        central = ACos(
+            Least(
+                Value(1.0),
+                Value(math.sin(math.radians(lat))) * Sin(plat)
+                + Value(math.cos(math.radians(lat))) * Cos(plat) * Cos(plng - Value(math.radians(lng))),
+                output_field=FloatField(),
+            )
+        )
+        qs = (
+            qs.filter(owner__profile__approx_latitude__isnull=False)
+            .annotate(distance_km=central * Value(EARTH_RADIUS_KM))
+            .filter(distance_km__lte=radius)
+            .order_by("distance_km", "id")
+        )
+    return qs
+
+
+def tools_visible_to(*, user: User) -> QuerySet[Tool]:
+    """Tools a user may open: active ones of their communities, and all of their own."""
+    mine = Membership.objects.filter(user=user, status=Membership.Status.ACTIVE).values("community_id")
+    return Tool.objects.filter(Q(owner=user) | Q(status=Tool.Status.ACTIVE, community_id__in=mine)).select_related(
+        "owner__profile", "owner__trust", "category", "community"
+    )
+
+
+def busy_windows(*, tool: Tool, after: datetime) -> QuerySet[Reservation]:
+    """The tool's live bookings that end after ``after`` (no borrower data)."""
+    return (
+        Reservation.objects.filter(tool=tool, status__in=Reservation.LIVE, blocked_until__gt=after)
+        .order_by("starts_at")
+        .only("starts_at", "ends_at", "blocked_until", "status")
+    )
+
+
+def reservations_of(*, user: User) -> QuerySet[Reservation]:
+    """Loans the user borrows or lends, newest first."""
+    return (
+        Reservation.objects.filter(Q(borrower=user) | Q(tool__owner=user))
+        .select_related("tool__owner__profile", "borrower__profile", "tool__community")
+        .order_by("-starts_at", "-id")
+    )
