@@ -185,7 +185,14 @@ def flag_create(
                 "You already reported this; the organizers will look at it.", code="already_flagged"
             ) from None
         reporters = open_flags.filter(community=community).values("reporter").distinct().count()
-        if reporters == community.flag_threshold:
+        # Content: at or past the threshold while still visible (an organizer may have
+        # lowered the threshold below the reports already open). Members: once, at it.
+        reached = (
+            reporters == community.flag_threshold
+            if kind.is_member
+            else reporters >= community.flag_threshold and not target.is_hidden
+        )
+        if reached:
             _threshold_reached(kind=kind, target=target, author=author, community=community, reporters=reporters)
     return flag
 

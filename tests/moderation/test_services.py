@@ -69,6 +69,20 @@ def test_the_threshold_is_a_community_setting(report, neighbors, review, communi
     assert review.is_hidden
 
 
+def test_lowering_the_threshold_below_the_open_reports_hides_at_the_next_report(report, neighbors, review, community):
+    report(neighbors[0], review)
+    report(neighbors[1], review)
+    community.flag_threshold = 1
+    community.save()
+    review.refresh_from_db()
+    assert not review.is_hidden  # a setting change does not act by itself
+
+    report(neighbors[2], review)
+
+    review.refresh_from_db()
+    assert review.is_hidden
+
+
 def test_the_organizers_are_notified_once_when_the_threshold_is_reached(
     report, neighbors, organizer, community, review
 ):
