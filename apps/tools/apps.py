@@ -15,6 +15,7 @@ class ToolsConfig(AppConfig):
 
         register_kind("tools.requested", label="Someone asks to borrow your tool", default="immediate")
         register_kind("tools.decided", label="A tool loan was approved, declined or cancelled", default="immediate")
+        register_kind("tools.reminder", label="Reminders about pickups, returns and overdue loans", default="immediate")
         register_exchange(
             Reservation,
             domain="tools",

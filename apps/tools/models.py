@@ -134,3 +134,23 @@ class ReservationEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.from_status or 'new'} -> {self.to_status}"
+
+
+class Reminder(models.Model):
+    """A reminder sent about a loan: one row per loan and kind, so it goes out once."""
+
+    class Kind(models.TextChoices):
+        PICKUP_TOMORROW = "pickup_tomorrow", "Pickup tomorrow"
+        RETURN_TOMORROW = "return_tomorrow", "Return due tomorrow"
+        OVERDUE = "overdue", "Overdue (to the borrower)"
+        OVERDUE_ESCALATED = "overdue_escalated", "Overdue (to the owner and organizers)"
+
+    reservation = models.ForeignKey(Reservation, on_delete=models.CASCADE, related_name="reminders")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["reservation", "kind"], name="tools_reminder_once")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} for {self.reservation_id}"

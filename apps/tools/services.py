@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from apps.notifications.services import notify
@@ -13,7 +14,7 @@ from apps.peers.models import Membership, User
 from apps.peers.services import membership_refuse_if_suspended
 from p2pcommons.errors import RuleViolation
 
-from .models import Reservation, ReservationEvent, Tool
+from .models import Reminder, Reservation, ReservationEvent, Tool
 
 PICKUP_GRACE = timedelta(hours=12)
 S = Reservation.Status
@@ -251,3 +252,63 @@ def reservations_expire(*, now: datetime | None = None) -> int:
         except RuleViolation:
             continue
     return expired
+
+
+OVERDUE_ESCALATION = timedelta(days=2)
+
+
+def _reminder_texts(reservation: Reservation, kind: str) -> tuple[list[User], str]:
+    tool, borrower = reservation.tool, reservation.borrower
+    when = timezone.localtime
+    if kind == Reminder.Kind.PICKUP_TOMORROW:
+        return [
+            borrower
+        ], f"Pickup of {tool.title} from {tool.owner.public_name}: {when(reservation.starts_at):%a %H:%M}"
+    if kind == Reminder.Kind.RETURN_TOMORROW:
+        return [borrower], f"{tool.title} is due back to {tool.owner.public_name}: {when(reservation.ends_at):%a %H:%M}"
+    if kind == Reminder.Kind.OVERDUE:
+        return [borrower], f"{tool.title} was due back {when(reservation.ends_at):%a %d %b %H:%M}; please return it."
+    organizers = User.objects.filter(
+        memberships__community_id=tool.community_id,
+        memberships__role=Membership.Role.ORGANIZER,
+        memberships__status=Membership.Status.ACTIVE,
+    )
+    return [tool.owner, *organizers], (
+        f"{tool.title} lent to {borrower.public_name} is more than {OVERDUE_ESCALATION.days} days overdue."
+    )
+
+
+def reminders_send(*, now: datetime | None = None) -> int:
+    """Send the loan reminders that are due (a beat task every 15 minutes).
+
+    Each is claimed by inserting its (loan, kind) row under a unique constraint in the
+    same transaction as its notification: running twice, or two workers at once, sends
+    each reminder once.
+    """
+    now = now or timezone.now()
+    due = [
+        (
+            Reminder.Kind.PICKUP_TOMORROW,
+            Q(status=S.APPROVED, starts_at__gt=now, starts_at__lte=now + timedelta(days=1)),
+        ),
+        (Reminder.Kind.RETURN_TOMORROW, Q(status=S.PICKED_UP, ends_at__gt=now, ends_at__lte=now + timedelta(days=1))),
+        (Reminder.Kind.OVERDUE, Q(status=S.PICKED_UP, ends_at__lte=now)),
+        (Reminder.Kind.OVERDUE_ESCALATED, Q(status=S.PICKED_UP, ends_at__lte=now - OVERDUE_ESCALATION)),
+    ]
+    sent = 0
+    for kind, condition in due:
+        candidates = (
+            Reservation.objects.filter(condition)
+            .exclude(reminders__kind=kind)
+            .select_related("tool__owner__profile", "borrower__profile")
+        )
+        for reservation in candidates:
+            try:
+                with transaction.atomic():
+                    Reminder.objects.create(reservation=reservation, kind=kind, sent_at=now)
+                    recipients, text = _reminder_texts(reservation, kind)
+                    notify(recipients=recipients, kind="tools.reminder", text=text, target=reservation)
+            except IntegrityError:
+                continue  # another run sent it
+            sent += 1
+    return sent
