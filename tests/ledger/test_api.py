@@ -3,7 +3,7 @@ from decimal import Decimal
 import pytest
 
 from apps.ledger import services
-from apps.ledger.models import Transfer
+from apps.ledger.models import Account, Transfer
 from apps.peers.factories import MembershipFactory
 from tests.querycount import assert_queries_do_not_grow
 
@@ -70,8 +70,11 @@ def test_going_past_the_limit_is_a_409_with_the_reason(api_as, owner, member, co
     assert response.json()["code"] == "limit_exceeded" and "At most 10.00" in response.json()["detail"]
 
 
-def test_sending_to_a_non_member_is_a_409(api_as, owner, stranger, community):
-    assert gift(api_as(owner), stranger, community=community.pk).status_code == 409
+def test_sending_to_a_non_member_is_a_409_and_writes_nothing(api_as, owner, stranger, community):
+    response = gift(api_as(owner), stranger, community=community.pk)
+    assert response.status_code == 409 and response.json()["code"] == "recipient_not_member"
+    assert not Transfer.objects.exists()
+    assert not Account.objects.filter(owner=stranger).exists()
 
 
 def test_i_list_only_my_transfers_and_accounts(api_as, owner, member, organizer, community):

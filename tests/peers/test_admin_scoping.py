@@ -72,7 +72,13 @@ def test_the_organizer_sees_only_their_community(web_as, organizer, other_commun
 
 
 def test_the_community_filter_offers_only_their_communities(web_as, organizer, other_community):
+    from apps.peers.factories import CommunityFactory
+
+    # A second community of their own makes the filter appear (it hides with one choice).
+    OrganizerMembershipFactory(user=organizer, community=CommunityFactory(slug="elm", name="Elm Street"))
     html = web_as(organizer).get(reverse("admin:peers_membership_changelist")).content.decode()
+    filter_html = html.split('id="changelist-filter"')[1]
+    assert "Elm Street" in filter_html and "Sunnyside Commons" in filter_html
     assert "Riverside Neighbors" not in html
 
 

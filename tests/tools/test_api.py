@@ -4,7 +4,7 @@ import pytest
 from django.utils import timezone
 
 from apps.peers.models import Profile
-from apps.tools.factories import CategoryFactory, ToolFactory
+from apps.tools.factories import CategoryFactory, ReservationFactory, ToolFactory
 from apps.tools.models import Reservation
 from tests.querycount import assert_queries_do_not_grow
 
@@ -139,3 +139,17 @@ def test_bad_reservation_input_is_a_400(api_as, tool, member, body, field):
     response = api_as(member).post(RES, payload, format="json")
     assert response.status_code == 400 and field in response.json()
     assert not Reservation.objects.exists()
+
+
+def test_the_reservation_list_query_count_does_not_grow(api_as, tool, member, owner):
+    client = api_as(owner)
+    counter = iter(range(1000))
+
+    def add(n):
+        for _ in range(n):
+            i = next(counter)
+            start = timezone.now() + timedelta(days=2 + 2 * i)
+            ReservationFactory(tool=tool, borrower=member, starts_at=start, ends_at=start + timedelta(hours=3))
+
+    # count(*), one page with tool, owner, borrower and their profiles joined.
+    assert assert_queries_do_not_grow(lambda: client.get(RES), add) == 2
