@@ -3,7 +3,6 @@
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path, register_converter
-from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from . import views
@@ -28,10 +27,11 @@ urlpatterns = [
     path("reviews/", include("apps.reputation.urls")),
     path("notifications/", include("apps.notifications.urls")),
     path("moderation/", include("apps.moderation.urls")),
+    path("tools/", include("apps.tools.urls")),
     path("", include("apps.peers.urls")),
 ]
 
 if settings.SERVE_MEDIA:
     urlpatterns += [
-        re_path(r"^media/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT}),
+        re_path(r"^media/(?P<path>.*)$", views.media, name="media"),
     ]

@@ -15,17 +15,22 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
 import schemathesis
 from django.test import Client
+from django.utils import timezone
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error, response_schema_conformance
 
 from apps.peers.factories import DEFAULT_PASSWORD, MembershipFactory, OrganizerMembershipFactory, UserFactory
 from apps.peers.models import Community, Membership, User
+from apps.tools import services
+from apps.tools.factories import ReservationFactory, ToolFactory
 from p2pcommons.wsgi import application
+from tests.tools.images import png_upload
 
 API_PREFIX = "/api/v1/"
 LOGIN_URL = "/_allauth/app/v1/auth/login"
@@ -34,7 +39,7 @@ schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", application)
 
 # Rows that exist in the current test, so generated path parameters can point at them.
 # Filled by the ``fuzz_world`` fixture; read while Hypothesis draws each case.
-_existing: dict[str, list] = {"community_ids": [], "memberships": []}
+_existing: dict[str, list] = {"ids": [], "memberships": []}
 
 
 @schema.hook("flatmap_path_parameters")
@@ -43,24 +48,41 @@ def often_use_existing_ids(context, path_parameters: dict) -> st.SearchStrategy:
 
     A membership is addressed under its own community, as a real client would.
     """
-    if not path_parameters or not _existing["community_ids"]:
+    if not path_parameters or not _existing["ids"]:
         return st.just(path_parameters)
     if set(path_parameters) == {"community_pk", "id"}:
         real = st.sampled_from(_existing["memberships"]).map(lambda pair: {"community_pk": pair[0], "id": pair[1]})
     else:
-        real = st.fixed_dictionaries({name: st.sampled_from(_existing["community_ids"]) for name in path_parameters})
+        real = st.fixed_dictionaries({name: st.sampled_from(_existing["ids"]) for name in path_parameters})
     return st.one_of(st.just(path_parameters), real)
 
 
 @pytest.fixture
 def fuzz_world(community, other_community, owner, member) -> Iterator[User]:
-    """The member of ``sunnyside`` (next to the owner), who organizes ``riverside``."""
+    """The member of ``sunnyside`` (next to the owner), who organizes ``riverside``; each
+    lends a tool with a photo to the other, with loans in a few states and a waitlist entry."""
     OrganizerMembershipFactory(community=other_community, user=member)
     MembershipFactory(community=other_community, user=UserFactory(email="river@example.org"))
-    _existing["community_ids"] = list(Community.objects.values_list("pk", flat=True))
+    ids = set(Community.objects.values_list("pk", flat=True))
+    start = timezone.now() + timedelta(days=3)
+    for lender, borrower in ((owner, member), (member, owner)):
+        tool = ToolFactory(owner=lender, community=community)
+        services.photo_add(tool=tool, actor=lender, upload=png_upload(size=(64, 48)))
+        for day, status in enumerate(("requested", "approved", "picked_up")):
+            ReservationFactory(
+                tool=tool,
+                borrower=borrower,
+                status=status,
+                starts_at=start + timedelta(days=2 * day),
+                ends_at=start + timedelta(days=2 * day + 1),
+            )
+        ids |= {tool.pk, *tool.photos.values_list("pk", flat=True), *tool.reservations.values_list("pk", flat=True)}
+    waiting = services.waitlist_join(tool=tool, member=owner, starts_at=start, ends_at=start + timedelta(hours=5))
+    ids.add(waiting.pk)
+    _existing["ids"] = sorted(ids)
     _existing["memberships"] = list(Membership.objects.values_list("community_id", "pk"))
     yield member
-    _existing["community_ids"] = []
+    _existing["ids"] = []
     _existing["memberships"] = []
 
 
@@ -108,7 +130,7 @@ TOO_LARGE_IDS = [2**63, 10**30]
 @pytest.mark.parametrize("too_large", TOO_LARGE_IDS, ids=lambda n: f"{len(str(n))}-digits")
 def test_an_id_too_large_for_the_database_is_not_found(operation, too_large_param, too_large, member_token):
     membership = Membership.objects.filter(user__email="owner@example.org").get()
-    real = {"community_pk": membership.community_id, "id": membership.community_id}
+    real = {"community_pk": membership.community_id, "id": membership.community_id, "photo_id": 1}
     if "/members/" in operation.path:
         real["id"] = membership.pk
     path_parameters = {param.name: real[param.name] for param in operation.path_parameters}

@@ -40,10 +40,14 @@ def notify(
 ) -> list[Notification]:
     """Save one notification per recipient and schedule delivery after commit.
 
+    Links to ``url``, or else to the target's ``get_absolute_url()`` when it has one.
+
     Never raises because of the broker: if enqueueing fails the rows stay unclaimed and
     the outbox task delivers them later. The actor is not notified of their own act.
     """
     get_kind(kind)
+    if not url and target is not None and hasattr(target, "get_absolute_url"):
+        url = target.get_absolute_url()
     target_type = ContentType.objects.get_for_model(target) if target is not None else None
     seen: set[int] = set()
     rows = []

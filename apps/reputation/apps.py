@@ -9,11 +9,13 @@ class ReputationConfig(AppConfig):
 
     def ready(self) -> None:
         from apps.moderation.registry import register_moderatable
+        from apps.notifications.kinds import register_kind
 
         from .models import Review
         from .selectors import readable_reviews
         from .services import trust_recompute_on_commit
 
+        register_kind("reputation.invited", label="An exchange is complete: review it", default="immediate")
         # A hidden review vanishes from lists, profiles and the API, and stops counting
         # towards its subject's trust score (recomputed when it is hidden or restored).
         register_moderatable(

@@ -57,6 +57,26 @@ def review_check(*, author: User, exchange: Model, now: datetime | None = None) 
     return exchange_type
 
 
+def review_invite(*, exchange: Model) -> None:
+    """Invite both parties of a just-completed exchange to review each other (inside the
+    caller's transaction; delivered after commit)."""
+    from django.urls import reverse
+
+    from apps.notifications.services import notify
+
+    kind = registry.exchange_type_of(exchange)
+    first, second = kind.parties_of(exchange)
+    url = reverse("reputation:review-create", args=[kind.key, exchange.pk])
+    for author, subject in ((first, second), (second, first)):
+        notify(
+            recipients=[author],
+            kind="reputation.invited",
+            target=exchange,
+            url=url,
+            text=f"How was your exchange with {subject.public_name}? Review it within {REVIEW_WINDOW.days} days.",
+        )
+
+
 def review_create(*, author: User, exchange: Model, rating: int, comment: str = "") -> Review:
     """Record ``author``'s review of the other party of ``exchange``; reveal both if it is the second.
 

@@ -1,10 +1,39 @@
 """Tool sharing in the admin: organizers see their communities' tools and loans only."""
 
+from django import forms
 from django.contrib import admin
+from django.utils.html import format_html
 
-from apps.peers.admin_scoping import CommunityScopedAdminMixin, ReadOnlyAdminMixin, ScopedCommunityFilter
+from apps.moderation import services as moderation
+from apps.peers.admin_scoping import (
+    CommunityScopedAdminMixin,
+    ReadOnlyAdminMixin,
+    ScopedCommunityFilter,
+    confirm_and_apply,
+)
 
-from .models import Category, Reservation, ReservationEvent, Tool
+from .models import Category, ConditionReport, Reservation, ReservationEvent, Tool, ToolPhoto, WaitlistEntry
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(max_length=300, help_text="Recorded in the moderation log and sent to the owner.")
+
+
+class PhotoInline(admin.TabularInline):
+    """Photos are added by their owner (re-encoded by the service); here they are only seen."""
+
+    model = ToolPhoto
+    extra = 0
+    can_delete = False
+    fields = ("preview", "alt_text", "position")
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.display(description="photo")
+    def preview(self, obj: ToolPhoto) -> str:
+        return format_html('<img src="{}" alt="{}" style="height:60px">', obj.thumbnail.url, obj.alt_text)
 
 
 @admin.register(Category)
@@ -21,16 +50,44 @@ class ToolAdmin(CommunityScopedAdminMixin, admin.ModelAdmin):
     """Organizers may pause or retire a tool of their community (e.g. after a damage report)."""
 
     community_path = "community"
-    list_display = ("title", "owner_name", "community", "category", "status", "created_at")
-    list_filter = ("status", "category", ("community", ScopedCommunityFilter))
+    list_display = ("title", "owner_name", "community", "category", "status", "is_hidden", "created_at")
+    list_filter = ("status", "is_hidden", "category", ("community", ScopedCommunityFilter))
     search_fields = ("title", "description", "owner__profile__display_name")
     list_select_related = ("owner__profile", "community", "category")
     raw_id_fields = ("owner",)
+    inlines = [PhotoInline]
+    actions = ["hide_listings", "restore_listings"]
 
     def get_readonly_fields(self, request, obj=None):
         if request.user.is_superuser:
-            return ()
+            return ("is_hidden", "hidden_at")
         return tuple(f.name for f in Tool._meta.fields if f.name != "status")
+
+    @admin.action(description="Hide the selected listings (moderation)")
+    def hide_listings(self, request, queryset):
+        return confirm_and_apply(
+            self,
+            request,
+            queryset,
+            form_class=ReasonForm,
+            title="Hide listings",
+            action="hide_listings",
+            apply=lambda tool, reason: moderation.content_hide(target=tool, actor=request.user, reason=reason),
+            done="Hid {count} listing(s).",
+        )
+
+    @admin.action(description="Restore the selected hidden listings")
+    def restore_listings(self, request, queryset):
+        return confirm_and_apply(
+            self,
+            request,
+            queryset,
+            form_class=ReasonForm,
+            title="Restore listings",
+            action="restore_listings",
+            apply=lambda tool, reason: moderation.content_restore(target=tool, actor=request.user, reason=reason),
+            done="Restored {count} listing(s).",
+        )
 
     @admin.display(description="owner", ordering="owner__profile__display_name")
     def owner_name(self, obj: Tool) -> str:
@@ -47,6 +104,17 @@ class EventInline(admin.TabularInline):
         return False
 
 
+class ReportInline(admin.TabularInline):
+    model = ConditionReport
+    extra = 0
+    can_delete = False
+    fields = ("created_at", "stage", "author", "condition", "damage", "note", "photo", "flag")
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
 @admin.register(Reservation)
 class ReservationAdmin(ReadOnlyAdminMixin, CommunityScopedAdminMixin, admin.ModelAdmin):
     """Loans change only through their transitions (the services), never by editing."""
@@ -57,8 +125,23 @@ class ReservationAdmin(ReadOnlyAdminMixin, CommunityScopedAdminMixin, admin.Mode
     search_fields = ("tool__title", "borrower__profile__display_name")
     list_select_related = ("tool", "borrower__profile")
     date_hierarchy = "starts_at"
-    inlines = [EventInline]
+    inlines = [EventInline, ReportInline]
 
     @admin.display(description="borrower", ordering="borrower__profile__display_name")
     def borrower_name(self, obj: Reservation) -> str:
         return obj.borrower.public_name
+
+
+@admin.register(WaitlistEntry)
+class WaitlistEntryAdmin(ReadOnlyAdminMixin, CommunityScopedAdminMixin, admin.ModelAdmin):
+    """The line for taken windows, to answer "why didn't I get it?"; changed only by members and the beat task."""
+
+    community_path = "tool__community"
+    list_display = ("tool", "member_name", "starts_at", "ends_at", "status", "created_at", "offer_expires_at")
+    list_filter = ("status", ("tool__community", ScopedCommunityFilter))
+    search_fields = ("tool__title", "member__profile__display_name")
+    list_select_related = ("tool", "member__profile")
+
+    @admin.display(description="member", ordering="member__profile__display_name")
+    def member_name(self, obj: WaitlistEntry) -> str:
+        return obj.member.public_name

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from django.db.models import Prefetch
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, extend_schema_view
-from rest_framework import mixins, serializers, status, viewsets
+from rest_framework import mixins, parsers, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
 from rest_framework.exceptions import ValidationError as DRFValidationError
 from rest_framework.response import Response
 
@@ -16,7 +18,19 @@ from p2pcommons.api.schema import FIELD_ERRORS, NOT_FOUND, RULE_VIOLATION
 from p2pcommons.converters import IdConverter
 
 from . import selectors, services
-from .models import Category, Reservation, Tool
+from .models import Category, ConditionReport, Reservation, Tool, ToolPhoto, WaitlistEntry
+
+
+class ToolPhotoSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ToolPhoto
+        fields = ("id", "image", "thumbnail", "width", "height", "alt_text", "position")
+        read_only_fields = fields
+
+
+class PhotoUploadSerializer(serializers.Serializer):
+    image = serializers.FileField(help_text="JPEG, PNG, WebP or GIF, at most 8 MB.")
+    alt_text = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
 
 
 class ToolSerializer(serializers.ModelSerializer):
@@ -25,6 +39,7 @@ class ToolSerializer(serializers.ModelSerializer):
     category = serializers.SlugRelatedField(slug_field="slug", queryset=Category.objects.all())
     community = serializers.PrimaryKeyRelatedField(queryset=Community.objects.all())
     distance_km = serializers.FloatField(read_only=True, required=False, allow_null=True)
+    photos = ToolPhotoSerializer(many=True, read_only=True)
 
     class Meta:
         model = Tool
@@ -44,19 +59,29 @@ class ToolSerializer(serializers.ModelSerializer):
             "min_notice_hours",
             "buffer_hours",
             "status",
+            "auto_approve",
+            "auto_approve_min_score",
+            "auto_approve_min_exchanges",
+            "photos",
             "distance_km",
             "created_at",
         )
-        read_only_fields = ("id", "owner", "owner_trust", "created_at", "distance_km")
+        read_only_fields = ("id", "owner", "owner_trust", "created_at", "distance_km", "photos")
 
     def validate_community(self, community: Community) -> Community:
         user = self.context["request"].user
+        if self.instance is not None and community.pk != self.instance.community_id:
+            raise serializers.ValidationError("A listed tool stays in its community; list it anew elsewhere.")
         if not Membership.objects.filter(user=user, community=community, status=Membership.Status.ACTIVE).exists():
             raise serializers.ValidationError("You can only list tools in a community you are an active member of.")
         return community
 
     def create(self, validated_data):
-        return Tool.objects.create(owner=self.context["request"].user, **validated_data)
+        return services.tool_create(owner=self.context["request"].user, **validated_data)
+
+    def update(self, instance, validated_data):
+        validated_data.pop("community", None)
+        return services.tool_update(tool=instance, actor=self.context["request"].user, **validated_data)
 
 
 class BusyWindowSerializer(serializers.Serializer):
@@ -70,11 +95,32 @@ class HandoffSerializer(serializers.Serializer):
     phone = serializers.CharField()
 
 
+class ConditionReportSerializer(serializers.ModelSerializer):
+    author = PersonSerializer(read_only=True)
+
+    class Meta:
+        model = ConditionReport
+        fields = ("id", "stage", "author", "condition", "note", "photo", "damage", "created_at")
+        read_only_fields = fields
+
+
+class ConditionReportCreateSerializer(serializers.Serializer):
+    stage = serializers.ChoiceField(choices=ConditionReport.Stage.choices)
+    condition = serializers.ChoiceField(choices=ConditionReport.Condition.choices)
+    note = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
+    photo = serializers.FileField(required=False, allow_null=True, help_text="Optional; an image, at most 8 MB.")
+    damage = serializers.BooleanField(
+        required=False, default=False, help_text="The owner, at return: report damage to the organizers."
+    )
+
+
 class ReservationSerializer(serializers.ModelSerializer):
     tool_title = serializers.CharField(source="tool.title", read_only=True)
     borrower = PersonSerializer(read_only=True)
     lender = PersonSerializer(source="tool.owner", read_only=True)
     handoff = serializers.SerializerMethodField()
+    overdue = serializers.BooleanField(source="is_overdue", read_only=True)
+    condition_reports = ConditionReportSerializer(many=True, read_only=True)
 
     class Meta:
         model = Reservation
@@ -87,8 +133,10 @@ class ReservationSerializer(serializers.ModelSerializer):
             "starts_at",
             "ends_at",
             "status",
+            "overdue",
             "message",
             "handoff",
+            "condition_reports",
             "created_at",
             "picked_up_at",
             "returned_at",
@@ -165,7 +213,7 @@ class ToolViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.Rea
     lookup_value_regex = IdConverter.regex
 
     def get_queryset(self):
-        if self.action in ("update", "partial_update"):
+        if self.action in ("update", "partial_update", "photos", "photo_remove"):
             return Tool.objects.filter(owner=self.request.user).select_related("owner__profile", "owner__trust")
         if self.action != "list":
             return selectors.tools_visible_to(user=self.request.user)
@@ -190,6 +238,45 @@ class ToolViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.Rea
         windows = selectors.busy_windows(tool=self.get_object(), after=timezone.now())
         return Response(BusyWindowSerializer(windows, many=True).data)
 
+    @extend_schema(
+        tags=["tools"],
+        request={"multipart/form-data": PhotoUploadSerializer},
+        responses={201: ToolPhotoSerializer, 400: FIELD_ERRORS, 404: NOT_FOUND, 409: RULE_VIOLATION},
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        parser_classes=[parsers.MultiPartParser, parsers.FormParser],
+        pagination_class=None,
+    )
+    def photos(self, request, pk=None):
+        """The owner adds a photo (re-encoded as JPEG, EXIF dropped, thumbnailed; at most 8)."""
+        tool = self.get_object()
+        payload = PhotoUploadSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        photo = services.photo_add(
+            tool=tool,
+            actor=request.user,
+            upload=payload.validated_data["image"],
+            alt_text=payload.validated_data["alt_text"],
+        )
+        return Response(ToolPhotoSerializer(photo, context={"request": request}).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        tags=["tools"],
+        request=None,
+        parameters=[OpenApiParameter("photo_id", OpenApiTypes.INT, OpenApiParameter.PATH)],
+        responses={204: None, 404: NOT_FOUND, 409: RULE_VIOLATION},
+    )
+    @action(detail=True, methods=["delete"], url_path=rf"photos/(?P<photo_id>{IdConverter.regex})")
+    def photo_remove(self, request, pk=None, photo_id=None):
+        """The owner removes a photo."""
+        photo = ToolPhoto.objects.filter(tool=self.get_object(), pk=photo_id).select_related("tool").first()
+        if photo is None:
+            raise NotFound("No such photo of this tool.")
+        services.photo_remove(photo=photo, actor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
 
 @extend_schema_view(
     list=extend_schema(summary="Loans I borrow or lend", tags=["reservations"]),
@@ -207,7 +294,9 @@ class ReservationViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet)
     lookup_value_regex = IdConverter.regex
 
     def get_queryset(self):
-        return selectors.reservations_of(user=self.request.user)
+        return selectors.reservations_of(user=self.request.user).prefetch_related(
+            Prefetch("condition_reports", queryset=ConditionReport.objects.select_related("author__profile"))
+        )
 
     def create(self, request, *args, **kwargs):
         payload = ReservationCreateSerializer(data=request.data)
@@ -264,3 +353,108 @@ class ReservationViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet)
     def return_(self, request, pk=None):
         """The owner confirms the tool is back."""
         return self._transition(services.reservation_return)
+
+    @extend_schema(
+        tags=["reservations"],
+        request={
+            "multipart/form-data": ConditionReportCreateSerializer,
+            "application/json": ConditionReportCreateSerializer,
+        },
+        responses={201: ConditionReportSerializer, 400: FIELD_ERRORS, 404: NOT_FOUND, 409: RULE_VIOLATION},
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        parser_classes=[parsers.JSONParser, parsers.MultiPartParser, parsers.FormParser],
+    )
+    def condition(self, request, pk=None):
+        """Either party records the tool's condition at pickup or return (once per stage);
+        the owner may report damage at return, which opens a report for the organizers."""
+        reservation = self.get_object()
+        payload = ConditionReportCreateSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        report = services.condition_report_create(
+            reservation=reservation, author=request.user, **payload.validated_data
+        )
+        return Response(ConditionReportSerializer(report, context={"request": request}).data, status=201)
+
+
+class WaitlistEntrySerializer(serializers.ModelSerializer):
+    tool_title = serializers.CharField(source="tool.title", read_only=True)
+
+    class Meta:
+        model = WaitlistEntry
+        fields = (
+            "id",
+            "tool",
+            "tool_title",
+            "starts_at",
+            "ends_at",
+            "status",
+            "created_at",
+            "offered_at",
+            "offer_expires_at",
+            "reservation",
+        )
+        read_only_fields = fields
+
+
+class WaitlistJoinSerializer(serializers.Serializer):
+    tool = serializers.PrimaryKeyRelatedField(queryset=Tool.objects.all())
+    starts_at = serializers.DateTimeField(help_text="ISO 8601 with a timezone offset.")
+    ends_at = serializers.DateTimeField(help_text="ISO 8601 with a timezone offset.")
+
+
+@extend_schema_view(
+    list=extend_schema(summary="My waitlist entries", tags=["waitlist"]),
+    retrieve=extend_schema(tags=["waitlist"], responses={200: WaitlistEntrySerializer, 404: NOT_FOUND}),
+    create=extend_schema(
+        summary="Wait for a taken window of a tool",
+        tags=["waitlist"],
+        request=WaitlistJoinSerializer,
+        responses={201: WaitlistEntrySerializer, 400: FIELD_ERRORS, 409: RULE_VIOLATION},
+    ),
+)
+class WaitlistViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """When a taken window frees up, the first in line is offered it for a few hours."""
+
+    serializer_class = WaitlistEntrySerializer
+    queryset = WaitlistEntry.objects.none()
+    lookup_value_regex = IdConverter.regex
+
+    def get_queryset(self):
+        return selectors.waitlist_of(user=self.request.user)
+
+    def create(self, request, *args, **kwargs):
+        payload = WaitlistJoinSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        data = payload.validated_data
+        if not selectors.tools_search(user=request.user).filter(pk=data["tool"].pk).exists():
+            raise DRFValidationError({"tool": ["No such tool in your communities."]})
+        entry = services.waitlist_join(
+            tool=data["tool"], member=request.user, starts_at=data["starts_at"], ends_at=data["ends_at"]
+        )
+        return Response(self.get_serializer(entry).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        tags=["waitlist"],
+        request=None,
+        responses={201: ReservationSerializer, 404: NOT_FOUND, 409: RULE_VIOLATION},
+    )
+    @action(detail=True, methods=["post"])
+    def accept(self, request, pk=None):
+        """Book the window offered to me (a request, approved by the owner as usual)."""
+        reservation = services.waitlist_accept(entry=self.get_object(), actor=request.user)
+        return Response(ReservationSerializer(reservation, context=self.get_serializer_context()).data, status=201)
+
+    @extend_schema(
+        tags=["waitlist"],
+        request=None,
+        responses={200: WaitlistEntrySerializer, 404: NOT_FOUND, 409: RULE_VIOLATION},
+    )
+    @action(detail=True, methods=["post"])
+    def withdraw(self, request, pk=None):
+        """Leave the line (an open offer passes to the next in line)."""
+        return Response(
+            self.get_serializer(services.waitlist_withdraw(entry=self.get_object(), actor=request.user)).data
+        )

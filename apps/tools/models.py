@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import uuid
 from decimal import Decimal
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
+from django.urls import reverse
 from django.utils import timezone
+
+from apps.moderation.moderatable import Moderatable, ModeratableQuerySet
 
 
 class Category(models.Model):
@@ -25,8 +29,12 @@ class Category(models.Model):
         return self.name
 
 
-class Tool(models.Model):
-    """A tool a member lends from home. Pickup is near the owner's approximate location."""
+class Tool(Moderatable, models.Model):
+    """A tool a member lends from home. Pickup is near the owner's approximate location.
+
+    Members can report a listing; moderation hides it (``Moderatable``), and every read
+    goes through ``Tool.objects.visible_to(viewer)``.
+    """
 
     class Status(models.TextChoices):
         ACTIVE = "active", "Available to borrow"
@@ -62,7 +70,26 @@ class Tool(models.Model):
         default=0, validators=[MaxValueValidator(72)], help_text="Kept free after each loan, e.g. to clean it."
     )
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.ACTIVE)
+    auto_approve = models.BooleanField(
+        default=False,
+        help_text="Approve requests at once from neighbors whose trust score and completed exchanges reach the "
+        "thresholds below.",
+    )
+    auto_approve_min_score = models.DecimalField(
+        max_digits=3,
+        decimal_places=2,
+        default=Decimal("4.00"),
+        validators=[MinValueValidator(Decimal("1.00")), MaxValueValidator(Decimal("5.00"))],
+        help_text="Lowest trust score (1 to 5) to approve automatically.",
+    )
+    auto_approve_min_exchanges = models.PositiveSmallIntegerField(
+        default=3,
+        validators=[MaxValueValidator(1000)],
+        help_text="Fewest completed exchanges (any kind) to approve automatically.",
+    )
     created_at = models.DateTimeField(default=timezone.now)
+
+    objects = ModeratableQuerySet.as_manager()
 
     class Meta:
         ordering = ["title", "id"]
@@ -70,6 +97,48 @@ class Tool(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("tools:detail", args=[self.pk])
+
+
+def _random_name(folder: str) -> str:
+    # Never the uploader's file name: a random one, so names can't collide or leak.
+    return f"tools/{folder}/{timezone.now():%Y/%m}/{uuid.uuid4().hex}.jpg"
+
+
+def photo_upload_path(instance, filename: str) -> str:
+    return _random_name("photos")
+
+
+def thumbnail_upload_path(instance, filename: str) -> str:
+    return _random_name("thumbs")
+
+
+def report_upload_path(instance, filename: str) -> str:
+    return _random_name("reports")
+
+
+class ToolPhoto(models.Model):
+    """A photo of a tool, re-encoded on upload (EXIF and its location stripped), with a
+    thumbnail for cards. Written only by ``services.photo_add``."""
+
+    MAX_PER_TOOL = 8
+
+    tool = models.ForeignKey(Tool, on_delete=models.CASCADE, related_name="photos")
+    image = models.ImageField(upload_to=photo_upload_path, width_field="width", height_field="height")
+    thumbnail = models.ImageField(upload_to=thumbnail_upload_path)
+    width = models.PositiveIntegerField(default=0, editable=False)
+    height = models.PositiveIntegerField(default=0, editable=False)
+    alt_text = models.CharField(max_length=200, blank=True, help_text="Describe the photo for screen readers.")
+    position = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return f"Photo {self.position + 1} of {self.tool}"
 
 
 class Reservation(models.Model):
@@ -114,6 +183,9 @@ class Reservation(models.Model):
     def __str__(self) -> str:
         return f"{self.tool} for {self.borrower} from {self.starts_at:%Y-%m-%d %H:%M}"
 
+    def get_absolute_url(self) -> str:
+        return reverse("tools:loan", args=[self.pk])
+
     @property
     def is_overdue(self) -> bool:
         return self.status == self.Status.PICKED_UP and self.ends_at < timezone.now()
@@ -154,3 +226,89 @@ class Reminder(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} for {self.reservation_id}"
+
+
+class ConditionReport(models.Model):
+    """The state of a tool at pickup or return, recorded by either party. A damage report
+    (the owner, at return) also opens a moderation report about the borrower."""
+
+    class Stage(models.TextChoices):
+        PICKUP = "pickup", "At pickup"
+        RETURN = "return", "At return"
+
+    class Condition(models.TextChoices):
+        NEW = "new", "Like new"
+        GOOD = "good", "Good"
+        WORN = "worn", "Worn but works"
+        DAMAGED = "damaged", "Damaged"
+
+    reservation = models.ForeignKey(Reservation, on_delete=models.CASCADE, related_name="condition_reports")
+    stage = models.CharField(max_length=6, choices=Stage.choices)
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    condition = models.CharField(max_length=8, choices=Condition.choices)
+    note = models.TextField(max_length=1000, blank=True)
+    photo = models.ImageField(upload_to=report_upload_path, blank=True)
+    damage = models.BooleanField(default=False, help_text="The owner reports damage to the organizers.")
+    flag = models.ForeignKey(
+        "moderation.Flag", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", editable=False
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["reservation", "stage", "author"], name="tools_condition_once_per_stage")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_stage_display()}: {self.get_condition_display()}"
+
+
+class WaitlistEntry(models.Model):
+    """A member waiting for a window of a tool that was taken.
+
+    When a live reservation ends early (declined, cancelled, expired) the first entry in
+    line whose window is now free is offered it: the slot is held for that member until
+    ``offer_expires_at``; if they don't book it by then, the next in line gets the offer.
+    """
+
+    class Status(models.TextChoices):
+        WAITING = "waiting", "Waiting"
+        OFFERED = "offered", "Offered"
+        BOOKED = "booked", "Booked"
+        LAPSED = "lapsed", "Offer lapsed"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+        PASSED = "passed", "Window passed"
+
+    ACTIVE = (Status.WAITING, Status.OFFERED)
+
+    tool = models.ForeignKey(Tool, on_delete=models.CASCADE, related_name="waitlist")
+    member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="waitlist_entries")
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    status = models.CharField(max_length=9, choices=Status.choices, default=Status.WAITING)
+    created_at = models.DateTimeField(default=timezone.now)
+    offered_at = models.DateTimeField(null=True, blank=True)
+    offer_expires_at = models.DateTimeField(null=True, blank=True)
+    reservation = models.OneToOneField(
+        Reservation, on_delete=models.SET_NULL, null=True, blank=True, related_name="waitlist_entry"
+    )
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name_plural = "waitlist entries"
+        constraints = [
+            models.CheckConstraint(condition=Q(ends_at__gt=F("starts_at")), name="tools_waitlist_ends_after_start"),
+            models.UniqueConstraint(
+                fields=["tool", "member"],
+                condition=Q(status__in=["waiting", "offered"]),
+                name="tools_waitlist_one_active_per_member",
+            ),
+        ]
+        indexes = [models.Index(fields=["tool", "status", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.member} waiting for {self.tool}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("tools:waitlist")

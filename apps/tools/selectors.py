@@ -5,13 +5,15 @@ from __future__ import annotations
 import math
 from datetime import datetime
 
-from django.db.models import Exists, FloatField, OuterRef, Q, QuerySet, Value
+from django.db.models import Exists, FloatField, OuterRef, Prefetch, Q, QuerySet, Value
 from django.db.models.functions import ACos, Cast, Cos, Least, Radians, Sin
 
 from apps.peers.geo import EARTH_RADIUS_KM
 from apps.peers.models import Membership, User
 
-from .models import Reservation, Tool
+from .models import ConditionReport, Reservation, Tool, ToolPhoto, WaitlistEntry
+
+PHOTOS = Prefetch("photos", queryset=ToolPhoto.objects.order_by("position", "id"))
 
 
 def tools_search(
@@ -24,15 +26,17 @@ def tools_search(
     available_to: datetime | None = None,
     near: tuple[float, float, float] | None = None,
 ) -> QuerySet[Tool]:
-    """Active tools of the communities the user belongs to, with owner and trust joined.
+    """Active, unhidden tools of the communities the user belongs to, with owner and
+    trust joined and photos prefetched (two queries whatever the page size).
 
     ``near`` is (lat, lng, radius_km): great-circle distance from the owner's
     approximate location, computed in the database and annotated as ``distance_km``.
     """
     mine = Membership.objects.filter(user=user, status=Membership.Status.ACTIVE).values("community_id")
     qs = (
-        Tool.objects.filter(status=Tool.Status.ACTIVE, community_id__in=mine)
+        Tool.objects.filter(status=Tool.Status.ACTIVE, community_id__in=mine, is_hidden=False)
         .select_related("owner__profile", "owner__trust", "category", "community")
+        .prefetch_related(PHOTOS)
         .order_by("title", "id")
     )
     if community_id is not None:
@@ -73,10 +77,24 @@ def tools_search(
 
 
 def tools_visible_to(*, user: User) -> QuerySet[Tool]:
-    """Tools a user may open: active ones of their communities, and all of their own."""
+    """Tools a user may open: active ones of their communities, and all of their own;
+    hidden by moderation only for their owner and the community's organizers."""
     mine = Membership.objects.filter(user=user, status=Membership.Status.ACTIVE).values("community_id")
-    return Tool.objects.filter(Q(owner=user) | Q(status=Tool.Status.ACTIVE, community_id__in=mine)).select_related(
-        "owner__profile", "owner__trust", "category", "community"
+    return (
+        Tool.objects.visible_to(user)
+        .filter(Q(owner=user) | Q(status=Tool.Status.ACTIVE, community_id__in=mine))
+        .select_related("owner__profile", "owner__trust", "category", "community")
+        .prefetch_related(PHOTOS)
+    )
+
+
+def tools_of_owner(*, user: User) -> QuerySet[Tool]:
+    """The user's own listings, retired last, with photos."""
+    return (
+        Tool.objects.filter(owner=user)
+        .select_related("category", "community")
+        .prefetch_related(PHOTOS)
+        .order_by("status", "title", "id")
     )
 
 
@@ -96,3 +114,14 @@ def reservations_of(*, user: User) -> QuerySet[Reservation]:
         .select_related("tool__owner__profile", "borrower__profile", "tool__community")
         .order_by("-starts_at", "-id")
     )
+
+
+def waitlist_of(*, user: User) -> QuerySet[WaitlistEntry]:
+    """The user's waitlist entries, open ones first."""
+    return (
+        WaitlistEntry.objects.filter(member=user).select_related("tool__owner__profile").order_by("-created_at", "-id")
+    )
+
+
+def condition_reports_of(*, reservation: Reservation) -> QuerySet[ConditionReport]:
+    return ConditionReport.objects.filter(reservation=reservation).select_related("author__profile")

@@ -14,10 +14,101 @@ from apps.peers.models import Membership, User
 from apps.peers.services import membership_refuse_if_suspended
 from p2pcommons.errors import RuleViolation
 
-from .models import Reminder, Reservation, ReservationEvent, Tool
+from . import images
+from .models import ConditionReport, Reminder, Reservation, ReservationEvent, Tool, ToolPhoto, WaitlistEntry
 
 PICKUP_GRACE = timedelta(hours=12)
+WAITLIST_OFFER_HOLD = timedelta(hours=6)
 S = Reservation.Status
+W = WaitlistEntry.Status
+
+TOOL_FIELDS = (
+    "title",
+    "description",
+    "category",
+    "condition",
+    "usage_rules",
+    "deposit_note",
+    "fee_per_day",
+    "max_loan_days",
+    "min_notice_hours",
+    "buffer_hours",
+    "status",
+    "auto_approve",
+    "auto_approve_min_score",
+    "auto_approve_min_exchanges",
+)
+
+
+# --- the catalog -------------------------------------------------------------------
+def _require_lister(*, user: User, community_id: int) -> None:
+    if not Membership.objects.filter(user=user, community_id=community_id, status=Membership.Status.ACTIVE).exists():
+        membership_refuse_if_suspended(user=user, community_id=community_id, doing="list tools")
+        raise ValidationError({"community": "You can only list tools in a community you are an active member of."})
+
+
+@transaction.atomic
+def tool_create(*, owner: User, community, **fields) -> Tool:
+    """List a tool in one of the owner's communities (validated like the model says)."""
+    _require_lister(user=owner, community_id=community.pk)
+    unknown = set(fields) - set(TOOL_FIELDS)
+    if unknown:
+        raise TypeError(f"Unknown tool fields: {sorted(unknown)}")
+    tool = Tool(owner=owner, community=community, **fields)
+    tool.full_clean()
+    tool.save()
+    return tool
+
+
+@transaction.atomic
+def tool_update(*, tool: Tool, actor: User, **fields) -> Tool:
+    """The owner edits their listing (pausing or retiring it is ``status``)."""
+    _require(actor, actor.pk == tool.owner_id, "the tool's owner")
+    unknown = set(fields) - set(TOOL_FIELDS)
+    if unknown:
+        raise TypeError(f"Unknown tool fields: {sorted(unknown)}")
+    tool = Tool.objects.select_for_update().get(pk=tool.pk)
+    for name, value in fields.items():
+        setattr(tool, name, value)
+    tool.full_clean()
+    tool.save()
+    return tool
+
+
+@transaction.atomic
+def photo_add(*, tool: Tool, actor: User, upload, alt_text: str = "") -> ToolPhoto:
+    """Add a photo to the owner's tool: checked, re-encoded, thumbnailed (``images``)."""
+    _require(actor, actor.pk == tool.owner_id, "the tool's owner")
+    if len(alt_text) > 200:
+        raise ValidationError({"alt_text": "At most 200 characters."})
+    tool = Tool.objects.select_for_update().get(pk=tool.pk)
+    count = tool.photos.count()
+    if count >= ToolPhoto.MAX_PER_TOOL:
+        raise ValidationError({"image": f"A tool can have at most {ToolPhoto.MAX_PER_TOOL} photos."})
+    full, thumb = images.process_upload(upload, field="image")
+    photo = ToolPhoto(tool=tool, alt_text=alt_text.strip() or tool.title, position=count)
+    photo.image.save("photo.jpg", full, save=False)
+    photo.thumbnail.save("thumb.jpg", thumb, save=False)
+    photo.save()
+    return photo
+
+
+@transaction.atomic
+def photo_remove(*, photo: ToolPhoto, actor: User) -> None:
+    _require(actor, actor.pk == photo.tool.owner_id, "the tool's owner")
+    image, thumbnail = photo.image.name, photo.thumbnail.name
+    storage = photo.image.storage
+    photo.delete()
+    for position, remaining in enumerate(ToolPhoto.objects.filter(tool_id=photo.tool_id).order_by("position", "id")):
+        if remaining.position != position:
+            ToolPhoto.objects.filter(pk=remaining.pk).update(position=position)
+
+    def _delete_files():
+        for name in (image, thumbnail):
+            if name:
+                storage.delete(name)
+
+    transaction.on_commit(_delete_files)
 
 
 def next_free_start(*, tool: Tool, wanted_start: datetime, duration: timedelta) -> datetime:
@@ -45,8 +136,73 @@ def _conflict(tool: Tool, starts_at: datetime, ends_at: datetime) -> RuleViolati
     )
 
 
+def _check_window(*, tool: Tool, starts_at: datetime, ends_at: datetime, message: str = "") -> None:
+    errors = {}
+    if timezone.is_naive(starts_at) or timezone.is_naive(ends_at):
+        raise ValidationError({"starts_at": "Give times with their timezone."})
+    if ends_at <= starts_at:
+        errors["ends_at"] = "The end must be after the start."
+    elif ends_at - starts_at > timedelta(days=tool.max_loan_days):
+        errors["ends_at"] = f"{tool.title} can be borrowed for at most {tool.max_loan_days} day(s)."
+    if starts_at < timezone.now():
+        errors["starts_at"] = "The start can't be in the past."
+    elif starts_at < timezone.now() + timedelta(hours=tool.min_notice_hours):
+        errors["starts_at"] = f"{tool.owner.public_name} needs {tool.min_notice_hours} hour(s) notice."
+    if len(message) > 500:
+        errors["message"] = "At most 500 characters."
+    if errors:
+        raise ValidationError(errors)
+
+
+def _check_borrower(*, tool: Tool, borrower: User) -> None:
+    if borrower.pk == tool.owner_id:
+        raise RuleViolation("You can't borrow your own tool.", code="own_tool")
+    if not Membership.objects.filter(user=borrower, community_id=tool.community_id).exists():
+        raise RuleViolation("Join the tool's community to borrow it.", code="not_member")
+    membership_refuse_if_suspended(user=borrower, community_id=tool.community_id, doing="borrow tools")
+
+
+def _held_offer(*, tool: Tool, starts_at: datetime, blocked_until: datetime, for_member: User | None):
+    """An unexpired waitlist offer on an overlapping window, held for someone else."""
+    offers = WaitlistEntry.objects.filter(
+        tool=tool,
+        status=W.OFFERED,
+        offer_expires_at__gt=timezone.now(),
+        starts_at__lt=blocked_until,
+        ends_at__gt=starts_at - timedelta(hours=tool.buffer_hours),
+    )
+    if for_member is not None:
+        offers = offers.exclude(member=for_member)
+    return offers.order_by("offer_expires_at").first()
+
+
+def auto_approve_reason(*, tool: Tool, borrower: User) -> str | None:
+    """Why ``borrower`` is approved at once for ``tool``, or None when the owner decides."""
+    if not tool.auto_approve:
+        return None
+    from apps.reputation import registry
+    from apps.reputation.models import TrustScore
+
+    score = TrustScore.objects.filter(user=borrower).values_list("score", flat=True).first()
+    if score is None or score < tool.auto_approve_min_score:
+        return None
+    completed = sum(kind.completed_for(borrower).count() for kind in registry.registered())
+    if completed < tool.auto_approve_min_exchanges:
+        return None
+    return (
+        f"Approved automatically: trust {score} (at least {tool.auto_approve_min_score}) and "
+        f"{completed} completed exchanges (at least {tool.auto_approve_min_exchanges})."
+    )
+
+
 def reservation_request(
-    *, tool: Tool, borrower: User, starts_at: datetime, ends_at: datetime, message: str = ""
+    *,
+    tool: Tool,
+    borrower: User,
+    starts_at: datetime,
+    ends_at: datetime,
+    message: str = "",
+    waitlist_entry: WaitlistEntry | None = None,
 ) -> Reservation:
     """Ask to borrow ``tool`` for [starts_at, ends_at).
 
@@ -56,24 +212,8 @@ def reservation_request(
     takes the write lock at BEGIN), checks the live reservations, and on PostgreSQL the
     exclusion constraint refuses an overlap whatever the code does.
     """
-    errors = {}
-    if timezone.is_naive(starts_at) or timezone.is_naive(ends_at):
-        raise ValidationError({"starts_at": "Give times with their timezone."})
-    if ends_at <= starts_at:
-        errors["ends_at"] = "The end must be after the start."
-    elif ends_at - starts_at > timedelta(days=tool.max_loan_days):
-        errors["ends_at"] = f"{tool.title} can be borrowed for at most {tool.max_loan_days} day(s)."
-    if starts_at < timezone.now() + timedelta(hours=tool.min_notice_hours):
-        errors["starts_at"] = f"{tool.owner.public_name} needs {tool.min_notice_hours} hour(s) notice."
-    if len(message) > 500:
-        errors["message"] = "At most 500 characters."
-    if errors:
-        raise ValidationError(errors)
-    if borrower.pk == tool.owner_id:
-        raise RuleViolation("You can't borrow your own tool.", code="own_tool")
-    if not Membership.objects.filter(user=borrower, community_id=tool.community_id).exists():
-        raise RuleViolation("Join the tool's community to borrow it.", code="not_member")
-    membership_refuse_if_suspended(user=borrower, community_id=tool.community_id, doing="borrow tools")
+    _check_window(tool=tool, starts_at=starts_at, ends_at=ends_at, message=message)
+    _check_borrower(tool=tool, borrower=borrower)
 
     try:
         with transaction.atomic():
@@ -85,6 +225,13 @@ def reservation_request(
                 tool=tool, status__in=Reservation.LIVE, starts_at__lt=blocked_until, blocked_until__gt=starts_at
             ).exists():
                 raise _conflict(tool, starts_at, ends_at)
+            held = _held_offer(tool=tool, starts_at=starts_at, blocked_until=blocked_until, for_member=borrower)
+            if held is not None:
+                raise RuleViolation(
+                    f"{tool.title} is held for a neighbor on its waitlist until "
+                    f"{timezone.localtime(held.offer_expires_at):%a %d %b %H:%M}. Join the waitlist to be next.",
+                    code="held",
+                )
             reservation = Reservation.objects.create(
                 tool=tool,
                 borrower=borrower,
@@ -94,13 +241,34 @@ def reservation_request(
                 message=message,
             )
             ReservationEvent.objects.create(reservation=reservation, actor=borrower, to_status=S.REQUESTED)
-            notify(
-                recipients=[tool.owner],
-                kind="tools.requested",
-                actor=borrower,
-                target=reservation,
-                text=f"{borrower.public_name} asks to borrow {tool.title}",
-            )
+            if waitlist_entry is not None:
+                WaitlistEntry.objects.filter(pk=waitlist_entry.pk).update(status=W.BOOKED, reservation=reservation)
+            reason = auto_approve_reason(tool=tool, borrower=borrower)
+            if reason:
+                reservation = _transition(
+                    reservation=reservation, actor=None, allowed_from=(S.REQUESTED,), to=S.APPROVED, note=reason[:300]
+                )
+                notify(
+                    recipients=[tool.owner],
+                    kind="tools.requested",
+                    actor=borrower,
+                    target=reservation,
+                    text=f"{borrower.public_name} booked {tool.title} (approved automatically)",
+                )
+                notify(
+                    recipients=[borrower],
+                    kind="tools.decided",
+                    target=reservation,
+                    text=f"Your request for {tool.title} was approved automatically",
+                )
+            else:
+                notify(
+                    recipients=[tool.owner],
+                    kind="tools.requested",
+                    actor=borrower,
+                    target=reservation,
+                    text=f"{borrower.public_name} asks to borrow {tool.title}",
+                )
     except IntegrityError:
         # The exclusion constraint (PostgreSQL) caught what the check above could not see.
         raise _conflict(tool, starts_at, ends_at) from None
@@ -173,6 +341,7 @@ def reservation_decline(*, reservation: Reservation, actor: User, note: str = ""
         target=reservation,
         text=f"{actor.public_name} declined your request for {reservation.tool.title}",
     )
+    waitlist_offer_next(tool=reservation.tool)
     return reservation
 
 
@@ -195,6 +364,7 @@ def reservation_cancel(*, reservation: Reservation, actor: User, note: str = "")
         target=reservation,
         text=f"{actor.public_name} cancelled the loan of {reservation.tool.title}",
     )
+    waitlist_offer_next(tool=reservation.tool)
     return reservation
 
 
@@ -236,6 +406,9 @@ def reservation_return(*, reservation: Reservation, actor: User) -> Reservation:
     reservation = _transition(
         reservation=reservation, actor=actor, allowed_from=(S.PICKED_UP,), to=S.RETURNED, returned_at=timezone.now()
     )
+    from apps.reputation.services import review_invite
+
+    review_invite(exchange=reservation)
     return reservation
 
 
@@ -248,6 +421,7 @@ def reservations_expire(*, now: datetime | None = None) -> int:
         try:
             with transaction.atomic():
                 _transition(reservation=reservation, actor=None, allowed_from=(S.APPROVED,), to=S.EXPIRED)
+                waitlist_offer_next(tool=reservation.tool, now=now)
                 expired += 1
         except RuleViolation:
             continue
@@ -312,3 +486,193 @@ def reminders_send(*, now: datetime | None = None) -> int:
                 continue  # another run sent it
             sent += 1
     return sent
+
+
+# --- condition reports ---------------------------------------------------------------
+@transaction.atomic
+def condition_report_create(
+    *,
+    reservation: Reservation,
+    author: User,
+    stage: str,
+    condition: str,
+    note: str = "",
+    photo=None,
+    damage: bool = False,
+) -> ConditionReport:
+    """Record the tool's state at pickup or return. Either party, once per stage; at
+    pickup while the loan is approved or picked up, at return once picked up or returned.
+
+    A damage report (the owner only, at return) also opens a moderation report about
+    the borrower for the community's organizers, naming the tool and the note.
+    """
+    errors = {}
+    if stage not in ConditionReport.Stage.values:
+        errors["stage"] = "Choose pickup or return."
+    if condition not in ConditionReport.Condition.values:
+        errors["condition"] = "Choose one of the listed conditions."
+    if len(note) > 1000:
+        errors["note"] = "At most 1000 characters."
+    if damage and not note.strip():
+        errors["note"] = "Describe the damage for the organizers."
+    if errors:
+        raise ValidationError(errors)
+    is_owner, is_borrower = _is_owner(author, reservation), _is_borrower(author, reservation)
+    _require(author, is_owner or is_borrower, "the owner or the borrower")
+    reservation = Reservation.objects.select_for_update().select_related("tool").get(pk=reservation.pk)
+    allowed = (S.APPROVED, S.PICKED_UP) if stage == ConditionReport.Stage.PICKUP else (S.PICKED_UP, S.RETURNED)
+    if reservation.status not in allowed:
+        raise RuleViolation(
+            f"A condition report {ConditionReport.Stage(stage).label.lower()} can't be made while the loan is "
+            f"{S(reservation.status).label.lower()}.",
+            code="illegal_transition",
+        )
+    if damage and not (is_owner and stage == ConditionReport.Stage.RETURN):
+        raise RuleViolation("Only the owner reports damage, at return.", code="forbidden")
+    if ConditionReport.objects.filter(reservation=reservation, stage=stage, author=author).exists():
+        raise RuleViolation("You already recorded the condition at this stage.", code="already_reported")
+    report = ConditionReport(
+        reservation=reservation,
+        stage=stage,
+        author=author,
+        condition=ConditionReport.Condition.DAMAGED if damage else condition,
+        note=note.strip(),
+        damage=damage,
+    )
+    if photo:
+        full, _ = images.process_upload(photo, field="photo", thumbnail=False)
+        report.photo.save("report.jpg", full, save=False)
+    if damage:
+        report.flag = _damage_flag(reservation=reservation, owner=author, note=note.strip())
+    report.save()
+    return report
+
+
+def _damage_flag(*, reservation: Reservation, owner: User, note: str):
+    """Open (or reuse) the owner's report about the borrower in the tool's community."""
+    from apps.moderation.models import Flag, Reason
+    from apps.moderation.services import flag_create
+
+    tool = reservation.tool
+    text = f"Damage to {tool.title} on loan #{reservation.pk} ({timezone.localtime(reservation.starts_at):%d %b %Y}): "
+    try:
+        return flag_create(
+            reporter=owner,
+            target=reservation.borrower,
+            reason=Reason.OTHER,
+            text=(text + note)[:1000],
+            community=tool.community,
+        )
+    except RuleViolation as exc:
+        if exc.code != "already_flagged":
+            raise
+        return (
+            Flag.objects.filter(reporter=owner, status=Flag.Status.OPEN, target_author=reservation.borrower)
+            .order_by("-created_at")
+            .first()
+        )
+
+
+# --- waitlist --------------------------------------------------------------------------
+def waitlist_join(*, tool: Tool, member: User, starts_at: datetime, ends_at: datetime) -> WaitlistEntry:
+    """Wait for a window that is taken now. One active entry per member and tool; the
+    line is first come, first served."""
+    _check_window(tool=tool, starts_at=starts_at, ends_at=ends_at)
+    _check_borrower(tool=tool, borrower=member)
+    with transaction.atomic():
+        tool = Tool.objects.select_for_update().get(pk=tool.pk)
+        if tool.status != Tool.Status.ACTIVE:
+            raise RuleViolation(f"{tool.title} is not available to borrow right now.", code="not_active")
+        if WaitlistEntry.objects.filter(tool=tool, member=member, status__in=WaitlistEntry.ACTIVE).exists():
+            raise RuleViolation(
+                f"You are already on the waitlist for {tool.title}; withdraw that first.", code="already_waiting"
+            )
+        blocked_until = ends_at + timedelta(hours=tool.buffer_hours)
+        taken = Reservation.objects.filter(
+            tool=tool, status__in=Reservation.LIVE, starts_at__lt=blocked_until, blocked_until__gt=starts_at
+        ).exists() or _held_offer(tool=tool, starts_at=starts_at, blocked_until=blocked_until, for_member=member)
+        if not taken:
+            raise RuleViolation("That window is free: request it instead of waiting.", code="window_free")
+        return WaitlistEntry.objects.create(tool=tool, member=member, starts_at=starts_at, ends_at=ends_at)
+
+
+@transaction.atomic
+def waitlist_withdraw(*, entry: WaitlistEntry, actor: User) -> WaitlistEntry:
+    _require(actor, actor.pk == entry.member_id, "the member who is waiting")
+    was = WaitlistEntry.objects.filter(pk=entry.pk).values_list("status", flat=True).first()
+    if not WaitlistEntry.objects.filter(pk=entry.pk, status__in=WaitlistEntry.ACTIVE).update(status=W.WITHDRAWN):
+        raise RuleViolation("You are no longer waiting for this.", code="illegal_transition")
+    if was == W.OFFERED:
+        waitlist_offer_next(tool=entry.tool)
+    entry.refresh_from_db()
+    return entry
+
+
+def waitlist_accept(*, entry: WaitlistEntry, actor: User, message: str = "") -> Reservation:
+    """Book the window offered to you (a normal request, with the hold on your side)."""
+    _require(actor, actor.pk == entry.member_id, "the member it was offered to")
+    entry = WaitlistEntry.objects.select_related("tool__owner__profile").get(pk=entry.pk)
+    if entry.status != W.OFFERED or entry.offer_expires_at <= timezone.now():
+        raise RuleViolation("This offer is no longer open.", code="offer_closed")
+    return reservation_request(
+        tool=entry.tool,
+        borrower=actor,
+        starts_at=entry.starts_at,
+        ends_at=entry.ends_at,
+        message=message,
+        waitlist_entry=entry,
+    )
+
+
+def waitlist_offer_next(*, tool: Tool, now: datetime | None = None) -> list[WaitlistEntry]:
+    """Offer freed windows to the members waiting for them, first in line first.
+
+    Runs inside the caller's transaction (a decline, cancel or expiry) or from the beat
+    task. Holds the tool row, so two runs offer each window once. An entry whose window
+    can no longer be booked in time passes; an entry whose window is still taken waits on.
+    """
+    now = now or timezone.now()
+    offered = []
+    with transaction.atomic():
+        tool = Tool.objects.select_for_update().get(pk=tool.pk)
+        if tool.status != Tool.Status.ACTIVE:
+            return offered
+        notice = timedelta(hours=tool.min_notice_hours)
+        for entry in WaitlistEntry.objects.filter(tool=tool, status=W.WAITING).order_by("created_at", "id"):
+            if entry.starts_at - notice <= now:
+                WaitlistEntry.objects.filter(pk=entry.pk, status=W.WAITING).update(status=W.PASSED)
+                continue
+            blocked_until = entry.ends_at + timedelta(hours=tool.buffer_hours)
+            if Reservation.objects.filter(
+                tool=tool, status__in=Reservation.LIVE, starts_at__lt=blocked_until, blocked_until__gt=entry.starts_at
+            ).exists():
+                continue
+            if _held_offer(tool=tool, starts_at=entry.starts_at, blocked_until=blocked_until, for_member=None):
+                continue
+            expires = min(now + WAITLIST_OFFER_HOLD, entry.starts_at - notice)
+            WaitlistEntry.objects.filter(pk=entry.pk).update(status=W.OFFERED, offered_at=now, offer_expires_at=expires)
+            entry.refresh_from_db()
+            notify(
+                recipients=[entry.member],
+                kind="tools.waitlist",
+                target=entry,
+                text=f"{tool.title} is free for {timezone.localtime(entry.starts_at):%a %d %b %H:%M}: "
+                f"it is held for you until {timezone.localtime(expires):%a %H:%M}.",
+            )
+            offered.append(entry)
+    return offered
+
+
+def waitlist_lapse_offers(*, now: datetime | None = None) -> int:
+    """Offers not taken in time lapse and go to the next in line (a beat task)."""
+    now = now or timezone.now()
+    lapsed = 0
+    tools = set()
+    for entry in WaitlistEntry.objects.filter(status=W.OFFERED, offer_expires_at__lte=now).select_related("tool"):
+        with transaction.atomic():
+            if WaitlistEntry.objects.filter(pk=entry.pk, status=W.OFFERED).update(status=W.LAPSED):
+                lapsed += 1
+                tools.add(entry.tool)
+    for tool in tools:
+        waitlist_offer_next(tool=tool, now=now)
+    return lapsed

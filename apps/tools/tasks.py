@@ -15,3 +15,9 @@ def send_loan_reminders() -> int:
 def expire_unpicked_loans() -> int:
     """Every 15 minutes: approved loans not picked up within the grace period expire."""
     return services.reservations_expire()
+
+
+@shared_task
+def lapse_waitlist_offers() -> int:
+    """Every 5 minutes: waitlist offers not taken in time go to the next in line."""
+    return services.waitlist_lapse_offers()

@@ -8,7 +8,7 @@ from apps.moderation.api import FlagViewSet
 from apps.notifications.api import NotificationPreferenceView, NotificationViewSet
 from apps.peers.api import CommunityMemberViewSet, CommunityViewSet, MeView
 from apps.reputation.api import ReviewViewSet
-from apps.tools.api import ReservationViewSet, ToolViewSet
+from apps.tools.api import ReservationViewSet, ToolViewSet, WaitlistViewSet
 
 router = DefaultRouter()
 router.register("communities", CommunityViewSet, basename="community")
@@ -19,6 +19,7 @@ router.register("notifications", NotificationViewSet, basename="notification")
 router.register("flags", FlagViewSet, basename="flag")
 router.register("tools", ToolViewSet, basename="tool")
 router.register("reservations", ReservationViewSet, basename="reservation")
+router.register("waitlist", WaitlistViewSet, basename="waitlist")
 
 member_list = CommunityMemberViewSet.as_view({"get": "list"})
 member_promote = CommunityMemberViewSet.as_view({"post": "promote"})

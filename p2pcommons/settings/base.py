@@ -216,7 +216,10 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
-    "ENUM_NAME_OVERRIDES": {},
+    "ENUM_NAME_OVERRIDES": {
+        "ToolConditionEnum": "apps.tools.models.Tool.Condition",
+        "ReportedConditionEnum": "apps.tools.models.ConditionReport.Condition",
+    },
 }
 
 # --- Celery ---------------------------------------------------------------------

@@ -25,3 +25,38 @@ def test_an_organizer_can_pause_a_tool_but_not_rewrite_it(web_as, organizer, too
     web_as(organizer).post(url, {"status": "paused", "title": "Hacked"})
     tool.refresh_from_db()
     assert (tool.status, tool.title) == ("paused", "Cordless drill")
+
+
+def test_an_organizer_hides_and_restores_a_listing_with_a_reason(web_as, organizer, tool, owner):
+    from apps.moderation.models import ModerationAction
+    from apps.tools.models import Tool
+
+    client = web_as(organizer)
+    url = reverse("admin:tools_tool_changelist")
+    confirm = client.post(url, {"action": "hide_listings", "_selected_action": [tool.pk]})
+    assert confirm.status_code == 200 and b"reason" in confirm.content  # the form first, nothing hidden yet
+    assert not Tool.objects.get(pk=tool.pk).is_hidden
+    client.post(url, {"action": "hide_listings", "_selected_action": [tool.pk], "apply": "1", "reason": "Weapon"})
+    assert Tool.objects.get(pk=tool.pk).is_hidden
+    assert ModerationAction.objects.filter(action="hide", actor=organizer).count() == 1
+    client.post(url, {"action": "restore_listings", "_selected_action": [tool.pk], "apply": "1", "reason": "Fine"})
+    assert not Tool.objects.get(pk=tool.pk).is_hidden
+
+
+def test_the_waitlist_admin_is_scoped_and_read_only(web_as, organizer, tool, member, other_community):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from apps.tools.models import WaitlistEntry
+
+    outsider = MembershipFactory(community=other_community).user
+    other_tool = ToolFactory(owner=outsider, community=other_community, title="Riverside ladder")
+    start = timezone.now() + timedelta(days=2)
+    mine = WaitlistEntry.objects.create(tool=tool, member=member, starts_at=start, ends_at=start + timedelta(1))
+    WaitlistEntry.objects.create(tool=other_tool, member=outsider, starts_at=start, ends_at=start + timedelta(1))
+    page = web_as(organizer).get(reverse("admin:tools_waitlistentry_changelist")).content.decode()
+    assert "Cordless drill" in page and "Riverside ladder" not in page
+    web_as(organizer).post(reverse("admin:tools_waitlistentry_change", args=[mine.pk]), {"status": "booked"})
+    mine.refresh_from_db()
+    assert mine.status == "waiting"

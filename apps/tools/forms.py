@@ -1,0 +1,216 @@
+"""Browser forms for tool sharing: shape only; the rules live in services."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from apps.peers.models import Community, Membership, User
+from p2pcommons.errors import RuleViolation
+
+from .models import Category, ConditionReport, Tool
+from .services import TOOL_FIELDS
+
+DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
+
+
+class DateTimeLocalInput(forms.DateTimeInput):
+    """The browser's date-and-time picker. The value has no offset: the form reads it in
+    the current timezone (Django's ``DateTimeField`` does that for naive input)."""
+
+    input_type = "datetime-local"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs, format=DATETIME_LOCAL)
+
+
+class AccessibleErrorsMixin:
+    """Mark each field that has an error so screen readers announce it with its message
+    (``aria-invalid``, ``aria-describedby`` pointing at the error text of ``_field.html``)."""
+
+    def add_error(self, field, error):
+        super().add_error(field, error)
+        for name in self.errors:
+            if name in self.fields:
+                attrs = self.fields[name].widget.attrs
+                attrs["aria-invalid"] = "true"
+                attrs["aria-describedby"] = f"{self[name].auto_id}_errors"
+
+    def add_service_error(self, exc: ValidationError | RuleViolation) -> None:
+        """Show what a service refused: field errors on their fields, the rest on top."""
+        if isinstance(exc, RuleViolation):
+            self.add_error(None, str(exc))
+        elif hasattr(exc, "error_dict"):
+            for name, errors in exc.error_dict.items():
+                self.add_error(name if name in self.fields else None, errors)
+        else:
+            self.add_error(None, exc.messages)
+
+
+def active_communities(user: User):
+    return Community.objects.filter(memberships__user=user, memberships__status=Membership.Status.ACTIVE).order_by(
+        "name"
+    )
+
+
+class ToolFilterForm(AccessibleErrorsMixin, forms.Form):
+    """The search form of the browse page (GET)."""
+
+    q = forms.CharField(
+        required=False,
+        max_length=100,
+        label="Search",
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": "drill, ladder, tent…"}),
+    )
+    category = forms.ModelChoiceField(
+        queryset=Category.objects.order_by("name"),
+        to_field_name="slug",
+        required=False,
+        empty_label="All categories",
+    )
+    community = forms.ModelChoiceField(queryset=None, required=False, empty_label="All my communities")
+    available_from = forms.DateTimeField(required=False, widget=DateTimeLocalInput, label="Free from")
+    available_to = forms.DateTimeField(required=False, widget=DateTimeLocalInput, label="Free until")
+    radius_km = forms.DecimalField(
+        required=False,
+        min_value=Decimal("0.1"),
+        max_value=Decimal("100"),
+        decimal_places=1,
+        label="Near me (km)",
+        widget=forms.NumberInput(attrs={"step": "0.5", "inputmode": "decimal"}),
+    )
+
+    def __init__(self, *args, user: User, has_location: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.has_location = has_location
+        self.fields["community"].queryset = active_communities(user)
+        if not has_location:
+            self.fields["radius_km"].help_text = "Set your approximate location on your profile to search near you."
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("available_from"), cleaned.get("available_to")
+        if "available_from" not in self.errors and "available_to" not in self.errors:
+            if (start is None) != (end is None):
+                self.add_error("available_to", "Give both the start and the end of the window.")
+            elif start is not None and end <= start:
+                self.add_error("available_to", "The end must be after the start.")
+        if cleaned.get("radius_km") is not None and not self.has_location:
+            self.add_error("radius_km", "Set your approximate location on your profile first.")
+        return cleaned
+
+
+class BookingForm(AccessibleErrorsMixin, forms.Form):
+    """Ask to borrow a tool for a window (the service checks notice, length and overlap)."""
+
+    starts_at = forms.DateTimeField(widget=DateTimeLocalInput, label="From")
+    ends_at = forms.DateTimeField(widget=DateTimeLocalInput, label="Until")
+    message = forms.CharField(
+        required=False,
+        max_length=500,
+        label="Message to the owner (optional)",
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+class WaitlistJoinForm(forms.Form):
+    """The window to wait for, carried over from a refused booking (ISO with offset)."""
+
+    starts_at = forms.DateTimeField(widget=forms.HiddenInput)
+    ends_at = forms.DateTimeField(widget=forms.HiddenInput)
+
+
+class ToolForm(AccessibleErrorsMixin, forms.ModelForm):
+    """List or edit a tool. Status is not here: pausing, resuming and retiring are their
+    own buttons (retiring asks for confirmation first)."""
+
+    FIELDSETS = (
+        ("The tool", ("community", "title", "category", "condition", "description")),
+        ("Lending terms", ("usage_rules", "deposit_note", "fee_per_day", "max_loan_days", "min_notice_hours")),
+        ("Between loans", ("buffer_hours",)),
+        ("Automatic approval", ("auto_approve", "auto_approve_min_score", "auto_approve_min_exchanges")),
+    )
+
+    class Meta:
+        model = Tool
+        fields = ("community", *(name for name in TOOL_FIELDS if name != "status"))
+        labels = {
+            "fee_per_day": "Fee per day (credits, optional)",
+            "max_loan_days": "Longest loan (days)",
+            "min_notice_hours": "Notice needed (hours)",
+            "buffer_hours": "Buffer after each loan (hours)",
+            "usage_rules": "Rules for borrowers",
+            "deposit_note": "Deposit",
+            "auto_approve": "Approve trusted neighbors automatically",
+            "auto_approve_min_score": "Lowest trust score",
+            "auto_approve_min_exchanges": "Fewest completed exchanges",
+        }
+        help_texts = {"deposit_note": "Optional, e.g. “a 20 € deposit, returned at the end”."}
+        widgets = {
+            "description": forms.Textarea(attrs={"rows": 4}),
+            "usage_rules": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def __init__(self, *args, user: User, **kwargs):
+        super().__init__(*args, **kwargs)
+        community = self.fields["community"]
+        if self.instance.pk:
+            community.queryset = Community.objects.filter(pk=self.instance.community_id)
+            community.disabled = True
+            community.help_text = "A listed tool stays in its community."
+        else:
+            community.queryset = active_communities(user)
+            community.empty_label = None
+        self.fields["category"].empty_label = "Choose a category"
+
+    def fieldsets(self):
+        return [(legend, [self[name] for name in names]) for legend, names in self.FIELDSETS]
+
+    def service_fields(self) -> dict:
+        """The cleaned values the services take, by name."""
+        return {name: self.cleaned_data[name] for name in TOOL_FIELDS if name in self.cleaned_data}
+
+
+class PhotoForm(AccessibleErrorsMixin, forms.Form):
+    """One photo; the service checks that it is a real image and not too big."""
+
+    image = forms.FileField(
+        label="Photo",
+        widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,image/webp,image/gif"}),
+        help_text="JPEG, PNG, WebP or GIF, at most 8 MB. Location data in the file is removed.",
+    )
+    alt_text = forms.CharField(
+        required=False,
+        max_length=200,
+        label="Describe the photo",
+        help_text="For neighbors using a screen reader, e.g. “Drill with two batteries in its case”.",
+    )
+
+
+class ConditionReportForm(AccessibleErrorsMixin, forms.Form):
+    """The tool's state at pickup or return. ``stages`` are those the viewer may still
+    report; the damage box is offered to the owner only at return."""
+
+    stage = forms.ChoiceField(label="When")
+    condition = forms.ChoiceField(choices=ConditionReport.Condition.choices, label="Condition")
+    note = forms.CharField(
+        required=False, max_length=1000, widget=forms.Textarea(attrs={"rows": 2}), label="Note (optional)"
+    )
+    photo = forms.FileField(
+        required=False,
+        label="Photo (optional)",
+        widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,image/webp,image/gif"}),
+    )
+    damage = forms.BooleanField(
+        required=False,
+        label="Report damage to the organizers",
+        help_text="Only at return. Describe the damage in the note.",
+    )
+
+    def __init__(self, *args, stages: list[str], allow_damage: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["stage"].choices = [(s, ConditionReport.Stage(s).label) for s in stages]
+        if not allow_damage:
+            del self.fields["damage"]

@@ -1,0 +1,582 @@
+"""Browser pages of tool sharing: browse, a tool and its calendar, booking, my tools and
+photos, loans in both directions with their transitions, condition reports, waitlist.
+
+Every write goes through ``services``; what a service refuses is shown on the form or as
+a message, never as an error page.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Page, Paginator
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.cache import patch_vary_headers
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRedirect
+
+from apps.peers.models import User
+from p2pcommons.errors import RuleViolation
+
+from . import selectors, services
+from .forms import BookingForm, ConditionReportForm, PhotoForm, ToolFilterForm, ToolForm, WaitlistJoinForm
+from .models import ConditionReport, Reservation, ReservationEvent, Tool, ToolPhoto, WaitlistEntry
+
+TOOLS_PER_PAGE = 24
+LOANS_PER_PAGE = 20
+CALENDAR_WEEKS = 4
+MAX_WEEK = 52  # the calendar looks ahead a year at most
+S = Reservation.Status
+
+
+def _page(request: HttpRequest, queryset: QuerySet, per_page: int) -> Page:
+    page = Paginator(queryset, per_page).get_page(request.GET.get("page"))
+    page.object_list = list(page.object_list)
+    return page
+
+
+def _back(request: HttpRequest, default: str) -> str:
+    """The ``next`` the form came from, if it is on this site; ``default`` otherwise."""
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return default
+
+
+def _refusal(exc: ValidationError | RuleViolation) -> str:
+    return str(exc) if isinstance(exc, RuleViolation) else " ".join(exc.messages)
+
+
+# --- browse ----------------------------------------------------------------------------
+@login_required
+@require_GET
+def tool_list(request: HttpRequest) -> HttpResponse:
+    """Search the tools of my communities, with availability and distance filters."""
+    profile = getattr(request.user, "profile", None)
+    location = None
+    if profile is not None and profile.has_location:
+        location = (float(profile.approx_latitude), float(profile.approx_longitude))
+    form = ToolFilterForm(request.GET, user=request.user, has_location=location is not None)
+    page, near = None, False
+    if form.is_valid():
+        f = form.cleaned_data
+        near = f["radius_km"] is not None
+        tools = selectors.tools_search(
+            user=request.user,
+            community_id=f["community"].pk if f["community"] else None,
+            category=f["category"].slug if f["category"] else None,
+            q=f["q"].strip(),
+            available_from=f["available_from"],
+            available_to=f["available_to"],
+            near=(*location, float(f["radius_km"])) if near else None,
+        )
+        page = _page(request, tools, TOOLS_PER_PAGE)
+    filtered = any(value not in ("", None) for name, value in request.GET.items() if name != "page")
+    context = {"form": form, "page": page, "near": near, "filtered": filtered}
+    return render(request, "tools/tool_list.html", context)
+
+
+# --- a tool, its calendar and booking -----------------------------------------------
+@dataclass
+class CalendarDay:
+    day: date
+    state: str  # past | free | partly | busy
+    spans: list[str] = field(default_factory=list)
+    is_today: bool = False
+
+    LABELS = {"past": "Past", "free": "Free", "partly": "Partly booked", "busy": "Booked"}
+
+    @property
+    def label(self) -> str:
+        return self.LABELS[self.state]
+
+
+def _week(request: HttpRequest) -> int:
+    try:
+        return min(max(int(request.GET.get("week", 0)), 0), MAX_WEEK)
+    except ValueError:
+        return 0
+
+
+def _calendar(tool: Tool, week: int) -> dict:
+    """Four weeks of days from the Monday ``week`` weeks ahead, in the current timezone,
+    each free, partly booked or booked by the tool's live bookings (buffer included)."""
+    tz = timezone.get_current_timezone()
+    today = timezone.localdate()
+    first = today - timedelta(days=today.weekday()) + timedelta(weeks=week)
+    days = [first + timedelta(days=n) for n in range(7 * CALENDAR_WEEKS + 1)]
+    bounds = [timezone.make_aware(datetime.combine(d, time.min), tz) for d in days]
+    windows = list(selectors.busy_windows(tool=tool, after=bounds[0]).filter(starts_at__lt=bounds[-1]))
+    now = timezone.now()
+    rows: list[list[CalendarDay]] = []
+    for n, day in enumerate(days[:-1]):
+        start, end = bounds[n], bounds[n + 1]
+        busy, spans = timedelta(0), []
+        for window in windows:  # live windows never overlap, so their overlaps add up
+            lo, hi = max(window.starts_at, start), min(window.blocked_until, end)
+            if lo < hi:
+                busy += hi - lo
+                until = "24:00" if hi == end else f"{timezone.localtime(hi):%H:%M}"
+                spans.append(f"{timezone.localtime(lo):%H:%M} to {until}")
+        if end <= now:
+            state = "past"
+        elif busy >= end - start:
+            state = "busy"
+        else:
+            state = "partly" if busy else "free"
+        if n % 7 == 0:
+            rows.append([])
+        rows[-1].append(CalendarDay(day=day, state=state, spans=spans, is_today=day == today))
+    return {
+        "rows": rows,
+        "first": days[0],
+        "last": days[-2],
+        "week": week,
+        "prev_week": week - 1 if week > 0 else None,
+        "next_week": week + 1 if week < MAX_WEEK else None,
+        "windows": windows,
+    }
+
+
+def _visible_tool(request: HttpRequest, pk: int) -> Tool:
+    return get_object_or_404(selectors.tools_visible_to(user=request.user), pk=pk)
+
+
+def _tool_context(request: HttpRequest, tool: Tool, **extra) -> dict:
+    context = {
+        "tool": tool,
+        "photos": list(tool.photos.all()),
+        "is_owner": tool.owner_id == request.user.pk,
+        "calendar": _calendar(tool, _week(request)),
+        "form": BookingForm(),
+    }
+    context.update(extra)
+    return context
+
+
+@login_required
+@require_GET
+def tool_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """The tool, its owner and pickup area, the availability calendar and the booking form.
+
+    An htmx request aimed at the calendar gets the calendar alone (week navigation)."""
+    tool = _visible_tool(request, pk)
+    if request.htmx and request.htmx.target == "calendar":
+        response = render(request, "tools/_calendar.html", {"tool": tool, "calendar": _calendar(tool, _week(request))})
+    else:
+        response = render(request, "tools/tool_detail.html", _tool_context(request, tool))
+    patch_vary_headers(response, ("HX-Request", "HX-Target"))
+    return response
+
+
+@login_required
+@require_POST
+def tool_book(request: HttpRequest, pk: int) -> HttpResponse:
+    """Ask to borrow the tool. With htmx the form alone comes back (errors) or the browser
+    is sent to my loans; without JavaScript the same as a full page or a redirect."""
+    tool = _visible_tool(request, pk)
+    form = BookingForm(request.POST)
+    taken = None
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            reservation = services.reservation_request(
+                tool=tool,
+                borrower=request.user,
+                starts_at=data["starts_at"],
+                ends_at=data["ends_at"],
+                message=data["message"],
+            )
+        except ValidationError as exc:
+            form.add_service_error(exc)
+        except RuleViolation as exc:
+            form.add_service_error(exc)
+            if exc.code in ("conflict", "held"):
+                taken = {"starts_at": data["starts_at"], "ends_at": data["ends_at"]}
+        else:
+            if reservation.status == S.APPROVED:
+                messages.success(request, f"{tool.title} is booked for you: approved automatically.")
+            else:
+                messages.success(request, f"Your request for {tool.title} was sent to {tool.owner.public_name}.")
+            target = reverse("tools:loans")
+            return HttpResponseClientRedirect(target) if request.htmx else redirect(target)
+    if request.htmx:
+        return render(request, "tools/_booking.html", {"tool": tool, "form": form, "taken": taken})
+    return render(request, "tools/tool_detail.html", _tool_context(request, tool, form=form, taken=taken))
+
+
+# --- waitlist --------------------------------------------------------------------------
+@login_required
+@require_POST
+def waitlist_join(request: HttpRequest, pk: int) -> HttpResponse:
+    tool = _visible_tool(request, pk)
+    form = WaitlistJoinForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose the window to wait for with the booking form first.")
+        return redirect("tools:detail", tool.pk)
+    try:
+        entry = services.waitlist_join(
+            tool=tool,
+            member=request.user,
+            starts_at=form.cleaned_data["starts_at"],
+            ends_at=form.cleaned_data["ends_at"],
+        )
+    except (ValidationError, RuleViolation) as exc:
+        messages.error(request, _refusal(exc))
+        return redirect("tools:detail", tool.pk)
+    start = timezone.localtime(entry.starts_at)
+    messages.success(
+        request,
+        f"You are on the waitlist for {tool.title} from {start:%a %d %b %H:%M}. If it frees up, it is held for you.",
+    )
+    return redirect("tools:waitlist")
+
+
+@login_required
+@require_GET
+def waitlist_list(request: HttpRequest) -> HttpResponse:
+    page = _page(request, selectors.waitlist_of(user=request.user), LOANS_PER_PAGE)
+    return render(request, "tools/waitlist.html", {"page": page, "now": timezone.now()})
+
+
+def _my_entry(request: HttpRequest, pk: int) -> WaitlistEntry:
+    return get_object_or_404(WaitlistEntry.objects.select_related("tool"), pk=pk, member=request.user)
+
+
+@login_required
+@require_POST
+def waitlist_accept(request: HttpRequest, pk: int) -> HttpResponse:
+    entry = _my_entry(request, pk)
+    try:
+        reservation = services.waitlist_accept(entry=entry, actor=request.user)
+    except (ValidationError, RuleViolation) as exc:
+        messages.error(request, _refusal(exc))
+        return redirect("tools:waitlist")
+    messages.success(request, f"You requested {entry.tool.title} for the window you waited for.")
+    return redirect("tools:loan", reservation.pk)
+
+
+@login_required
+@require_POST
+def waitlist_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
+    entry = _my_entry(request, pk)
+    try:
+        services.waitlist_withdraw(entry=entry, actor=request.user)
+    except (ValidationError, RuleViolation) as exc:
+        messages.error(request, _refusal(exc))
+    else:
+        messages.success(request, f"You left the waitlist for {entry.tool.title}.")
+    return redirect("tools:waitlist")
+
+
+# --- my tools --------------------------------------------------------------------------
+def _my_tool(request: HttpRequest, pk: int) -> Tool:
+    return get_object_or_404(Tool.objects.select_related("community", "category"), pk=pk, owner=request.user)
+
+
+@login_required
+@require_GET
+def my_tools(request: HttpRequest) -> HttpResponse:
+    tools = selectors.tools_of_owner(user=request.user).annotate(
+        pending=Count("reservations", filter=Q(reservations__status=S.REQUESTED))
+    )
+    return render(request, "tools/my_tools.html", {"page": _page(request, tools, TOOLS_PER_PAGE)})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def tool_create(request: HttpRequest) -> HttpResponse:
+    form = ToolForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            tool = services.tool_create(
+                owner=request.user, community=form.cleaned_data["community"], **form.service_fields()
+            )
+        except (ValidationError, RuleViolation) as exc:
+            form.add_service_error(exc)
+        else:
+            messages.success(request, f"{tool.title} is listed. Add a photo or two so neighbors recognize it.")
+            return redirect("tools:photos", tool.pk)
+    return render(request, "tools/tool_form.html", {"form": form, "tool": None})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def tool_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    tool = _my_tool(request, pk)
+    title = tool.title  # the form writes what was typed onto the instance
+    form = ToolForm(request.POST or None, instance=tool, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.tool_update(tool=tool, actor=request.user, **form.service_fields())
+        except (ValidationError, RuleViolation) as exc:
+            form.add_service_error(exc)
+        else:
+            messages.success(request, "Your changes are saved.")
+            return redirect("tools:detail", tool.pk)
+    return render(request, "tools/tool_form.html", {"form": form, "tool": tool, "title": title})
+
+
+def _set_status(request: HttpRequest, tool: Tool, status: str, done: str) -> HttpResponse:
+    try:
+        services.tool_update(tool=tool, actor=request.user, status=status)
+    except (ValidationError, RuleViolation) as exc:
+        messages.error(request, _refusal(exc))
+    else:
+        messages.success(request, done)
+    return redirect(_back(request, reverse("tools:mine")))
+
+
+@login_required
+@require_POST
+def tool_pause(request: HttpRequest, pk: int) -> HttpResponse:
+    tool = _my_tool(request, pk)
+    return _set_status(request, tool, Tool.Status.PAUSED, f"{tool.title} is paused: neighbors can't book it now.")
+
+
+@login_required
+@require_POST
+def tool_resume(request: HttpRequest, pk: int) -> HttpResponse:
+    tool = _my_tool(request, pk)
+    return _set_status(request, tool, Tool.Status.ACTIVE, f"{tool.title} is available to borrow again.")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def tool_retire(request: HttpRequest, pk: int) -> HttpResponse:
+    """GET asks for confirmation; POST retires the listing."""
+    tool = _my_tool(request, pk)
+    if request.method == "POST":
+        return _set_status(request, tool, Tool.Status.RETIRED, f"{tool.title} is retired.")
+    live = tool.reservations.filter(status__in=Reservation.LIVE).count()
+    return render(request, "tools/tool_retire.html", {"tool": tool, "live": live})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def tool_photos(request: HttpRequest, pk: int) -> HttpResponse:
+    tool = get_object_or_404(Tool.objects.prefetch_related(selectors.PHOTOS), pk=pk, owner=request.user)
+    form = PhotoForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.photo_add(
+                tool=tool, actor=request.user, upload=form.cleaned_data["image"], alt_text=form.cleaned_data["alt_text"]
+            )
+        except (ValidationError, RuleViolation) as exc:
+            form.add_service_error(exc)
+        else:
+            messages.success(request, "The photo is added.")
+            return redirect("tools:photos", tool.pk)
+    photos = list(tool.photos.all())
+    context = {"tool": tool, "photos": photos, "form": form, "room": ToolPhoto.MAX_PER_TOOL - len(photos)}
+    return render(request, "tools/photos.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def photo_remove(request: HttpRequest, pk: int, photo_id: int) -> HttpResponse:
+    """GET asks for confirmation; POST removes the photo."""
+    photo = get_object_or_404(
+        ToolPhoto.objects.select_related("tool"), pk=photo_id, tool_id=pk, tool__owner=request.user
+    )
+    if request.method == "POST":
+        try:
+            services.photo_remove(photo=photo, actor=request.user)
+        except (ValidationError, RuleViolation) as exc:
+            messages.error(request, _refusal(exc))
+        else:
+            messages.success(request, "The photo is removed.")
+        return redirect("tools:photos", pk)
+    return render(request, "tools/photo_remove.html", {"photo": photo, "tool": photo.tool})
+
+
+# --- loans -----------------------------------------------------------------------------
+LOAN_FILTERS = (
+    ("", "All"),
+    (S.REQUESTED, "Requested"),
+    (S.APPROVED, "Approved"),
+    (S.PICKED_UP, "Picked up"),
+    ("overdue", "Overdue"),
+    (S.RETURNED, "Returned"),
+    ("closed", "Declined, cancelled or expired"),
+)
+TRANSITIONS = {
+    "approve": services.reservation_approve,
+    "decline": services.reservation_decline,
+    "cancel": services.reservation_cancel,
+    "pickup": services.reservation_pickup,
+    "return": services.reservation_return,
+}
+TAKES_NOTE = ("decline", "cancel")
+
+
+@dataclass(frozen=True)
+class LoanAction:
+    name: str
+    label: str
+    style: str = ""
+
+
+def loan_actions(reservation: Reservation, user: User) -> list[LoanAction]:
+    """The transitions ``user`` may ask for now (the services decide; this only offers)."""
+    is_owner, is_borrower = reservation.tool.owner_id == user.pk, reservation.borrower_id == user.pk
+    actions = []
+    if reservation.status == S.REQUESTED and is_owner:
+        actions += [LoanAction("approve", "Approve"), LoanAction("decline", "Decline", "secondary")]
+    if reservation.status == S.APPROVED and (is_owner or is_borrower):
+        actions.append(LoanAction("pickup", "Mark picked up"))
+    if reservation.status == S.PICKED_UP and is_owner:
+        actions.append(LoanAction("return", "Mark returned"))
+    if reservation.status in (S.REQUESTED, S.APPROVED) and (is_owner or is_borrower):
+        label = "Cancel request" if reservation.status == S.REQUESTED and is_borrower else "Cancel loan"
+        actions.append(LoanAction("cancel", label, "secondary outline"))
+    return actions
+
+
+def _loans(user: User) -> QuerySet[Reservation]:
+    """Loans the user is a party of; everyone else gets a 404."""
+    return selectors.reservations_of(user=user).select_related("tool__owner__trust", "borrower__trust")
+
+
+def _loan_list(request: HttpRequest, *, as_owner: bool) -> HttpResponse:
+    loans = _loans(request.user)
+    loans = loans.filter(tool__owner=request.user) if as_owner else loans.filter(borrower=request.user)
+    status = request.GET.get("status", "")
+    if status == "overdue":
+        loans = loans.filter(status=S.PICKED_UP, ends_at__lt=timezone.now())
+    elif status == "closed":
+        loans = loans.filter(status__in=(S.DECLINED, S.CANCELLED, S.EXPIRED))
+    elif status in S.values:
+        loans = loans.filter(status=status)
+    else:
+        status = ""
+    page = _page(request, loans, LOANS_PER_PAGE)
+    for reservation in page.object_list:
+        reservation.actions = loan_actions(reservation, request.user)
+    context = {"page": page, "as_owner": as_owner, "status": status, "filters": LOAN_FILTERS}
+    return render(request, "tools/loan_list.html", context)
+
+
+@login_required
+@require_GET
+def my_loans(request: HttpRequest) -> HttpResponse:
+    """What I borrow."""
+    return _loan_list(request, as_owner=False)
+
+
+@login_required
+@require_GET
+def owner_requests(request: HttpRequest) -> HttpResponse:
+    """Requests and loans of my tools."""
+    return _loan_list(request, as_owner=True)
+
+
+@login_required
+@require_POST
+def loan_transition(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    """One transition through its service; a refusal is a message, not an error page."""
+    service = TRANSITIONS.get(action)
+    if service is None:
+        raise Http404("No such action.")
+    reservation = get_object_or_404(_loans(request.user), pk=pk)
+    extra = {"note": request.POST.get("note", "").strip()[:300]} if action in TAKES_NOTE else {}
+    try:
+        reservation = service(reservation=reservation, actor=request.user, **extra)
+    except (ValidationError, RuleViolation) as exc:
+        messages.error(request, _refusal(exc))
+    else:
+        messages.success(request, f"{reservation.tool.title}: {reservation.get_status_display().lower()}.")
+    return redirect(_back(request, reverse("tools:loan", args=[pk])))
+
+
+def _report_options(reservation: Reservation, user: User, reports: list[ConditionReport]) -> tuple[list[str], bool]:
+    """The stages ``user`` may still report now, and whether they may report damage."""
+    Stage = ConditionReport.Stage
+    done = {report.stage for report in reports if report.author_id == user.pk}
+    stages = []
+    if reservation.status in (S.APPROVED, S.PICKED_UP) and Stage.PICKUP not in done:
+        stages.append(Stage.PICKUP)
+    if reservation.status in (S.PICKED_UP, S.RETURNED) and Stage.RETURN not in done:
+        stages.append(Stage.RETURN)
+    return stages, reservation.tool.owner_id == user.pk and Stage.RETURN in stages
+
+
+def _loan_context(request: HttpRequest, reservation: Reservation, report_form=None) -> dict:
+    user = request.user
+    is_borrower = reservation.borrower_id == user.pk
+    reports = list(selectors.condition_reports_of(reservation=reservation))
+    stages, allow_damage = _report_options(reservation, user, reports)
+    if report_form is None and stages:
+        report_form = ConditionReportForm(stages=stages, allow_damage=allow_damage)
+    # The owner's exact address and phone: for the borrower, once approved, until returned
+    # (the same rule as the API's handoff field).
+    handoff = None
+    if is_borrower and reservation.status in (S.APPROVED, S.PICKED_UP):
+        handoff = reservation.tool.owner.profile
+    return {
+        "reservation": reservation,
+        "tool": reservation.tool,
+        "is_owner": reservation.tool.owner_id == user.pk,
+        "other": reservation.borrower if not is_borrower else reservation.tool.owner,
+        "actions": loan_actions(reservation, user),
+        "takes_note": TAKES_NOTE,
+        "handoff": handoff,
+        "timeline": [(event, S(event.to_status).label) for event in reservation.events.all()],
+        "reports": reports,
+        "report_form": report_form,
+        "reviewable": reservation.status == S.RETURNED,
+    }
+
+
+def _loan(request: HttpRequest, pk: int) -> Reservation:
+    events = ReservationEvent.objects.select_related("actor__profile").order_by("created_at", "id")
+    loans = _loans(request.user).select_related("tool__category").prefetch_related(Prefetch("events", events))
+    return get_object_or_404(loans, pk=pk)
+
+
+@login_required
+@require_GET
+def loan_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return render(request, "tools/loan_detail.html", _loan_context(request, _loan(request, pk)))
+
+
+@login_required
+@require_POST
+def loan_condition(request: HttpRequest, pk: int) -> HttpResponse:
+    """Record the tool's condition at pickup or return."""
+    reservation = _loan(request, pk)
+    reports = list(selectors.condition_reports_of(reservation=reservation))
+    stages, allow_damage = _report_options(reservation, request.user, reports)
+    if not stages:
+        messages.error(request, "There is no condition to record for this loan now.")
+        return redirect("tools:loan", pk)
+    form = ConditionReportForm(request.POST, request.FILES, stages=stages, allow_damage=allow_damage)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.condition_report_create(
+                reservation=reservation,
+                author=request.user,
+                stage=data["stage"],
+                condition=data["condition"],
+                note=data["note"],
+                photo=data["photo"],
+                damage=data.get("damage", False),
+            )
+        except (ValidationError, RuleViolation) as exc:
+            form.add_service_error(exc)
+        else:
+            messages.success(request, "The condition is recorded.")
+            return redirect("tools:loan", pk)
+    return render(request, "tools/loan_detail.html", _loan_context(request, reservation, report_form=form))
