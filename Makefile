@@ -45,8 +45,9 @@ migrate: $(STAMP) ## Apply migrations
 seed: $(STAMP) ## Seed (or top up) the demo neighborhood
 	$(PY) manage.py seed_demo
 
-bench: $(STAMP) ## Benchmarks (ledger throughput, verification); not part of `make test`
+bench: $(STAMP) ## Benchmarks (ledger throughput and verification, skill matching); not part of `make test`
 	$(PY) -m bench.ledger
+	$(PY) -m bench.skills_matching
 
 schema: $(STAMP) ## Write the OpenAPI schema to openapi.yaml
 	DJANGO_SETTINGS_MODULE=p2pcommons.settings.test $(PY) manage.py spectacular --file openapi.yaml --validate --fail-on-warn

@@ -28,6 +28,7 @@ urlpatterns = [
     path("notifications/", include("apps.notifications.urls")),
     path("moderation/", include("apps.moderation.urls")),
     path("tools/", include("apps.tools.urls")),
+    path("skills/", include("apps.skills.urls")),
     path("", include("apps.peers.urls")),
 ]
 

@@ -27,6 +27,8 @@ from schemathesis.checks import not_a_server_error, response_schema_conformance
 
 from apps.peers.factories import DEFAULT_PASSWORD, MembershipFactory, OrganizerMembershipFactory, UserFactory
 from apps.peers.models import Community, Membership, User
+from apps.skills.factories import OfferFactory, RequestFactory, SeatFactory, SessionFactory, SkillFactory
+from apps.skills.models import Match
 from apps.tools import services
 from apps.tools.factories import ReservationFactory, ToolFactory
 from p2pcommons.wsgi import application
@@ -79,6 +81,15 @@ def fuzz_world(community, other_community, owner, member) -> Iterator[User]:
         ids |= {tool.pk, *tool.photos.values_list("pk", flat=True), *tool.reservations.values_list("pk", flat=True)}
     waiting = services.waitlist_join(tool=tool, member=owner, starts_at=start, ends_at=start + timedelta(hours=5))
     ids.add(waiting.pk)
+    # The skill swap: an offer and a request that match, a one-to-one session and a group one.
+    skill = SkillFactory(slug="fuzz-bike-repair")
+    offer = OfferFactory(member=member, community=community, skills=[skill])
+    request = RequestFactory(member=owner, community=community, skills=[skill])
+    match = Match.objects.create(request=request, offer=offer, score="0.8", parts={}, reasons=["same skill"])
+    session = SessionFactory(helper=member, community=community)
+    SeatFactory(session=session, learner=owner)
+    group = SessionFactory(helper=owner, community=community, capacity=5)
+    ids |= {skill.pk, offer.pk, request.pk, match.pk, session.pk, group.pk}
     _existing["ids"] = sorted(ids)
     _existing["memberships"] = list(Membership.objects.values_list("community_id", "pk"))
     yield member

@@ -38,3 +38,24 @@ def distance_km(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
     dl = math.radians(lng2 - lng1)
     a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
     return 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(a))
+
+
+def distance_km_expression(latitude_field: str, longitude_field: str, latitude: float, longitude: float):
+    """Great-circle distance in km from a point to the location in two model fields, as a
+    database expression (spherical law of cosines, on SQLite and PostgreSQL alike):
+    ``.annotate(distance_km=distance_km_expression("latitude", "longitude", lat, lng))``."""
+    from django.db.models import FloatField, Value
+    from django.db.models.functions import ACos, Cast, Cos, Least, Radians, Sin
+
+    plat = Radians(Cast(latitude_field, FloatField()))
+    plng = Radians(Cast(longitude_field, FloatField()))
+    # Least(1, ...) guards ACos against rounding just above 1 for the same point.
+    central = ACos(
+        Least(
+            Value(1.0),
+            Value(math.sin(math.radians(latitude))) * Sin(plat)
+            + Value(math.cos(math.radians(latitude))) * Cos(plat) * Cos(plng - Value(math.radians(longitude))),
+            output_field=FloatField(),
+        )
+    )
+    return central * Value(EARTH_RADIUS_KM)

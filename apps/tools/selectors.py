@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import math
 from datetime import datetime
 
-from django.db.models import Exists, FloatField, OuterRef, Prefetch, Q, QuerySet, Value
-from django.db.models.functions import ACos, Cast, Cos, Least, Radians, Sin
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 
-from apps.peers.geo import EARTH_RADIUS_KM
+from apps.peers.geo import distance_km_expression
 from apps.peers.models import Membership, User
 
 from .models import ConditionReport, Reservation, Tool, ToolPhoto, WaitlistEntry
@@ -55,21 +53,13 @@ def tools_search(
         qs = qs.filter(~Exists(busy))
     if near is not None:
         lat, lng, radius = near
-        plat = Radians(Cast("owner__profile__approx_latitude", FloatField()))
-        plng = Radians(Cast("owner__profile__approx_longitude", FloatField()))
-
-        # Spherical law of cosines; Least(1, ...) guards ACos against rounding above 1.
-        central = ACos(
-            Least(
-                Value(1.0),
-                Value(math.sin(math.radians(lat))) * Sin(plat)
-                + Value(math.cos(math.radians(lat))) * Cos(plat) * Cos(plng - Value(math.radians(lng))),
-                output_field=FloatField(),
-            )
-        )
         qs = (
             qs.filter(owner__profile__approx_latitude__isnull=False)
-            .annotate(distance_km=central * Value(EARTH_RADIUS_KM))
+            .annotate(
+                distance_km=distance_km_expression(
+                    "owner__profile__approx_latitude", "owner__profile__approx_longitude", lat, lng
+                )
+            )
             .filter(distance_km__lte=radius)
             .order_by("distance_km", "id")
         )

@@ -9,11 +9,39 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from p2pcommons.errors import RuleViolation
 
 
+def _messages(errors, prefix: str = "") -> list[str]:
+    """Nested errors (a list field's items, a nested serializer's rows) as flat messages:
+    ``{"0": ["Too long."]}`` becomes ``["Item 1: Too long."]``."""
+    if isinstance(errors, dict):
+        flat = []
+        for key, value in errors.items():
+            label = f"Item {int(key) + 1}" if str(key).isdigit() else str(key)
+            flat += _messages(value, f"{prefix}{label}: " if key != "non_field_errors" else prefix)
+        return flat
+    if isinstance(errors, list):
+        if all(not isinstance(e, dict | list) for e in errors):
+            return [f"{prefix}{e}" for e in errors]
+        flat = []
+        for i, value in enumerate(errors):
+            flat += _messages(value, f"{prefix}Item {i + 1}: ") if value else []
+        return flat
+    return [f"{prefix}{errors}"]
+
+
+def _flatten(detail):
+    """Every field's errors as a list of strings, as the schema (``FIELD_ERRORS``) says."""
+    if isinstance(detail, dict):
+        return {field: _messages(value) for field, value in detail.items()}
+    return detail
+
+
 def exception_handler(exc, context):
     """Map domain errors raised by services onto HTTP: 400 for bad input, 409 for rule conflicts."""
     if isinstance(exc, DjangoValidationError):
         detail = exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
         exc = exceptions.ValidationError(detail=detail)
+    if isinstance(exc, exceptions.ValidationError):
+        exc = exceptions.ValidationError(detail=_flatten(exc.detail))
     elif isinstance(exc, RuleViolation):
         return Response({"detail": str(exc), "code": exc.code}, status=status.HTTP_409_CONFLICT)
     elif isinstance(exc, PermissionDenied):

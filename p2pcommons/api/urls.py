@@ -8,6 +8,7 @@ from apps.moderation.api import FlagViewSet
 from apps.notifications.api import NotificationPreferenceView, NotificationViewSet
 from apps.peers.api import CommunityMemberViewSet, CommunityViewSet, MeView
 from apps.reputation.api import ReviewViewSet
+from apps.skills.api import CategoryViewSet, MatchViewSet, OfferViewSet, RequestViewSet, SessionViewSet
 from apps.tools.api import ReservationViewSet, ToolViewSet, WaitlistViewSet
 
 router = DefaultRouter()
@@ -20,6 +21,11 @@ router.register("flags", FlagViewSet, basename="flag")
 router.register("tools", ToolViewSet, basename="tool")
 router.register("reservations", ReservationViewSet, basename="reservation")
 router.register("waitlist", WaitlistViewSet, basename="waitlist")
+router.register("skills/categories", CategoryViewSet, basename="skill-category")
+router.register("skills/offers", OfferViewSet, basename="skill-offer")
+router.register("skills/requests", RequestViewSet, basename="skill-request")
+router.register("skills/matches", MatchViewSet, basename="skill-match")
+router.register("skills/sessions", SessionViewSet, basename="skill-session")
 
 member_list = CommunityMemberViewSet.as_view({"get": "list"})
 member_promote = CommunityMemberViewSet.as_view({"post": "promote"})

@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "apps.notifications",
     "apps.moderation",
     "apps.tools",
+    "apps.skills",
 ]
 
 MIDDLEWARE = [
@@ -219,6 +220,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ToolConditionEnum": "apps.tools.models.Tool.Condition",
         "ReportedConditionEnum": "apps.tools.models.ConditionReport.Condition",
+        "ListingStatusEnum": "apps.skills.models.Offer.Status",
     },
 }
 

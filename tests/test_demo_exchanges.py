@@ -1,5 +1,6 @@
-"""seed_demo's tool sharing part: a catalog with photos, loans in every state, reviews
-and waitlists, and nothing added by a second run.
+"""seed_demo's exchanges: tool sharing (a catalog with photos, loans in every state,
+reviews and waitlists) and the skill swap (offers, requests, matches, sessions in every
+state), and nothing added by a second run.
 
 The demo is seeded once for the whole module (each run takes seconds), inside a
 transaction that is rolled back when the module is done; each test then runs in a
@@ -19,7 +20,10 @@ from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
 
+from apps.ledger.chain import verify_community
+from apps.peers.models import Community
 from apps.reputation.models import Review, TrustScore
+from apps.skills.models import Match, Offer, Request, Seat, Session
 from apps.tools.demo import CATEGORIES
 from apps.tools.models import Category, ConditionReport, Reservation, ReservationEvent, Tool, ToolPhoto, WaitlistEntry
 
@@ -37,6 +41,11 @@ def _counts() -> dict[str, int]:
         "reviews": Review.objects.count(),
         "reports": ConditionReport.objects.count(),
         "waitlist": WaitlistEntry.objects.count(),
+        "offers": Offer.objects.count(),
+        "requests": Request.objects.count(),
+        "matches": Match.objects.count(),
+        "sessions": Session.objects.count(),
+        "seats": Seat.objects.count(),
     }
 
 
@@ -123,3 +132,23 @@ def test_a_second_run_adds_nothing(seeded):
     first, second, out = seeded
     assert second == first
     assert "  0 new tools with 0 photos (0 new categories), 0 reservations" in out
+    assert "  0 offers, 0 requests, 0 sessions" in out
+
+
+def test_the_skill_swap_has_offers_requests_and_their_matches_with_reasons(seeded):
+    assert Offer.objects.filter(status="open").count() >= 8 and Request.objects.filter(status="open").count() >= 6
+    assert Match.objects.exists()
+    assert all(match.reasons for match in Match.objects.all())
+    assert any("same skill" in m.reasons for m in Match.objects.all())
+
+
+def test_sessions_are_in_every_state_and_hours_moved_through_the_ledger(seeded):
+    assert set(Session.objects.values_list("status", flat=True)) == set(Session.Status.values)
+    assert set(Seat.objects.values_list("status", flat=True)) == set(Seat.Status.values)
+    assert Session.objects.filter(capacity__gt=1).exists()
+    completed = Seat.objects.filter(status="completed")
+    assert completed.exists() and all(seat.transfer and seat.transfer.amount == seat.hours for seat in completed)
+    seat_type = ContentType.objects.get_for_model(Seat)
+    assert Review.objects.filter(content_type=seat_type, revealed_at__isnull=False).exists()
+    for community in Community.objects.all():
+        assert verify_community(community=community).ok

@@ -1,0 +1,158 @@
+"""The skill swap in the admin: the taxonomy, and organizers' view of their communities'
+listings and sessions, where they settle disputes."""
+
+from decimal import Decimal
+
+from django import forms
+from django.contrib import admin
+
+from apps.peers.admin_scoping import (
+    CommunityScopedAdminMixin,
+    ReadOnlyAdminMixin,
+    ScopedCommunityFilter,
+    confirm_and_apply,
+)
+
+from . import services
+from .models import MAX_HOURS, Offer, Request, Seat, Session, Skill, SkillCategory
+
+
+@admin.register(SkillCategory)
+class SkillCategoryAdmin(admin.ModelAdmin):
+    """The taxonomy's branches (site superusers)."""
+
+    list_display = ("name", "slug")
+    search_fields = ("name",)
+    prepopulated_fields = {"slug": ("name",)}
+
+
+class SkillForm(forms.ModelForm):
+    class Meta:
+        model = Skill
+        fields = ("category", "community", "name", "slug", "is_active")
+
+    def __init__(self, *args, require_community: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if require_community:
+            self.fields["community"].required = True
+            self.fields["community"].help_text = "Skills you add are offered in your community."
+
+
+@admin.register(Skill)
+class SkillAdmin(CommunityScopedAdminMixin, admin.ModelAdmin):
+    """Site-wide skills (superusers) and each community's own, which its organizers add,
+    rename or retire (``is_active``)."""
+
+    form = SkillForm
+    community_path = "community"
+    organizer_can_add = True
+    list_display = ("name", "category", "community", "is_active")
+    list_filter = ("is_active", "category", ("community", ScopedCommunityFilter))
+    search_fields = ("name", "slug")
+    prepopulated_fields = {"slug": ("name",)}
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        require = not request.user.is_superuser
+
+        class Scoped(form):
+            def __init__(self, *args, **kw):
+                super().__init__(*args, require_community=require, **kw)
+
+        return Scoped
+
+
+class ListingAdmin(CommunityScopedAdminMixin, admin.ModelAdmin):
+    """Organizers may close a listing (e.g. after a report); members write the rest."""
+
+    community_path = "community"
+    list_display = ("title", "member_name", "community", "status", "expires_at", "updated_at")
+    list_filter = ("status", ("community", ScopedCommunityFilter))
+    search_fields = ("title", "description", "member__profile__display_name")
+    list_select_related = ("member__profile", "community")
+    raw_id_fields = ("member",)
+
+    def get_readonly_fields(self, request, obj=None):
+        editable = {"status"}
+        return tuple(f.name for f in self.model._meta.get_fields() if f.concrete and f.name not in editable)
+
+    @admin.display(description="member", ordering="member__profile__display_name")
+    def member_name(self, obj) -> str:
+        return obj.member.public_name
+
+
+@admin.register(Offer)
+class OfferAdmin(ListingAdmin):
+    pass
+
+
+@admin.register(Request)
+class RequestAdmin(ListingAdmin):
+    pass
+
+
+class SeatInline(admin.TabularInline):
+    model = Seat
+    extra = 0
+    can_delete = False
+    fields = ("learner", "status", "learner_hours", "helper_hours", "hours", "transfer", "dispute_reason")
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Session)
+class SessionAdmin(ReadOnlyAdminMixin, CommunityScopedAdminMixin, admin.ModelAdmin):
+    """Sessions change only through their services; disputes are settled on the seats."""
+
+    community_path = "community"
+    list_display = ("title", "helper_name", "community", "starts_at", "planned_hours", "capacity", "status")
+    list_filter = ("status", ("community", ScopedCommunityFilter))
+    search_fields = ("title", "helper__profile__display_name")
+    list_select_related = ("helper__profile", "community")
+    date_hierarchy = "starts_at"
+    inlines = [SeatInline]
+
+    @admin.display(description="helper", ordering="helper__profile__display_name")
+    def helper_name(self, obj: Session) -> str:
+        return obj.helper.public_name
+
+
+class SettleForm(forms.Form):
+    hours = forms.DecimalField(
+        min_value=Decimal(0), max_value=MAX_HOURS, decimal_places=2, help_text="The hours that should move (0: none)."
+    )
+    reason = forms.CharField(max_length=200, help_text="Sent to both and recorded with the transfer.")
+
+
+@admin.register(Seat)
+class SeatAdmin(ReadOnlyAdminMixin, CommunityScopedAdminMixin, admin.ModelAdmin):
+    """Each learner at a session and the hours that moved. Disputed ones are settled
+    here: hours that already moved are reversed, then the settled hours move once."""
+
+    community_path = "session__community"
+    list_display = ("session", "learner_name", "status", "learner_hours", "helper_hours", "hours", "dispute_reason")
+    list_filter = ("status", ("session__community", ScopedCommunityFilter))
+    search_fields = ("session__title", "learner__profile__display_name")
+    list_select_related = ("session", "learner__profile")
+    actions = ["settle_disputes"]
+
+    @admin.display(description="learner", ordering="learner__profile__display_name")
+    def learner_name(self, obj: Seat) -> str:
+        return obj.learner.public_name
+
+    @admin.action(description="Settle the selected disputed sessions")
+    def settle_disputes(self, request, queryset):
+        return confirm_and_apply(
+            self,
+            request,
+            queryset,
+            form_class=SettleForm,
+            title="Settle disputed sessions",
+            action="settle_disputes",
+            apply=lambda seat, hours, reason: services.dispute_settle(
+                seat=seat, actor=request.user, hours=hours, reason=reason
+            ),
+            done="Settled {count} session(s).",
+        )

@@ -1,0 +1,142 @@
+"""Reads for the skill swap: directory search, my matches, my sessions."""
+
+from __future__ import annotations
+
+from django.db.models import Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from apps.peers.geo import distance_km_expression
+from apps.peers.models import Membership, User
+
+from .models import AvailabilityWindow, Match, Offer, Request, Seat, Session, Skill, SkillCategory
+
+
+def skills_for(*, community_id: int | None = None) -> QuerySet[Skill]:
+    """Active skills: site-wide ones and, with ``community_id``, that community's own."""
+    local = Q(community__isnull=True)
+    if community_id is not None:
+        local |= Q(community_id=community_id)
+    return Skill.objects.filter(local, is_active=True).select_related("category")
+
+
+def categories() -> QuerySet[SkillCategory]:
+    return SkillCategory.objects.prefetch_related(
+        Prefetch("skills", queryset=Skill.objects.filter(is_active=True, community__isnull=True))
+    )
+
+
+def _my_communities(user: User):
+    return Membership.objects.filter(user=user, status=Membership.Status.ACTIVE).values("community_id")
+
+
+def listings_search(
+    *,
+    model: type[Offer] | type[Request],
+    user: User,
+    community_id: int | None = None,
+    skill: str | None = None,
+    category: str | None = None,
+    q: str = "",
+    near: tuple[float, float, float] | None = None,
+) -> QuerySet:
+    """Open, unexpired offers or requests of the user's communities, with their member,
+    skills and tags (a fixed number of queries per page). ``near`` = (lat, lng, km)
+    annotates ``distance_km`` from the listing's approximate location."""
+    qs = (
+        model.objects.filter(
+            community_id__in=_my_communities(user), status=model.Status.OPEN, expires_at__gt=timezone.now()
+        )
+        .select_related("member__profile", "member__trust", "community")
+        .prefetch_related(Prefetch("skills", queryset=Skill.objects.select_related("category")), "tags")
+    )
+    if model is Offer:
+        qs = qs.prefetch_related(Prefetch("windows", queryset=AvailabilityWindow.objects.order_by("weekday", "start")))
+    if community_id is not None:
+        qs = qs.filter(community_id=community_id)
+    if skill:
+        qs = qs.filter(skills__slug=skill)
+    if category:
+        qs = qs.filter(skills__category__slug=category)
+    if q:
+        qs = qs.filter(
+            Q(title__icontains=q) | Q(description__icontains=q) | Q(skills__name__icontains=q) | Q(tags__name=q.lower())
+        )
+    if skill or category or q:
+        qs = qs.distinct()
+    if near is not None:
+        lat, lng, radius = near
+        qs = (
+            qs.filter(latitude__isnull=False)
+            .annotate(distance_km=distance_km_expression("latitude", "longitude", lat, lng))
+            .filter(distance_km__lte=radius)
+            .order_by("distance_km", "-id")
+        )
+    else:
+        qs = qs.order_by("-updated_at", "-id")
+    return qs
+
+
+def offers_of(*, user: User) -> QuerySet[Offer]:
+    return (
+        Offer.objects.filter(member=user)
+        .select_related("community")
+        .prefetch_related("skills", "tags", "windows")
+        .order_by("status", "-updated_at", "-id")
+    )
+
+
+def requests_of(*, user: User) -> QuerySet[Request]:
+    return (
+        Request.objects.filter(member=user)
+        .select_related("community")
+        .prefetch_related("skills", "tags")
+        .order_by("status", "-updated_at", "-id")
+    )
+
+
+def matches_of(*, user: User) -> QuerySet[Match]:
+    """Matches of my requests (helpers for me) and of my offers (people I could help), best first."""
+    return (
+        Match.objects.filter(Q(request__member=user) | Q(offer__member=user))
+        .filter(
+            request__status=Request.Status.OPEN,
+            offer__status=Offer.Status.OPEN,
+            request__expires_at__gt=timezone.now(),
+            offer__expires_at__gt=timezone.now(),
+        )
+        .select_related(
+            "request__member__profile",
+            "request__member__trust",
+            "offer__member__profile",
+            "offer__member__trust",
+            "request__community",
+        )
+        .order_by("-score", "-id")
+    )
+
+
+def sessions_of(*, user: User) -> QuerySet[Session]:
+    """Sessions I give or take part in, soonest first."""
+    return (
+        Session.objects.filter(Q(helper=user) | Q(seats__learner=user))
+        .distinct()
+        .select_related("helper__profile", "community", "proposed_by__profile")
+        .prefetch_related(Prefetch("seats", queryset=Seat.objects.select_related("learner__profile")))
+        .order_by("-starts_at", "-id")
+    )
+
+
+def group_sessions_open(*, user: User) -> QuerySet[Session]:
+    """Upcoming group sessions of my communities that I could join."""
+    return (
+        Session.objects.filter(
+            community_id__in=_my_communities(user),
+            status=Session.Status.SCHEDULED,
+            capacity__gt=1,
+            starts_at__gt=timezone.now(),
+        )
+        .exclude(helper=user)
+        .select_related("helper__profile", "community")
+        .prefetch_related(Prefetch("seats", queryset=Seat.objects.select_related("learner__profile")))
+        .order_by("starts_at", "id")
+    )
