@@ -41,7 +41,7 @@ def main() -> int:
     from apps.peers.factories import CommunityFactory, MembershipFactory
     from p2pcommons.errors import RuleViolation
 
-    community = CommunityFactory(slug=f"bench-{int(time.time())}")
+    community = CommunityFactory(slug=f"bench-{int(time.time())}", name=f"Ledger bench {time.time():.0f}")
     users = [MembershipFactory(community=community).user for _ in range(20)]
     accounts = [services.account_for(user=u, community=community, currency="HOUR") for u in users]
     rng = random.Random(1)

@@ -3,9 +3,12 @@ marking, showing what a service refused, and the communities a member may post i
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from apps.peers.models import Community, Membership, User
 from p2pcommons.errors import RuleViolation
@@ -52,3 +55,12 @@ def active_communities(user: User) -> QuerySet[Community]:
     return Community.objects.filter(memberships__user=user, memberships__status=Membership.Status.ACTIVE).order_by(
         "name"
     )
+
+
+SEARCH_SPAN = timedelta(days=5 * 365)
+
+
+def within_search_span(moment: datetime | None) -> bool:
+    """Whether a searched time is within five years of now: far-off dates (year 1, year
+    9999) would overflow when converted to UTC or widened by a buffer."""
+    return moment is None or abs(moment - timezone.now()) <= SEARCH_SPAN

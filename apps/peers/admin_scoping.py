@@ -123,6 +123,23 @@ class ReadOnlyAdminMixin:
         return False
 
 
+def apply_or_report(model_admin, request: HttpRequest, obj: Model, call) -> bool:
+    """Run ``call()`` (a service) for ``obj``; show a refusal (RuleViolation or
+    ValidationError) as an error message on the admin page instead of an error page."""
+    from django.contrib import messages
+    from django.core.exceptions import ValidationError
+
+    from p2pcommons.errors import RuleViolation
+
+    try:
+        call()
+    except (RuleViolation, ValidationError) as exc:
+        text = "; ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+        model_admin.message_user(request, f"{obj}: {text}", messages.ERROR)
+        return False
+    return True
+
+
 def confirm_and_apply(
     model_admin, request: HttpRequest, queryset: QuerySet, *, form_class, title: str, action: str, apply, done: str
 ):
@@ -131,21 +148,13 @@ def confirm_and_apply(
     report each refusal (RuleViolation / ValidationError) by row, and return to the list.
     """
     from django.contrib import messages
-    from django.core.exceptions import ValidationError
     from django.shortcuts import render
-
-    from p2pcommons.errors import RuleViolation
 
     form = form_class(request.POST if "apply" in request.POST else None)
     if form.is_bound and form.is_valid():
         count = 0
         for obj in queryset:
-            try:
-                apply(obj, **form.cleaned_data)
-                count += 1
-            except (RuleViolation, ValidationError) as exc:
-                text = "; ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
-                model_admin.message_user(request, f"{obj}: {text}", messages.ERROR)
+            count += apply_or_report(model_admin, request, obj, lambda obj=obj: apply(obj, **form.cleaned_data))
         if count:
             model_admin.message_user(request, done.format(count=count), messages.SUCCESS)
         return None

@@ -10,6 +10,7 @@ from apps.peers.admin_scoping import (
     CommunityScopedAdminMixin,
     ReadOnlyAdminMixin,
     ScopedCommunityFilter,
+    apply_or_report,
     confirm_and_apply,
 )
 
@@ -79,6 +80,16 @@ class ListingAdmin(CommunityScopedAdminMixin, admin.ModelAdmin):
     @admin.display(description="member", ordering="member__profile__display_name")
     def member_name(self, obj) -> str:
         return obj.member.public_name
+
+    def save_model(self, request, obj, form, change):
+        """The status goes through the service (closing drops matches, reopening rematches)."""
+        if change and "status" in form.changed_data:
+            status = obj.status
+            change_status = services.listing_set_status_by_organizer
+            apply_or_report(self, request, obj, lambda: change_status(listing=obj, actor=request.user, status=status))
+            obj.refresh_from_db()
+            return
+        super().save_model(request, obj, form, change)
 
 
 @admin.register(Offer)

@@ -108,6 +108,7 @@ class OfferSerializer(ListingSerializer):
 
     def create(self, validated_data):
         windows = self._windows(validated_data) or []
+        validated_data.pop("status", None)  # a new offer is open
         return services.offer_create(member=self.context["request"].user, windows=windows, **validated_data)
 
     def update(self, instance, validated_data):
@@ -124,6 +125,7 @@ class RequestSerializer(ListingSerializer):
         read_only_fields = ListingSerializer.common_read_only
 
     def create(self, validated_data):
+        validated_data.pop("status", None)  # a new request is open
         return services.request_create(member=self.context["request"].user, **validated_data)
 
     def update(self, instance, validated_data):

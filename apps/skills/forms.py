@@ -92,9 +92,8 @@ class DirectoryFilterForm(AccessibleErrorsMixin, forms.Form):
         required=False,
         empty_label="All categories",
     )
-    skill = SkillChoiceField(
-        queryset=Skill.objects.none(), to_field_name="slug", required=False, empty_label="Any skill"
-    )
+    # By id: two communities may each add a skill with the same slug.
+    skill = SkillChoiceField(queryset=Skill.objects.none(), required=False, empty_label="Any skill")
     community = forms.ModelChoiceField(queryset=None, required=False, empty_label="All my communities")
     radius_km = forms.DecimalField(
         required=False,

@@ -266,6 +266,9 @@ class Seat(models.Model):
         "ledger.Transfer", on_delete=models.PROTECT, null=True, blank=True, related_name="+", editable=False
     )
     dispute_reason = models.CharField(max_length=500, blank=True)
+    settled_at = models.DateTimeField(
+        null=True, blank=True, editable=False, help_text="When an organizer settled a dispute (final)."
+    )
     created_at = models.DateTimeField(default=timezone.now)
     completed_at = models.DateTimeField(null=True, blank=True)
 

@@ -49,6 +49,7 @@ NOTIFY_THRESHOLD = 0.60
 # Confirmation: two figures within this many hours agree, and the lower counts.
 HOURS_TOLERANCE = Decimal("0.50")
 REQUEST_LIFETIME_AFTER_WANTED = timedelta(days=1)
+DISPUTE_WINDOW = timedelta(days=14)
 MAX_TAGS = 10
 
 
@@ -175,6 +176,8 @@ def offer_update(*, offer: Offer, actor: User, windows=None, skills=None, tags=N
         setattr(offer, name, value)
     if offer.status == Offer.Status.OPEN:
         _require_active_member(user=actor, community=offer.community, doing="offer help")
+        if offer.expires_at <= timezone.now():
+            offer.expires_at = timezone.now() + Offer.LIFETIME  # reopening renews it
     _locate(offer, actor)
     offer.updated_at = timezone.now()
     offer.full_clean()
@@ -194,6 +197,8 @@ def offer_update(*, offer: Offer, actor: User, windows=None, skills=None, tags=N
 
 def _clean_request_dates(wanted_from: date, wanted_until: date, *, creating: bool) -> None:
     errors = {}
+    if wanted_from > timezone.localdate() + timedelta(days=365):
+        errors["wanted_from"] = "Ask for help at most a year ahead."
     if wanted_until < wanted_from:
         errors["wanted_until"] = "The last day must be on or after the first."
     elif (wanted_until - wanted_from).days > 90:
@@ -266,6 +271,8 @@ def request_update(*, request: Request, actor: User, skills=None, tags=None, **f
         request.expires_at = _request_expiry(request.wanted_until)
     if request.status == Request.Status.OPEN:
         _require_active_member(user=actor, community=request.community, doing="ask for help")
+        if request.expires_at <= timezone.now():
+            raise ValidationError({"wanted_until": "Those dates have passed; choose new ones to reopen it."})
     _locate(request, actor)
     request.updated_at = timezone.now()
     request.full_clean()
@@ -283,12 +290,35 @@ def offer_renew(*, offer: Offer, actor: User) -> Offer:
     """Keep an offer open for another half year."""
     if actor.pk != offer.member_id:
         raise RuleViolation("Only the member who offered it can renew it.", code="forbidden")
+    offer = Offer.objects.select_for_update().get(pk=offer.pk)
+    _require_active_member(user=actor, community=offer.community, doing="offer help")
     Offer.objects.filter(pk=offer.pk).update(
         expires_at=timezone.now() + Offer.LIFETIME, status=Offer.Status.OPEN, updated_at=timezone.now()
     )
     offer.refresh_from_db()
     _after_commit_match("offer", offer.pk)
     return offer
+
+
+@transaction.atomic
+def listing_set_status_by_organizer(*, listing: Offer | Request, actor: User, status: str) -> Offer | Request:
+    """An organizer closes (e.g. after a report) or reopens an offer or request of their
+    community. Closing drops its matches; reopening matches it again."""
+    if not (actor.is_superuser or is_organizer(user=actor, community_id=listing.community_id)):
+        raise RuleViolation("Only an organizer of this community can do that.", code="forbidden")
+    model = type(listing)
+    if status not in model.Status.values:
+        raise ValidationError({"status": "Choose open or closed."})
+    listing = model.objects.select_for_update().get(pk=listing.pk)
+    if status == model.Status.OPEN and listing.expires_at <= timezone.now():
+        raise ValidationError({"status": "It has expired; only its author can renew it."})
+    model.objects.filter(pk=listing.pk).update(status=status, updated_at=timezone.now())
+    listing.refresh_from_db()
+    if status == model.Status.CLOSED:
+        Match.objects.filter(**{model._meta.model_name: listing}).delete()
+    else:
+        _after_commit_match(model._meta.model_name, listing.pk)
+    return listing
 
 
 def listings_close_expired(*, now: datetime | None = None) -> int:
@@ -646,6 +676,8 @@ def _clean_session(*, starts_at: datetime, planned_hours: Decimal, place: str, r
         errors["starts_at"] = "Give the time with its timezone."
     elif starts_at <= timezone.now():
         errors["starts_at"] = "Choose a time in the future."
+    elif starts_at > timezone.now() + timedelta(days=365):
+        errors["starts_at"] = "Plan sessions at most a year ahead."
     if not (MIN_HOURS <= planned_hours <= MAX_HOURS):
         errors["planned_hours"] = f"Between {MIN_HOURS} and {MAX_HOURS} hours."
     if not remote and not place.strip():
@@ -875,7 +907,13 @@ def session_confirm(*, session: Session, actor: User, hours, learner: User | Non
     """
     hours = _clean_hours(hours)
     with transaction.atomic():
-        session = Session.objects.select_related("community", "helper__profile").get(pk=session.pk)
+        # The session row first (as every session service does), so concurrent
+        # confirmations of a group session see each other's seats when completing it.
+        session = (
+            Session.objects.select_for_update(of=("self",))
+            .select_related("community", "helper__profile")
+            .get(pk=session.pk)
+        )
         is_helper = actor.pk == session.helper_id
         seats = Seat.objects.select_for_update(of=("self",)).filter(session=session)
         if is_helper:
@@ -993,7 +1031,8 @@ def _dispute(*, seat: Seat, session: Session, reason: str, actor: User | None) -
 @transaction.atomic
 def seat_dispute(*, seat: Seat, actor: User, reason: str) -> Seat:
     """Either person of a seat disputes it (before or after the hours moved); the
-    organizers settle it (``dispute_settle``)."""
+    organizers settle it (``dispute_settle``), once: their decision is final."""
+    Session.objects.select_for_update().filter(pk=seat.session_id).first()  # session before seat, as confirm does
     seat = (
         Seat.objects.select_for_update(of=("self",))
         .select_related("session__helper__profile", "learner__profile")
@@ -1006,6 +1045,12 @@ def seat_dispute(*, seat: Seat, actor: User, reason: str) -> Seat:
         raise ValidationError({"reason": "Say what went wrong."})
     if seat.status not in (Seat.Status.BOOKED, Seat.Status.COMPLETED) or session.status == Session.Status.CANCELLED:
         raise RuleViolation("This session can't be disputed now.", code="illegal_transition")
+    if seat.settled_at is not None:
+        raise RuleViolation("The organizers have settled this session; their decision stands.", code="settled")
+    if seat.completed_at is not None and seat.completed_at < timezone.now() - DISPUTE_WINDOW:
+        raise RuleViolation(
+            f"Sessions can be disputed up to {DISPUTE_WINDOW.days} days after the hours moved.", code="too_late"
+        )
     if session.starts_at > timezone.now():
         raise RuleViolation("Cancel a session that hasn't happened instead of disputing it.", code="not_started")
     _dispute(seat=seat, session=session, reason=reason.strip(), actor=actor)
@@ -1020,6 +1065,7 @@ def dispute_settle(*, seat: Seat, actor: User, hours, reason: str) -> Seat:
     from apps.ledger.services import transfer_create, transfer_reverse
 
     hours = _clean_hours(hours)
+    Session.objects.select_for_update().filter(pk=seat.session_id).first()  # session before seat, as confirm does
     seat = (
         Seat.objects.select_for_update(of=("self",))
         .select_related("session__community", "learner", "transfer")
@@ -1051,6 +1097,7 @@ def dispute_settle(*, seat: Seat, actor: User, hours, reason: str) -> Seat:
         hours=hours,
         transfer=transfer,
         completed_at=seat.completed_at or timezone.now(),
+        settled_at=timezone.now(),
         dispute_reason=f"{seat.dispute_reason} Settled by an organizer: {reason.strip()}"[:500],
     )
     if not session.seats.filter(status__in=(Seat.Status.BOOKED, Seat.Status.DISPUTED)).exists():

@@ -646,7 +646,10 @@ def session_actions(
                 initial={"hours": session.planned_hours if view.my_hours is None else view.my_hours},
                 auto_id=f"id_confirm_{seat.pk}_%s",
             )
-        if started and seat.status in (Seat.Status.BOOKED, Seat.Status.COMPLETED):
+        disputable = seat.settled_at is None and (
+            seat.completed_at is None or seat.completed_at >= timezone.now() - services.DISPUTE_WINDOW
+        )
+        if started and disputable and seat.status in (Seat.Status.BOOKED, Seat.Status.COMPLETED):
             view.dispute_form = forms.get(("dispute", seat.pk)) or DisputeForm(auto_id=f"id_dispute_{seat.pk}_%s")
         view.review = seat.status == Seat.Status.COMPLETED and seat.completed_at is not None
         actions.seats.append(view)

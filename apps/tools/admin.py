@@ -9,9 +9,11 @@ from apps.peers.admin_scoping import (
     CommunityScopedAdminMixin,
     ReadOnlyAdminMixin,
     ScopedCommunityFilter,
+    apply_or_report,
     confirm_and_apply,
 )
 
+from . import services
 from .models import Category, ConditionReport, Reservation, ReservationEvent, Tool, ToolPhoto, WaitlistEntry
 
 
@@ -62,6 +64,20 @@ class ToolAdmin(CommunityScopedAdminMixin, admin.ModelAdmin):
         if request.user.is_superuser:
             return ("is_hidden", "hidden_at")
         return tuple(f.name for f in Tool._meta.fields if f.name != "status")
+
+    def save_model(self, request, obj, form, change):
+        """An organizer's status change goes through the service (resuming offers freed
+        windows to the waitlist); superusers' other edits are saved as usual."""
+        status = form.cleaned_data.get("status")
+        if change and "status" in form.changed_data:
+            obj.status = Tool.objects.values_list("status", flat=True).get(pk=obj.pk)
+            if request.user.is_superuser:
+                super().save_model(request, obj, form, change)
+            change_status = services.tool_set_status_by_organizer
+            apply_or_report(self, request, obj, lambda: change_status(tool=obj, actor=request.user, status=status))
+            obj.refresh_from_db()
+            return
+        super().save_model(request, obj, form, change)
 
     @admin.action(description="Hide the selected listings (moderation)")
     def hide_listings(self, request, queryset):

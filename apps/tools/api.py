@@ -16,6 +16,7 @@ from apps.peers.models import Community, Membership
 from apps.reputation.api import PersonSerializer, TrustSerializer
 from p2pcommons.api.schema import FIELD_ERRORS, NOT_FOUND, RULE_VIOLATION
 from p2pcommons.converters import IdConverter
+from p2pcommons.forms import within_search_span
 
 from . import selectors, services
 from .models import Category, ConditionReport, Reservation, Tool, ToolPhoto, WaitlistEntry
@@ -183,6 +184,9 @@ class ToolFilterSerializer(serializers.Serializer):
     radius_km = serializers.FloatField(required=False, min_value=0.1, max_value=100)
 
     def validate(self, attrs):
+        for name in ("available_from", "available_to"):
+            if not within_search_span(attrs.get(name)):
+                raise serializers.ValidationError({name: "Choose a date within five years from now."})
         if ("available_from" in attrs) != ("available_to" in attrs):
             raise serializers.ValidationError({"available_to": "Give both available_from and available_to."})
         if "available_from" in attrs and attrs["available_to"] <= attrs["available_from"]:

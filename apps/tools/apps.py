@@ -18,7 +18,13 @@ class ToolsConfig(AppConfig):
         register_kind("tools.decided", label="A tool loan was approved, declined or cancelled", default="immediate")
         register_kind("tools.reminder", label="Reminders about pickups, returns and overdue loans", default="immediate")
         register_kind("tools.waitlist", label="A window you waited for is free for you", default="immediate")
-        register_moderatable(Tool, author="owner", community="community", noun="tool listing")
+        register_moderatable(
+            Tool,
+            author="owner",
+            community="community",
+            noun="tool listing",
+            on_visibility_change=_offer_freed_windows,
+        )
         register_exchange(
             Reservation,
             domain="tools",
@@ -26,3 +32,11 @@ class ToolsConfig(AppConfig):
             completed_at="returned_at",
             community="tool__community",
         )
+
+
+def _offer_freed_windows(tool) -> None:
+    """A restored listing offers the windows that freed while it was hidden."""
+    if not tool.is_hidden:
+        from .services import waitlist_offer_next
+
+        waitlist_offer_next(tool=tool)

@@ -7,7 +7,7 @@ from decimal import Decimal
 from django import forms
 
 from apps.peers.models import Community, User
-from p2pcommons.forms import AccessibleErrorsMixin, DateTimeLocalInput, active_communities
+from p2pcommons.forms import AccessibleErrorsMixin, DateTimeLocalInput, active_communities, within_search_span
 
 from .models import Category, ConditionReport, Tool
 from .services import TOOL_FIELDS
@@ -49,6 +49,10 @@ class ToolFilterForm(AccessibleErrorsMixin, forms.Form):
 
     def clean(self):
         cleaned = super().clean()
+        for name in ("available_from", "available_to"):
+            if not within_search_span(cleaned.get(name)):
+                self.add_error(name, "Choose a date within five years from now.")
+                cleaned.pop(name, None)
         start, end = cleaned.get("available_from"), cleaned.get("available_to")
         if "available_from" not in self.errors and "available_to" not in self.errors:
             if (start is None) != (end is None):

@@ -18,6 +18,7 @@ from . import images
 from .models import ConditionReport, Reminder, Reservation, ReservationEvent, Tool, ToolPhoto, WaitlistEntry
 
 PICKUP_GRACE = timedelta(hours=12)
+MAX_AHEAD = timedelta(days=2 * 365)
 WAITLIST_OFFER_HOLD = timedelta(hours=6)
 S = Reservation.Status
 W = WaitlistEntry.Status
@@ -68,10 +69,32 @@ def tool_update(*, tool: Tool, actor: User, **fields) -> Tool:
     if unknown:
         raise TypeError(f"Unknown tool fields: {sorted(unknown)}")
     tool = Tool.objects.select_for_update().get(pk=tool.pk)
+    was = tool.status
     for name, value in fields.items():
         setattr(tool, name, value)
     tool.full_clean()
     tool.save()
+    if was != Tool.Status.ACTIVE and tool.status == Tool.Status.ACTIVE:
+        waitlist_offer_next(tool=tool)  # windows that freed while it was paused
+    return tool
+
+
+@transaction.atomic
+def tool_set_status_by_organizer(*, tool: Tool, actor: User, status: str) -> Tool:
+    """An organizer pauses, resumes or retires a tool of their community (e.g. after a
+    damage report); resuming offers freed windows to the waitlist."""
+    from apps.peers.services import is_organizer
+
+    if not (actor.is_superuser or is_organizer(user=actor, community_id=tool.community_id)):
+        raise RuleViolation("Only an organizer of the tool's community can do that.", code="forbidden")
+    if status not in Tool.Status.values:
+        raise ValidationError({"status": "Choose one of the listed statuses."})
+    tool = Tool.objects.select_for_update().get(pk=tool.pk)
+    was = tool.status
+    Tool.objects.filter(pk=tool.pk).update(status=status)
+    tool.refresh_from_db()
+    if was != Tool.Status.ACTIVE and status == Tool.Status.ACTIVE:
+        waitlist_offer_next(tool=tool)
     return tool
 
 
@@ -140,6 +163,8 @@ def _check_window(*, tool: Tool, starts_at: datetime, ends_at: datetime, message
     errors = {}
     if timezone.is_naive(starts_at) or timezone.is_naive(ends_at):
         raise ValidationError({"starts_at": "Give times with their timezone."})
+    if starts_at > timezone.now() + MAX_AHEAD or ends_at > timezone.now() + MAX_AHEAD:
+        raise ValidationError({"starts_at": f"Book at most {MAX_AHEAD.days // 365} years ahead."})
     if ends_at <= starts_at:
         errors["ends_at"] = "The end must be after the start."
     elif ends_at - starts_at > timedelta(days=tool.max_loan_days):
@@ -218,7 +243,7 @@ def reservation_request(
     try:
         with transaction.atomic():
             tool = Tool.objects.select_for_update().get(pk=tool.pk)
-            if tool.status != Tool.Status.ACTIVE:
+            if tool.status != Tool.Status.ACTIVE or tool.is_hidden:
                 raise RuleViolation(f"{tool.title} is not available to borrow right now.", code="not_active")
             blocked_until = ends_at + timedelta(hours=tool.buffer_hours)
             if Reservation.objects.filter(
@@ -581,7 +606,7 @@ def waitlist_join(*, tool: Tool, member: User, starts_at: datetime, ends_at: dat
     _check_borrower(tool=tool, borrower=member)
     with transaction.atomic():
         tool = Tool.objects.select_for_update().get(pk=tool.pk)
-        if tool.status != Tool.Status.ACTIVE:
+        if tool.status != Tool.Status.ACTIVE or tool.is_hidden:
             raise RuleViolation(f"{tool.title} is not available to borrow right now.", code="not_active")
         if WaitlistEntry.objects.filter(tool=tool, member=member, status__in=WaitlistEntry.ACTIVE).exists():
             raise RuleViolation(
@@ -635,7 +660,7 @@ def waitlist_offer_next(*, tool: Tool, now: datetime | None = None) -> list[Wait
     offered = []
     with transaction.atomic():
         tool = Tool.objects.select_for_update().get(pk=tool.pk)
-        if tool.status != Tool.Status.ACTIVE:
+        if tool.status != Tool.Status.ACTIVE or tool.is_hidden:
             return offered
         notice = timedelta(hours=tool.min_notice_hours)
         for entry in WaitlistEntry.objects.filter(tool=tool, status=W.WAITING).order_by("created_at", "id"):

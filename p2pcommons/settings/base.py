@@ -240,6 +240,8 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         **PUBLISH_RETRY,
         "data_folder_in": str(_broker_dir),
         "data_folder_out": str(_broker_dir),
+        # kombu keeps its exchange bindings in ./control by default: keep them in var/ too.
+        "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
     }
 elif CELERY_BROKER_URL.startswith("redis"):

@@ -649,7 +649,7 @@ def test_the_directory_filters_by_words_skill_category_and_community(
 
     assert titles() == {"Bikes fixed", "Sourdough lessons", "Riverside bread"}
     assert titles(q="sourdough") == {"Sourdough lessons"}
-    assert titles(skill=bike_repair.slug) == {"Bikes fixed"}
+    assert titles(skill=bike_repair.pk) == {"Bikes fixed"}
     assert titles(category="cooking-t") == {"Sourdough lessons", "Riverside bread"}
     assert titles(community=other_community.pk) == {"Riverside bread"}
 
