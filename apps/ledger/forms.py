@@ -8,6 +8,7 @@ from decimal import Decimal
 from django import forms
 
 from apps.peers.models import Membership, User
+from p2pcommons.forms import AccessibleErrorsMixin, active_communities
 
 from .models import Currency
 
@@ -17,7 +18,7 @@ class MemberChoiceField(forms.ModelChoiceField):
         return obj.public_name
 
 
-class SendForm(forms.Form):
+class SendForm(AccessibleErrorsMixin, forms.Form):
     """Send credits to a member of one of my communities.
 
     ``key`` is an idempotency key minted when the form is shown, so a double click or a
@@ -33,11 +34,7 @@ class SendForm(forms.Form):
 
     def __init__(self, *args, user: User, **kwargs):
         super().__init__(*args, **kwargs)
-        from apps.peers.models import Community
-
-        communities = Community.objects.filter(
-            memberships__user=user, memberships__status=Membership.Status.ACTIVE
-        ).order_by("name")
+        communities = active_communities(user)
         self.fields["community"].queryset = communities
         self.fields["recipient"].queryset = (
             User.objects.filter(

@@ -19,8 +19,8 @@ from django.utils import timezone
 
 from p2pcommons.db import AppendOnlyError
 from p2pcommons.db import AppendOnlyModel as BaseAppendOnlyModel
+from scripts.verify_ledger_export import GENESIS_HASH  # the one definition, shared with the verifier
 
-GENESIS_HASH = "0" * 64
 AMOUNT_DIGITS = {"max_digits": 14, "decimal_places": 2}
 
 

@@ -38,7 +38,7 @@ def my_balance(request: HttpRequest) -> HttpResponse:
                 idempotency_key=data["key"],
             )
         except (RuleViolation, ValidationError) as exc:
-            form.add_error(None, exc.messages if isinstance(exc, ValidationError) else str(exc))
+            form.add_service_error(exc)
         else:
             messages.success(request, f"Sent {transfer.amount} {transfer.currency} to {data['recipient'].public_name}.")
             return redirect("ledger:mine")

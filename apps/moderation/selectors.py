@@ -5,9 +5,8 @@ from __future__ import annotations
 from django.db.models import Count, Min, OuterRef, Q, QuerySet, Subquery
 
 from apps.peers.models import Community, Membership, User
-from apps.peers.selectors import organized_community_ids
 
-from .models import Flag, ModerationAction
+from .models import Flag
 
 _FLAG_RELATED = ("reporter__profile", "community", "content_type", "target_author__profile")
 
@@ -45,14 +44,6 @@ def moderation_queue(queryset: QuerySet[Flag] | None = None) -> QuerySet[Flag]:
         .annotate(open_count=Subquery(count))
         .order_by("-open_count", "created_at", "pk")
     )
-
-
-def audit_log(*, user: User) -> QuerySet[ModerationAction]:
-    """The moderation log of the communities ``user`` organizes (everything for superusers)."""
-    log = ModerationAction.objects.select_related("actor__profile", "subject__profile", "community").order_by(
-        "-created_at", "-id"
-    )
-    return log if user.is_superuser else log.filter(community_id__in=organized_community_ids(user=user))
 
 
 def shared_communities(*, user: User, other: User) -> QuerySet[Community]:

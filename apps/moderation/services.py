@@ -57,17 +57,24 @@ def _record(
     action: str,
     actor: User | None,
     community_id: int,
-    target: Model,
+    target: Model | None,
     subject: User,
     reason: str,
     flag: Flag | None = None,
     label: str | None = None,
 ) -> ModerationAction:
+    """Log an action. ``target`` is None only for a report whose content was deleted
+    since: the entry then names it by the report's type and id (and ``label``)."""
+    where = (
+        _target_filter(target)
+        if target is not None
+        else {"content_type_id": flag.content_type_id, "object_id": flag.object_id}
+    )
     return ModerationAction.objects.create(
         action=action,
         actor=actor,
         community_id=community_id,
-        **_target_filter(target),
+        **where,
         target_label=label or target_label(target=target),
         subject=subject,
         flag=flag,
@@ -278,8 +285,8 @@ def _handle_flag(*, flag: Flag, actor: User, reason: str, status: str) -> Flag:
     )
     kind = registry.moderatable_type_for(f"{flag.content_type.app_label}.{flag.content_type.model}")
     if status == Flag.Status.UPHELD and not kind.is_member:
-        target = kind.model._default_manager.select_for_update().get(pk=flag.object_id)
-        if not target.is_hidden:
+        target = kind.model._default_manager.select_for_update().filter(pk=flag.object_id).first()
+        if target is not None and not target.is_hidden:  # deleted content has nothing left to hide
             _hide(kind=kind, target=target, actor=actor, reason=reason, community_id=flag.community_id)
     return flag
 

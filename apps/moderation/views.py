@@ -26,7 +26,9 @@ def report(request: HttpRequest) -> HttpResponse:
     if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
         back = "/"
     if not form.is_valid():
-        messages.error(request, "Choose a reason for your report.")
+        for field, errors in form.errors.items():
+            label = form.fields[field].label if field in ("reason", "text") else ""
+            messages.error(request, f"{label}: {' '.join(errors)}" if label else " ".join(errors))
         return redirect(back)
     data = form.cleaned_data
     try:
@@ -35,6 +37,8 @@ def report(request: HttpRequest) -> HttpResponse:
         community = Community.objects.filter(pk=data["community"]).first() if data.get("community") else None
         if target is None:
             raise RuleViolation("There is nothing to report there any more.")
+        if data.get("community") and community is None:
+            raise RuleViolation("No such community.")
         services.flag_create(
             reporter=request.user, target=target, reason=data["reason"], text=data["text"], community=community
         )

@@ -10,6 +10,9 @@ from apps.peers.models import Membership, User
 
 from .models import AvailabilityWindow, Match, Offer, Request, Seat, Session, Skill, SkillCategory
 
+# A listing's skills with their categories (the API and the cards show both).
+SKILLS = Prefetch("skills", queryset=Skill.objects.select_related("category"))
+
 
 def skills_for(*, community_id: int | None = None) -> QuerySet[Skill]:
     """Active skills: site-wide ones and, with ``community_id``, that community's own."""
@@ -47,7 +50,7 @@ def listings_search(
             community_id__in=_my_communities(user), status=model.Status.OPEN, expires_at__gt=timezone.now()
         )
         .select_related("member__profile", "member__trust", "community")
-        .prefetch_related(Prefetch("skills", queryset=Skill.objects.select_related("category")), "tags")
+        .prefetch_related(SKILLS, "tags")
     )
     if model is Offer:
         qs = qs.prefetch_related(Prefetch("windows", queryset=AvailabilityWindow.objects.order_by("weekday", "start")))
@@ -80,7 +83,7 @@ def offers_of(*, user: User) -> QuerySet[Offer]:
     return (
         Offer.objects.filter(member=user)
         .select_related("community")
-        .prefetch_related("skills", "tags", "windows")
+        .prefetch_related(SKILLS, "tags", "windows")
         .order_by("status", "-updated_at", "-id")
     )
 
@@ -89,7 +92,7 @@ def requests_of(*, user: User) -> QuerySet[Request]:
     return (
         Request.objects.filter(member=user)
         .select_related("community")
-        .prefetch_related("skills", "tags")
+        .prefetch_related(SKILLS, "tags")
         .order_by("status", "-updated_at", "-id")
     )
 
@@ -136,7 +139,7 @@ def group_sessions_open(*, user: User) -> QuerySet[Session]:
             starts_at__gt=timezone.now(),
         )
         .exclude(helper=user)
-        .select_related("helper__profile", "community")
+        .select_related("helper__profile", "community", "proposed_by__profile")
         .prefetch_related(Prefetch("seats", queryset=Seat.objects.select_related("learner__profile")))
         .order_by("starts_at", "id")
     )

@@ -147,11 +147,8 @@ class ReservationSerializer(serializers.ModelSerializer):
     @extend_schema_field(HandoffSerializer(allow_null=True))
     def get_handoff(self, obj: Reservation) -> dict | None:
         """The owner's exact address and phone: for the borrower, once approved, until returned."""
-        user = self.context["request"].user
-        if obj.borrower_id != user.pk or obj.status not in (Reservation.Status.APPROVED, Reservation.Status.PICKED_UP):
-            return None
-        profile = obj.tool.owner.profile
-        return {"address": profile.exact_address, "phone": profile.phone}
+        profile = selectors.handoff_for(reservation=obj, user=self.context["request"].user)
+        return None if profile is None else {"address": profile.exact_address, "phone": profile.phone}
 
 
 class ReservationCreateSerializer(serializers.Serializer):

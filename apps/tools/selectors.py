@@ -115,3 +115,14 @@ def waitlist_of(*, user: User) -> QuerySet[WaitlistEntry]:
 
 def condition_reports_of(*, reservation: Reservation) -> QuerySet[ConditionReport]:
     return ConditionReport.objects.filter(reservation=reservation).select_related("author__profile")
+
+
+def handoff_for(*, reservation: Reservation, user: User):
+    """The owner's profile with the exact address and phone, for the borrower only, while
+    the loan is approved or picked up (invariant 5); None for anyone else, at any other time."""
+    if user.pk != reservation.borrower_id or reservation.status not in (
+        Reservation.Status.APPROVED,
+        Reservation.Status.PICKED_UP,
+    ):
+        return None
+    return reservation.tool.owner.profile

@@ -519,11 +519,7 @@ def _loan_context(request: HttpRequest, reservation: Reservation, report_form=No
     stages, allow_damage = _report_options(reservation, user, reports)
     if report_form is None and stages:
         report_form = ConditionReportForm(stages=stages, allow_damage=allow_damage)
-    # The owner's exact address and phone: for the borrower, once approved, until returned
-    # (the same rule as the API's handoff field).
-    handoff = None
-    if is_borrower and reservation.status in (S.APPROVED, S.PICKED_UP):
-        handoff = reservation.tool.owner.profile
+    handoff = selectors.handoff_for(reservation=reservation, user=user)
     return {
         "reservation": reservation,
         "tool": reservation.tool,

@@ -128,9 +128,11 @@ def test_verify_and_export_are_for_members_only(api_as, stranger, community):
     assert api_as(stranger).get("/api/v1/ledger/export/", {"community": community.pk}).status_code == 403
 
 
-def test_verify_without_a_community_is_a_400(api_as, member):
-    response = api_as(member).get("/api/v1/ledger/verify/", {"community": "x"})
-    assert response.status_code == 400 and "community" in response.json()
+@pytest.mark.parametrize("raw", ["x", "\u00b2", "\u0663", "1" * 19])  # superscript two, Arabic-Indic three
+def test_verify_without_a_community_id_is_a_400(api_as, member, raw):
+    for url in ("/api/v1/ledger/verify/", "/api/v1/ledger/export/"):
+        response = api_as(member).get(url, {"community": raw})
+        assert response.status_code == 400 and "community" in response.json()
 
 
 def test_the_export_is_the_whole_chain(api_as, owner, member, community):

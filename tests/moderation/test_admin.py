@@ -241,6 +241,19 @@ def test_the_reports_list_query_count_does_not_grow(web_as, organizer, community
     assert_queries_do_not_grow(lambda: client.get(reverse(FLAGS)), add)
 
 
+def test_the_audit_log_query_count_does_not_grow(web_as, organizer, community):
+    client = web_as(organizer)
+
+    def add(n):
+        for _ in range(n):
+            membership = MembershipFactory(community=community)
+            services.member_warn(membership=membership, actor=organizer, reason="Be kind")
+
+    # Session, user and organized communities, their groups' permissions (nav sidebar),
+    # count(*) and one page of entries with actor, subject and community joined.
+    assert assert_queries_do_not_grow(lambda: client.get(reverse(LOG)), add) == 12
+
+
 def test_the_organizers_notification_links_to_the_item_in_the_queue(web_as, organizer, report, neighbors, review):
     from apps.notifications.models import Notification
 

@@ -389,3 +389,18 @@ def test_the_audit_log_cannot_be_edited_or_deleted(organizer, member):
     with pytest.raises(AuditLogImmutableError):
         ModerationAction.objects.all().delete()
     assert ModerationAction.objects.get().reason == "Careful"
+
+
+@pytest.mark.parametrize("handle", ["flag_uphold", "flag_dismiss"])
+def test_a_report_about_content_deleted_since_can_still_be_handled(community, owner, member, organizer, handle):
+    from apps.moderation.models import Flag, ModerationAction
+    from apps.tools.factories import ToolFactory
+
+    tool = ToolFactory(owner=owner, community=community, title="Rusty saw")
+    flag = services.flag_create(reporter=member, target=tool, reason="other", text="Blade is loose")
+    tool.delete()
+    getattr(services, handle)(flag=Flag.objects.get(pk=flag.pk), actor=organizer, reason="Listing is gone")
+    flag.refresh_from_db()
+    assert flag.status == ("upheld" if handle == "flag_uphold" else "dismissed")
+    entry = ModerationAction.objects.get(flag=flag)
+    assert entry.object_id == flag.object_id and entry.target_label == flag.target_label

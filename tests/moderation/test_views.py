@@ -69,6 +69,22 @@ def test_a_refused_report_says_why(web_as, owner, review):
     assert "You already reported this" in response.content.decode()
 
 
+def test_bad_report_input_is_named_and_nothing_is_written(web_as, owner, member, review):
+    client = web_as(owner)
+    base = {"target_type": "reputation.review", "target_id": review.pk, "next": "/"}
+    no_reason = client.post(REPORT, base, follow=True).content.decode()
+    assert "Reason: This field is required." in no_reason
+    too_long = client.post(REPORT, {**base, "reason": "spam", "text": "x" * 1001}, follow=True).content.decode()
+    assert "What happened (optional): Ensure this value has at most 1000 characters" in too_long
+    nowhere = client.post(
+        REPORT,
+        {"target_type": "peers.user", "target_id": member.pk, "community": 999999, "reason": "scam"},
+        follow=True,
+    ).content.decode()
+    assert "No such community." in nowhere
+    assert not Flag.objects.exists()
+
+
 def test_the_report_goes_back_only_to_this_site(web_as, owner, review):
     response = web_as(owner).post(
         REPORT,

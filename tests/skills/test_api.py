@@ -8,7 +8,14 @@ from django.test import TestCase
 from django.utils import timezone
 
 from apps.peers.factories import MembershipFactory
-from apps.skills.factories import OfferFactory, RequestFactory, SeatFactory, SessionFactory
+from apps.skills.factories import (
+    OfferFactory,
+    RequestFactory,
+    SeatFactory,
+    SessionFactory,
+    SkillCategoryFactory,
+    SkillFactory,
+)
 from apps.skills.models import Match, Offer, Seat, Session
 from tests.querycount import assert_queries_do_not_grow
 from tests.skills.conftest import place
@@ -231,23 +238,42 @@ def test_a_group_session_is_joined_through_the_api(api_as, community, owner, mem
     assert Seat.objects.get().status == "left" and Session.objects.get().status == "scheduled"
 
 
-@pytest.mark.parametrize("endpoint", ["offers", "requests", "matches", "sessions"])
+@pytest.mark.parametrize(
+    "endpoint",
+    ["offers", "requests", "matches", "sessions", "offers?mine=true", "requests?mine=true", "sessions?open=true"],
+)
 def test_list_query_counts_do_not_grow(api_as, community, owner, member, bike_repair, endpoint):
     client = api_as(member)
 
     def add(n):
         for _ in range(n):
             helper = MembershipFactory(community=community).user
-            offer = OfferFactory(member=helper, community=community, skills=[bike_repair])
-            request = RequestFactory(member=member, community=community, skills=[bike_repair])
+            # A skill of its own category per row: the categories must come with the skills.
+            own = SkillFactory(category=SkillCategoryFactory())
+            offer = OfferFactory(member=helper, community=community, skills=[bike_repair, own])
+            OfferFactory(member=member, community=community, skills=[own])
+            request = RequestFactory(member=member, community=community, skills=[bike_repair, own])
             Match.objects.create(request=request, offer=offer, score=Decimal("0.7"), parts={}, reasons=["same skill"])
             _ready_session(helper, member, community)
+            SessionFactory(helper=helper, community=community, capacity=4, proposed_by=owner)
 
-    count = assert_queries_do_not_grow(lambda: client.get(f"{API}{endpoint}/"), add)
+    path = endpoint.replace("?", "/?") if "?" in endpoint else f"{endpoint}/"
+    count = assert_queries_do_not_grow(lambda: client.get(f"{API}{path}"), add)
     # offers: count, page (member, profile, trust, community), skills, tags, windows;
     # requests: the same without windows; matches: count, page with both members joined;
-    # sessions: count, page, seats with learners.
-    assert count == {"offers": 5, "requests": 4, "matches": 2, "sessions": 3}[endpoint]
+    # sessions: count, page, seats with learners; mine=true and open=true: the same queries.
+    assert (
+        count
+        == {
+            "offers": 5,
+            "requests": 4,
+            "matches": 2,
+            "sessions": 3,
+            "offers?mine=true": 5,
+            "requests?mine=true": 4,
+            "sessions?open=true": 3,
+        }[endpoint]
+    )
 
 
 def test_who_may_propose_and_join_in_the_api(api_as, community, owner, member, organizer, stranger):
@@ -291,3 +317,15 @@ def test_errors_in_list_items_are_flat_messages_as_the_schema_says(api_as, commu
         "windows": ["Item 1: end: Must be after the start."],
     }
     assert not Offer.objects.exists()
+
+
+def test_the_taxonomy_query_count_does_not_grow(api_as, member):
+    counter = iter(range(1000))
+
+    def add(n):
+        for _ in range(n):
+            i = next(counter)
+            SkillFactory(category=SkillCategoryFactory(slug=f"qc-category-{i}"), slug=f"qc-skill-{i}")
+
+    # the categories, then their site-wide skills in one prefetch.
+    assert assert_queries_do_not_grow(lambda: api_as(member).get(f"{API}categories/"), add) == 2

@@ -153,3 +153,19 @@ def test_a_hidden_listing_is_gone_for_neighbors_but_not_its_owner(api_as, tool, 
     assert api_as(member).get(f"{TOOLS}{tool.pk}/").status_code == 404
     assert api_as(member).get(TOOLS).json()["count"] == 0
     assert api_as(owner).get(f"{TOOLS}{tool.pk}/").status_code == 200
+
+
+def test_the_waitlist_list_query_count_does_not_grow(api_as, tool, member, community):
+    from apps.peers.factories import MembershipFactory
+    from apps.tools.factories import ToolFactory
+    from tests.querycount import assert_queries_do_not_grow
+
+    client = api_as(member)
+
+    def add(n):
+        for _ in range(n):
+            other = ToolFactory(owner=MembershipFactory(community=community).user, community=community)
+            WaitlistEntry.objects.create(tool=other, member=member, starts_at=at(0), ends_at=at(1))
+
+    # count(*), one page of entries with their tools.
+    assert assert_queries_do_not_grow(lambda: client.get(WAIT), add) == 2
