@@ -163,6 +163,40 @@ class Community(models.Model):
         validators=[MinValueValidator(1), MaxValueValidator(100)],
         help_text="Content reported by this many different members is hidden until an organizer looks at it.",
     )
+    class JoinPolicy(models.TextChoices):
+        OPEN = "open", "Anyone may join"
+        APPROVAL = "approval", "An organizer approves each request to join"
+
+    join_policy = models.CharField(
+        max_length=16,
+        choices=JoinPolicy.choices,
+        default=JoinPolicy.OPEN,
+        help_text="Whether people join at once, or ask and wait for an organizer's approval.",
+    )
+    flag_min_member_days = models.PositiveSmallIntegerField(
+        default=7,
+        validators=[MaxValueValidator(365)],
+        help_text="A report counts toward hiding content only from members who joined at least this many days ago.",
+    )
+    flag_min_exchanges = models.PositiveSmallIntegerField(
+        default=1,
+        validators=[MaxValueValidator(100)],
+        help_text="...and who have completed at least this many exchanges.",
+    )
+    hour_limit_floor = models.DecimalField(
+        max_digits=8,
+        decimal_places=2,
+        default=Decimal("-40"),
+        validators=[MaxValueValidator(Decimal("0")), MinValueValidator(Decimal("-1000"))],
+        help_text="No member's HOUR limit may be set below this. Only a site administrator changes it.",
+    )
+    credit_limit_floor = models.DecimalField(
+        max_digits=10,
+        decimal_places=2,
+        default=Decimal("-500"),
+        validators=[MaxValueValidator(Decimal("0")), MinValueValidator(Decimal("-100000"))],
+        help_text="No member's CREDIT limit may be set below this. Only a site administrator changes it.",
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
