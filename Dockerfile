@@ -25,13 +25,15 @@ RUN pip install .
 COPY . .
 
 # Static files are collected once, at build time, into var/staticfiles (STATIC_ROOT).
-# The secret and hosts here exist only for this command; the real ones come from
-# the environment at run time. The media folder is created owned by the app user so
+# The secret, hosts, cache and mail server here exist only for this command (nothing
+# connects to them); the real ones come from the environment at run time. The media folder is created owned by the app user so
 # a named volume mounted on it starts out writable.
 RUN DJANGO_SETTINGS_MODULE=p2pcommons.settings.production \
     SECRET_KEY=collectstatic-at-build-time-only \
     ALLOWED_HOSTS='*' \
     CELERY_BROKER_URL=memory:// \
+    REDIS_URL=redis://build-only.invalid:6379/0 \
+    EMAIL_URL=smtp://build-only.invalid:25 \
     python manage.py collectstatic --noinput --verbosity 0 \
     && mkdir -p /app/var/media \
     && chown -R app:app /app/var
@@ -45,4 +47,6 @@ EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
     CMD ["python", "-c", "import os, urllib.request as u; h = (os.environ.get('ALLOWED_HOSTS') or 'localhost').split(',')[0].strip().lstrip('.'); h = 'localhost' if h in ('', '*') else h; r = u.urlopen(u.Request('http://127.0.0.1:8000/healthz/', headers={'Host': h}), timeout=4); raise SystemExit(0 if r.status == 200 else 1)"]
 
-CMD ["sh", "-c", "exec gunicorn p2pcommons.wsgi:application --bind 0.0.0.0:8000 --workers ${WEB_CONCURRENCY:-3} --access-logfile -"]
+# Serve it behind a reverse proxy (see docker-compose.yml and deploy/Caddyfile): the app
+# trusts X-Forwarded-Proto. The limits refuse oversized request lines and headers.
+CMD ["sh", "-c", "exec gunicorn p2pcommons.wsgi:application --bind 0.0.0.0:8000 --workers ${WEB_CONCURRENCY:-3} --access-logfile - --limit-request-line 4094 --limit-request-fields 60 --limit-request-field_size 8190"]

@@ -1,8 +1,21 @@
-"""Project-level views."""
+"""Project-level views: health check, media, and the error pages.
+
+Every answer under /api/ (and allauth's app API under /_allauth/) is JSON, whatever
+went wrong: an unknown route, a refused body, a CSRF failure, a crash. Mobile apps
+read ``detail``; HTML pages keep Django's error pages for the site.
+"""
+
+from __future__ import annotations
 
 from django.db import connection
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.html import escape
+from django.views import defaults
+from django.views.csrf import csrf_failure as html_csrf_failure
+from django.views.decorators.csrf import requires_csrf_token
 from django.views.decorators.http import require_GET
+
+JSON_PREFIXES = ("/api/", "/_allauth/")
 
 
 @require_GET
@@ -20,3 +33,55 @@ def media(request: HttpRequest, path: str):
     from django.views.static import serve
 
     return serve(request, path, document_root=settings.MEDIA_ROOT)
+
+
+def wants_json(request: HttpRequest) -> bool:
+    return request.path.startswith(JSON_PREFIXES)
+
+
+def error_response(request: HttpRequest, *, status: int, message: str, title: str) -> HttpResponse:
+    """``{"detail": message}`` under the API, a plain page elsewhere."""
+    if wants_json(request):
+        return JsonResponse({"detail": message}, status=status)
+    page = (
+        f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{escape(title)}</title></head>'
+        f"<body><h1>{escape(title)}</h1><p>{escape(message)}</p></body></html>"
+    )
+    return HttpResponse(page, status=status, content_type="text/html; charset=utf-8")
+
+
+@requires_csrf_token
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if wants_json(request):
+        return JsonResponse({"detail": "This request could not be understood."}, status=400)
+    return defaults.bad_request(request, exception)
+
+
+@requires_csrf_token
+def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if wants_json(request):
+        return JsonResponse({"detail": "You do not have permission to do this."}, status=403)
+    return defaults.permission_denied(request, exception)
+
+
+@requires_csrf_token
+def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if wants_json(request):
+        return JsonResponse({"detail": "Not found."}, status=404)
+    return defaults.page_not_found(request, exception)
+
+
+@requires_csrf_token
+def server_error(request: HttpRequest) -> HttpResponse:
+    if wants_json(request):
+        return JsonResponse({"detail": "Something went wrong on our side. Please try again later."}, status=500)
+    return defaults.server_error(request)
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """``CSRF_FAILURE_VIEW``: JSON under the API, Django's page elsewhere."""
+    if wants_json(request):
+        return JsonResponse(
+            {"detail": "The security check of this form failed: reload the page and try again."}, status=403
+        )
+    return html_csrf_failure(request, reason=reason)

@@ -8,10 +8,13 @@ Get the export from /api/v1/ledger/export/?community=<id> (or the community ledg
 page's "Download" link). Python 3.11's standard library is all this needs.
 
 It recomputes every link of the hash chain (sha256 over the previous hash and the
-entry's canonical JSON), checks that every transfer's entries sum to zero, that each
-account's running balance matches the recorded one and its final balance, that the
-balances of each currency sum to zero and that none is below its limit. It prints OK,
-or the first broken link, and exits 0 or 1.
+entry's canonical JSON, canonical form v2: see ``canonical``), checks that every entry
+agrees with its transfer (the transfer's source loses the transfer's amount, its target
+gains it, and both entries of a transfer tell the same transfer), that every transfer
+has those two entries summing to zero, that each account's running balance matches the
+recorded one and its final balance, that the balances of each currency sum to zero and
+that none is below its limit. It prints OK, or the first broken link, and exits 0 or 1
+(2 when the input is not a ledger export at all).
 
 The server verifies with this same code (apps.ledger.chain imports it), so the two can
 never disagree about what a valid ledger is.
@@ -26,32 +29,43 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
-FORMAT = "p2pcommons-ledger-export/1"
+USAGE = "usage: python3 verify_ledger_export.py ledger.json   (or - for standard input)"
+FORMAT = "p2pcommons-ledger-export/2"
+CANONICAL_VERSION = 2
 GENESIS_HASH = "0" * 64
-# The fields of an entry that its hash covers, in the export's own words.
-CANONICAL_FIELDS = (
-    "seq",
-    "community",
+# What one transfer says; both of its entries carry these, identically.
+TRANSFER_FIELDS = (
     "transfer",
+    "transfer_amount",
+    "source",
+    "target",
+    "currency",
     "kind",
     "memo",
-    "currency",
-    "account",
-    "amount",
-    "balance_after",
+    "idempotency_key",
+    "reverses",
     "created_at",
 )
+# The fields of an entry that its hash covers, in the export's own words: the version,
+# the entry's own fields, then its transfer's.
+CANONICAL_FIELDS = ("v", "seq", "community", "account", "amount", "balance_after", *TRANSFER_FIELDS)
 
 
 def canonical(entry: dict) -> str:
-    """The exact text that is hashed for an entry: sorted-key compact JSON of its
-    canonical fields, amounts as strings with two decimals."""
+    """The exact text that is hashed for an entry (canonical form v2).
+
+    The JSON object of exactly ``CANONICAL_FIELDS``, keys sorted, no whitespace, non-ASCII
+    characters as themselves (UTF-8), ids as integers, amounts as strings with two
+    decimals, ``reverses`` an id or null, ``created_at`` ISO 8601 in UTC with microseconds.
+    """
     return json.dumps(
         {k: entry[k] for k in CANONICAL_FIELDS}, sort_keys=True, separators=(",", ":"), ensure_ascii=False
     )
 
 
 def link_hash(prev_hash: str, entry: dict) -> str:
+    """sha256, as 64 lowercase hex digits, of the UTF-8 bytes of the previous entry's
+    hash (64 zeros for the first entry) followed by the entry's canonical text."""
     return hashlib.sha256((prev_hash + canonical(entry)).encode("utf-8")).hexdigest()
 
 
@@ -67,6 +81,7 @@ class Report:
     balance_problems: list[str] = field(default_factory=list)
 
     def fail(self, problem: str, entry: dict | None = None) -> Report:
+        """Record ``problem`` unless an earlier one is recorded already (the first counts)."""
         if self.ok:
             self.ok = False
             self.problem = problem
@@ -99,15 +114,39 @@ def _dec(value: str) -> Decimal:
         raise ValueError(f"not an amount: {value!r}") from exc
 
 
+def _disagreement(entry: dict, amount: Decimal, first: dict) -> str:
+    """What is wrong between an entry and its transfer ("" when nothing is).
+
+    ``first`` is the first entry seen of the same transfer (possibly ``entry`` itself).
+    """
+    differ = [name for name in TRANSFER_FIELDS if entry[name] != first[name]]
+    if differ:
+        return f"the entries of transfer {entry['transfer']} disagree about its {', '.join(differ)}"
+    moved = _dec(entry["transfer_amount"])
+    if (entry["account"], amount) not in ((entry["source"], -moved), (entry["target"], moved)):
+        return (
+            f"the entry moves {amount} on account {entry['account']} but transfer {entry['transfer']} "
+            f"moves {moved} from account {entry['source']} to account {entry['target']}"
+        )
+    return ""
+
+
 def verify_export(export: dict) -> Report:
-    """Check a whole export; stop at the first broken link, then check balances."""
+    """Check a whole export; stop at the first broken link, then check balances.
+
+    ``export["entries"]`` may be any iterable (the server streams it from the database).
+    """
     report = Report()
     if export.get("format") != FORMAT:
         return report.fail(f"unknown format {export.get('format')!r} (expected {FORMAT})")
-    accounts = {a["id"]: a for a in export.get("accounts", [])}
+    try:
+        accounts = {a["id"]: a for a in export.get("accounts", [])}
+    except (KeyError, TypeError) as exc:
+        return report.fail(f"malformed account list: {exc!r}")
     running: dict[int, Decimal] = defaultdict(Decimal)
     per_transfer: dict[int, Decimal] = defaultdict(Decimal)
     legs: dict[int, int] = defaultdict(int)
+    first_leg: dict[int, dict] = {}
     prev = GENESIS_HASH
     for expected_seq, entry in enumerate(export.get("entries", []), start=1):
         try:
@@ -115,6 +154,8 @@ def verify_export(export: dict) -> Report:
                 return report.fail(f"sequence jumps from {expected_seq - 1} to {entry['seq']}", entry)
             if entry["prev_hash"] != prev:
                 return report.fail("prev_hash does not match the previous entry's hash", entry)
+            if entry["v"] != CANONICAL_VERSION:
+                return report.fail(f"canonical form v{entry['v']} is unknown (this verifier checks v2)", entry)
             if link_hash(prev, entry) != entry["hash"]:
                 return report.fail("hash does not match the entry's content (it was changed)", entry)
             amount = _dec(entry["amount"])
@@ -127,8 +168,11 @@ def verify_export(export: dict) -> Report:
             account = accounts.get(entry["account"])
             if account is None or account["currency"] != entry["currency"]:
                 return report.fail("entry names an unknown account or the wrong currency", entry)
+            problem = _disagreement(entry, amount, first_leg.setdefault(entry["transfer"], entry))
+            if problem:
+                return report.fail(problem, entry)
         except (KeyError, ValueError, TypeError) as exc:
-            return report.fail(f"malformed entry: {exc}", entry if isinstance(entry, dict) else None)
+            return report.fail(f"malformed entry: {exc!r}", entry if isinstance(entry, dict) else None)
         per_transfer[entry["transfer"]] += amount
         legs[entry["transfer"]] += 1
         prev = entry["hash"]
@@ -138,36 +182,49 @@ def verify_export(export: dict) -> Report:
         if total != 0 or legs[transfer_id] != 2:
             report.balance_problems.append(f"transfer {transfer_id} has {legs[transfer_id]} legs summing to {total}")
     totals: dict[str, Decimal] = defaultdict(Decimal)
-    for account_id, account in accounts.items():
-        balance = _dec(account["balance"])
-        totals[account["currency"]] += balance
-        if balance != running.get(account_id, Decimal("0")):
-            report.balance_problems.append(
-                f"account {account_id} holds {balance} but its entries sum to {running.get(account_id, 0)}"
-            )
-        if balance < _dec(account["limit"]):
-            report.balance_problems.append(f"account {account_id} is below its limit {account['limit']}")
+    try:
+        for account_id, account in accounts.items():
+            balance = _dec(account["balance"])
+            totals[account["currency"]] += balance
+            if balance != running[account_id]:
+                report.balance_problems.append(
+                    f"account {account_id} holds {balance} but its entries sum to {running[account_id]}"
+                )
+            if balance < _dec(account["limit"]):
+                report.balance_problems.append(f"account {account_id} is below its limit {account['limit']}")
+    except (KeyError, ValueError, TypeError) as exc:
+        return report.fail(f"malformed account: {exc!r}")
     for currency, total in totals.items():
         if total != 0:
             report.balance_problems.append(f"{currency} balances sum to {total}, not 0")
-    if report.balance_problems and report.ok:
+    if report.balance_problems:
         report.fail(report.balance_problems[0])
     return report
 
 
 def main(argv: list[str]) -> int:
+    """Verify the export named by ``argv[1]`` ("-": standard input); print the verdict.
+
+    Exit status: 0 intact, 1 broken, 2 not usable (no argument, unreadable, not an export).
+    """
     if len(argv) != 2:
-        print(__doc__.strip().splitlines()[2].strip(), file=sys.stderr)
+        print(USAGE, file=sys.stderr)
         return 2
-    source = sys.stdin if argv[1] == "-" else open(argv[1], encoding="utf-8")  # noqa: SIM115 - closed below
     try:
-        export = json.load(source)
-    except json.JSONDecodeError as exc:
+        if argv[1] == "-":
+            export = json.load(sys.stdin)
+        else:
+            with open(argv[1], encoding="utf-8") as source:
+                export = json.load(source)
+    except OSError as exc:
+        print(f"Can't read {argv[1]}: {exc.strerror}", file=sys.stderr)
+        return 2
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         print(f"Not a JSON ledger export: {exc}", file=sys.stderr)
         return 2
-    finally:
-        if source is not sys.stdin:
-            source.close()
+    if not isinstance(export, dict):
+        print("Not a JSON ledger export: expected an object with format, accounts and entries", file=sys.stderr)
+        return 2
     report = verify_export(export)
     print(report)
     return 0 if report.ok else 1

@@ -14,11 +14,12 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE_FILE = ROOT / "docker-compose.yml"
 DOCKERFILE = ROOT / "Dockerfile"
+CADDYFILE = ROOT / "deploy" / "Caddyfile"
 
 APP_SERVICES = ("web", "worker", "beat", "migrate")
 PRODUCTION_SETTINGS = "p2pcommons.settings.production"
 # What p2pcommons.settings.production reads with no default.
-REQUIRED_PRODUCTION_ENV = ("SECRET_KEY", "ALLOWED_HOSTS")
+REQUIRED_PRODUCTION_ENV = ("SECRET_KEY", "ALLOWED_HOSTS", "EMAIL_URL", "REDIS_URL")
 
 
 def load_compose() -> dict:
@@ -85,12 +86,55 @@ def test_it_uses_the_compose_spec_without_a_version_key():
     assert "version" not in load_compose()
 
 
-def test_web_serves_the_wsgi_application_with_gunicorn_on_port_8000():
+def test_web_serves_the_wsgi_application_with_gunicorn_on_port_8000_to_the_proxy_only():
     web = services()["web"]
     words = command_words(web)
     assert words[0] == "gunicorn"
     assert "p2pcommons.wsgi:application" in words
-    assert any(str(port).split(":")[-1] == "8000" for port in web.get("ports", []))
+    assert "0.0.0.0:8000" in words
+    assert [str(port) for port in web.get("expose", [])] == ["8000"]
+
+
+def test_gunicorn_is_never_published_only_the_proxy_is():
+    published = {name for name, service in services().items() if service.get("ports")}
+    assert published == {"proxy"}
+
+
+def test_the_proxy_is_caddy_with_the_config_from_the_repository_in_front_of_web():
+    proxy = services()["proxy"]
+    assert proxy["image"].startswith("caddy:2")
+    assert "./deploy/Caddyfile:/etc/caddy/Caddyfile:ro" in proxy["volumes"]
+    assert CADDYFILE.is_file()
+    assert depends_on(proxy).get("web") == "service_healthy"
+    assert {str(port).rsplit(":", 1)[-1] for port in proxy["ports"]} == {"80", "443"}
+    assert proxy["restart"] == "unless-stopped"
+
+
+def test_the_proxy_sets_the_forwarded_proto_and_passes_requests_to_gunicorn():
+    config = CADDYFILE.read_text()
+    assert re.search(r"reverse_proxy\s+web:8000", config)
+    assert re.search(r"header_up\s+X-Forwarded-Proto\s+\{scheme\}", config)
+
+
+def test_the_proxy_refuses_bodies_just_above_the_upload_limit():
+    """The app accepts uploads of 12 MB (REQUEST_MAX_UPLOAD_SIZE); the proxy refuses
+    anything much bigger before gunicorn reads it."""
+    size = environment(services()["proxy"])["MAX_BODY_SIZE"]
+    assert re.search(r"max_size\s+\{\$MAX_BODY_SIZE:13MB\}", CADDYFILE.read_text())
+    assert size == "13MB"
+
+
+@pytest.mark.parametrize("name", APP_SERVICES)
+def test_the_app_counts_one_proxy_in_front(name):
+    assert environment(services()[name])["NUM_PROXIES"] == "1"
+
+
+def test_gunicorn_limits_request_lines_and_headers_in_compose_and_in_the_image():
+    words = command_words(services()["web"])
+    command = [arguments for keyword, arguments in dockerfile_instructions() if keyword == "CMD"][-1]
+    for option, value in (("--limit-request-line", "4094"), ("--limit-request-fields", "60")):
+        assert words[words.index(option) + 1] == value
+        assert f"{option} {value}" in command
 
 
 def test_the_worker_runs_the_celery_worker_of_the_project():
@@ -151,10 +195,11 @@ def test_the_database_url_matches_the_postgres_service_credentials():
     assert db_env["POSTGRES_PASSWORD"] in url
 
 
-def test_ssl_redirect_and_email_are_configurable_with_safe_defaults():
+def test_ssl_redirect_is_configurable_and_email_must_be_given():
     env = environment(services()["web"])
     assert env["SECURE_SSL_REDIRECT"].startswith("${SECURE_SSL_REDIRECT:-")
-    assert env["EMAIL_URL"].startswith("${EMAIL_URL:-")
+    assert re.fullmatch(r"\$\{EMAIL_URL:\?[^}]*\}", env["EMAIL_URL"]), env["EMAIL_URL"]
+    assert "consolemail" not in COMPOSE_FILE.read_text()
 
 
 @pytest.mark.parametrize("name", ["web", "db", "redis"])

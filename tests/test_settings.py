@@ -86,3 +86,114 @@ def test_the_embedded_default_is_sqlite_with_wal_immediate_and_a_serverless_brok
         "True",
         "['json']",
     ]
+
+
+def _python(code: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DATABASE_URL", "REDIS_URL", "CACHE_URL", "EMAIL_URL", "DJANGO_SETTINGS_MODULE"}
+    }
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+SETUP = "import django; django.setup(); from django.conf import settings; "
+
+
+def test_production_settings_refuse_to_start_without_a_shared_cache():
+    env = {k: v for k, v in PRODUCTION_ENV.items() if k != "REDIS_URL"}
+    result = _python(SETUP, env)
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert "Production settings need a shared cache: set REDIS_URL" in result.stderr
+
+
+def test_production_settings_refuse_a_per_process_cache_url():
+    env = {**{k: v for k, v in PRODUCTION_ENV.items() if k != "REDIS_URL"}, "CACHE_URL": "locmemcache://"}
+    result = _python(SETUP, env)
+    assert result.returncode != 0
+    assert "per-process cache" in result.stderr
+
+
+def test_production_settings_accept_an_explicit_shared_cache_url():
+    env = {**{k: v for k, v in PRODUCTION_ENV.items() if k != "REDIS_URL"}, "CACHE_URL": "pymemcache://cache:11211"}
+    result = _python(SETUP + "print(settings.CACHES['default']['BACKEND'])", env)
+    assert result.stdout.strip().startswith("django.core.cache.backends.memcached."), result.stderr
+
+
+def test_production_settings_refuse_to_start_without_an_email_server():
+    result = _python(SETUP, {k: v for k, v in PRODUCTION_ENV.items() if k != "EMAIL_URL"})
+    assert result.returncode != 0
+    assert "Production settings need EMAIL_URL" in result.stderr
+    console = _python(SETUP, {**PRODUCTION_ENV, "EMAIL_URL": "consolemail://"})
+    assert console.returncode != 0
+    assert "prints password-reset links into the logs" in console.stderr
+
+
+# Under production settings, with no database and no Redis: a page, the API docs, and
+# JSON errors under /api/. Static file URLs come from plain storage (no collectstatic
+# here) and throttle counts from a local cache (the shared-cache rule has its own test).
+PRODUCTION_REQUESTS = """
+import json, django
+django.setup()
+from django.test import Client
+from django.test.utils import override_settings, setup_test_environment
+setup_test_environment()
+storage = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
+local = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+from django.conf import settings
+with override_settings(STORAGES={**settings.STORAGES, "staticfiles": storage}, CACHES=local):
+    c = Client(HTTP_HOST="p2pcommons.example.org", raise_request_exception=False)
+    out = {}
+    for name, path in (("page", "/accounts/login/"), ("docs", "/api/docs/"), ("missing", "/api/v1/no-such-thing/")):
+        r = c.get(path, secure=True)
+        out[name] = {"status": r.status_code, "type": r["Content-Type"], "body": r.content.decode()[:300],
+                     "csp": r.get("Content-Security-Policy"), "pp": r.get("Permissions-Policy"),
+                     "hsts": r.get("Strict-Transport-Security"), "xfo": r.get("X-Frame-Options")}
+    r = c.generic("POST", "/api/v1/ledger/transfers/", b"{}", "application/json", secure=True,
+                  CONTENT_LENGTH=str(50 * 1024 * 1024))
+    out["big"] = {"status": r.status_code, "type": r["Content-Type"], "body": r.content.decode()}
+print(json.dumps(out))
+"""
+
+
+def test_production_sends_security_headers_and_answers_api_errors_in_json(tmp_path):
+    import json
+
+    result = _python(PRODUCTION_REQUESTS, {**PRODUCTION_ENV, "P2P_VAR_DIR": str(tmp_path)})
+    assert result.returncode == 0, result.stderr
+    out = json.loads(result.stdout.strip().splitlines()[-1])
+    page, docs = out["page"], out["docs"]
+    assert page["status"] == 200, page
+    assert "script-src 'self';" in page["csp"] + ";" and "'unsafe-inline'" not in page["csp"]
+    assert "geolocation=(self)" in page["pp"] and "camera=()" in page["pp"]
+    assert page["hsts"].startswith("max-age=") and page["xfo"] == "DENY"
+    assert docs["status"] == 200, docs
+    assert "script-src 'self';" in docs["csp"] + ";" and "style-src 'self' 'unsafe-inline'" in docs["csp"]
+    assert docs["pp"] == page["pp"]
+    assert (out["missing"]["status"], out["missing"]["type"]) == (404, "application/json")
+    assert json.loads(out["missing"]["body"]) == {"detail": "Not found."}
+    assert (out["big"]["status"], out["big"]["type"]) == (413, "application/json")
+    assert json.loads(out["big"]["body"]) == {"detail": "This request is too large: the limit is 1 MB."}
+
+
+def test_production_settings_configure_throttles_in_the_shared_redis_cache():
+    code = SETUP + (
+        "r = settings.REST_FRAMEWORK; print(settings.CACHES['default']['BACKEND']); "
+        "print(len(r['DEFAULT_THROTTLE_CLASSES'])); "
+        "print(sorted(k for k in r['DEFAULT_THROTTLE_RATES'] if k in ('anon', 'user', 'write')))"
+    )
+    result = _python(code, PRODUCTION_ENV)
+    assert result.stdout.split("\n")[:3] == [
+        "django.core.cache.backends.redis.RedisCache",
+        "3",
+        "['anon', 'user', 'write']",
+    ], result.stderr

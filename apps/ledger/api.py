@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import re
 from decimal import Decimal
 
+from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
@@ -14,12 +14,13 @@ from rest_framework.exceptions import ValidationError as DRFValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.peers.models import Community, Membership, User
+from apps.peers.models import Community, Membership
 from p2pcommons.api.schema import FIELD_ERRORS, NOT_FOUND, RULE_VIOLATION
 from p2pcommons.converters import IdConverter
+from p2pcommons.params import query_id
 
 from . import selectors, services
-from .chain import export_community, verify_community
+from .chain import export_stream, verify_community_cached
 from .models import Account, Currency, Transfer
 
 
@@ -62,9 +63,9 @@ class TransferCreateSerializer(serializers.Serializer):
 
     community = serializers.PrimaryKeyRelatedField(queryset=Community.objects.all())
     currency = serializers.ChoiceField(choices=Currency.choices)
-    to = serializers.PrimaryKeyRelatedField(
-        queryset=User.objects.filter(is_active=True), help_text="The recipient's user id."
-    )
+    # A plain id, not a related field: an unknown id and a non-member get one answer
+    # from the service, so nobody learns who is behind an id (see gift_recipient).
+    to = serializers.IntegerField(help_text="The recipient's user id.")
     amount = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0.01"))
     memo = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
 
@@ -122,7 +123,7 @@ class TransferViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         data = payload.validated_data
         transfer = services.gift_send(
             sender=request.user,
-            recipient=data["to"],
+            recipient=services.gift_recipient(community=data["community"], user_id=data["to"]),
             community=data["community"],
             currency=data["currency"],
             amount=data["amount"],
@@ -146,10 +147,10 @@ class VerifyResultSerializer(serializers.Serializer):
 
 
 def _community_for_member(request) -> Community:
-    raw = request.query_params.get("community", "")
-    if not re.fullmatch(r"[0-9]{1,18}", raw):  # not str.isdigit(): it accepts "²", which int() refuses
+    community_id = query_id(request.query_params, "community")
+    if community_id is None:
         raise DRFValidationError({"community": ["Give the community's id, e.g. ?community=1."]})
-    community = get_object_or_404(Community, pk=int(raw))
+    community = get_object_or_404(Community, pk=community_id)
     is_member = Membership.objects.filter(user=request.user, community=community).exists()
     if not (is_member or request.user.is_superuser):
         raise PermissionDenied("Only members of this community can audit its ledger.")
@@ -158,6 +159,8 @@ def _community_for_member(request) -> Community:
 
 class LedgerVerifyView(APIView):
     """Recompute the community's hash chain and balances now."""
+
+    # "Now" as of the chain head: the answer is cached per head (see verify_community_cached).
 
     @extend_schema(
         tags=["ledger"],
@@ -171,11 +174,14 @@ class LedgerVerifyView(APIView):
     )
     def get(self, request):
         community = _community_for_member(request)
-        return Response({"community": community.pk, **verify_community(community=community).as_dict()})
+        return Response({"community": community.pk, **verify_community_cached(community=community).as_dict()})
 
 
 class LedgerExportView(APIView):
     """The community's whole chain as JSON, checkable offline with scripts/verify_ledger_export.py."""
+
+    # Streamed: entries are read in chunks and sent as they are read, so a long chain
+    # costs neither memory nor more queries (see chain.export_stream).
 
     @extend_schema(
         tags=["ledger"],
@@ -189,6 +195,6 @@ class LedgerExportView(APIView):
     )
     def get(self, request):
         community = _community_for_member(request)
-        response = Response(export_community(community=community))
+        response = StreamingHttpResponse(export_stream(community=community), content_type="application/json")
         response["Content-Disposition"] = f'inline; filename="ledger-{community.slug}.json"'
         return response

@@ -6,19 +6,42 @@ imported here, so the server and the standalone verifier share one definition.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from django.db.models import QuerySet
+from django.core.cache import cache
+from django.db import transaction
 from django.utils import timezone
 
 from apps.peers.models import Community
-from scripts.verify_ledger_export import FORMAT, GENESIS_HASH, Report, link_hash, verify_export
+from scripts.verify_ledger_export import (
+    CANONICAL_VERSION,
+    FORMAT,
+    GENESIS_HASH,
+    Report,
+    link_hash,
+    verify_export,
+)
 
 from .models import Account, Chain, Entry, Transfer
 
-__all__ = ["GENESIS_HASH", "Report", "entry_document", "export_community", "link_hash", "verify_community"]
+__all__ = [
+    "GENESIS_HASH",
+    "Report",
+    "entry_document",
+    "export_community",
+    "export_stream",
+    "link_hash",
+    "verify_community",
+    "verify_community_cached",
+]
+
+# How long a verification answer is reused while the chain head stays the same. A new
+# entry changes the head and so the key; the management command never uses the cache.
+VERIFY_CACHE_SECONDS = 300
 
 
 def money(value: Decimal) -> str:
@@ -30,23 +53,63 @@ def instant(value: datetime) -> str:
 
 
 def entry_document(*, seq: int, transfer: Transfer, account_id: int, amount: Decimal, balance_after: Decimal) -> dict:
-    """The fields an entry's hash covers, as they appear in the export."""
+    """The fields an entry's hash covers (canonical form v2), as they appear in the export:
+    the entry's own, and everything a person reads about its transfer."""
     return {
+        "v": CANONICAL_VERSION,
         "seq": seq,
         "community": transfer.community_id,
-        "transfer": transfer.pk,
-        "kind": transfer.kind,
-        "memo": transfer.memo,
-        "currency": transfer.currency,
         "account": account_id,
         "amount": money(amount),
         "balance_after": money(balance_after),
+        "transfer": transfer.pk,
+        "transfer_amount": money(transfer.amount),
+        "source": transfer.source_id,
+        "target": transfer.target_id,
+        "currency": transfer.currency,
+        "kind": transfer.kind,
+        "memo": transfer.memo,
+        "idempotency_key": transfer.idempotency_key,
+        "reverses": transfer.reverses_id,
         "created_at": instant(transfer.created_at),
     }
 
 
-def _entries(community: Community) -> Iterator[dict]:
-    rows: QuerySet[Entry] = Entry.objects.filter(community=community).select_related("transfer").order_by("seq")
+@dataclass(frozen=True)
+class Snapshot:
+    """One consistent moment of a community's ledger: its accounts (with balances), the
+    chain head and the last entry, read together under the chain head's lock."""
+
+    accounts: list[dict]
+    head: tuple[int, str]
+    last: tuple[int, str]
+
+
+def _snapshot(community: Community) -> Snapshot:
+    """Read accounts, head and last entry under the chain head's row lock, held only for
+    these three queries: every transfer takes that lock first, so none is half-seen."""
+    with transaction.atomic():
+        head = Chain.objects.select_for_update().filter(community=community).values_list("last_seq", "last_hash")
+        last = Entry.objects.filter(community=community).order_by("-seq").values_list("seq", "hash")
+        accounts = Account.objects.filter(community=community).select_related("owner__profile").order_by("id")
+        head_row = head.first() or (0, GENESIS_HASH)
+        last_row = last.first() or (0, GENESIS_HASH)
+        rows = [
+            {
+                "id": a.pk,
+                "currency": a.currency,
+                "holder": a.holder_name,
+                "limit": money(a.limit),
+                "balance": money(a.balance),
+            }
+            for a in accounts
+        ]
+    return Snapshot(accounts=rows, head=tuple(head_row), last=tuple(last_row))
+
+
+def _entries(community: Community, *, upto: int) -> Iterator[dict]:
+    """The entries up to ``upto``, in chain order, streamed in chunks (one query)."""
+    rows = Entry.objects.filter(community=community, seq__lte=upto).select_related("transfer").order_by("seq")
     for entry in rows.iterator(chunk_size=2000):
         doc = entry_document(
             seq=entry.seq,
@@ -59,39 +122,64 @@ def _entries(community: Community) -> Iterator[dict]:
         yield doc
 
 
-def export_community(*, community: Community) -> dict:
-    """The community's whole ledger as a self-verifiable document.
+def export_stream(*, community: Community) -> Iterator[str]:
+    """The community's whole ledger as a self-verifiable JSON document, in pieces, so a
+    long chain is never held in memory. Four queries, however many entries.
 
     Accounts carry the holder's public display name, never private data.
     """
-    accounts = Account.objects.filter(community=community).select_related("owner__profile").order_by("id")
-    return {
+    snapshot = _snapshot(community)
+    header = {
         "format": FORMAT,
         "community": {"id": community.pk, "slug": community.slug, "name": community.name},
         "exported_at": instant(timezone.now()),
-        "accounts": [
-            {
-                "id": a.pk,
-                "currency": a.currency,
-                "holder": a.holder_name,
-                "limit": money(a.limit),
-                "balance": money(a.balance),
-            }
-            for a in accounts
-        ],
-        "entries": list(_entries(community)),
+        "accounts": snapshot.accounts,
     }
+    yield json.dumps(header, ensure_ascii=False)[:-1] + ', "entries": ['
+    separator = ""
+    for doc in _entries(community, upto=snapshot.last[0]):
+        yield separator + json.dumps(doc, ensure_ascii=False)
+        separator = ", "
+    yield "]}"
+
+
+def export_community(*, community: Community) -> dict:
+    """The export as one dict (what ``export_stream`` sends, parsed)."""
+    return json.loads("".join(export_stream(community=community)))
+
+
+def _verify(community: Community) -> tuple[Report, Snapshot]:
+    snapshot = _snapshot(community)
+    export = {"format": FORMAT, "accounts": snapshot.accounts, "entries": _entries(community, upto=snapshot.last[0])}
+    report = verify_export(export)
+    if snapshot.head != snapshot.last:
+        report.fail(
+            f"the chain head records {snapshot.head[0]} entries ending in hash {snapshot.head[1][:12]}... "
+            f"but the last entry is #{snapshot.last[0]} with hash {snapshot.last[1][:12]}..."
+        )
+    return report, snapshot
 
 
 def verify_community(*, community: Community) -> Report:
     """Recompute the community's chain and balances from the database, and check that
     the chain head agrees with the last entry (so dropped trailing entries show too)."""
-    export = export_community(community=community)
-    report = verify_export(export)
-    head = Chain.objects.filter(community=community).first()
-    head_seq, head_hash = (head.last_seq, head.last_hash) if head else (0, GENESIS_HASH)
-    entries = export["entries"]
-    last_seq, last_hash = (entries[-1]["seq"], entries[-1]["hash"]) if entries else (0, GENESIS_HASH)
-    if report.ok and (head_seq, head_hash) != (last_seq, last_hash):
-        report.fail(f"the chain head records {head_seq} entries but the last entry is #{last_seq}")
+    return _verify(community)[0]
+
+
+def _cache_key(community: Community, head: tuple[int, str]) -> str:
+    return f"ledger:verify:v{CANONICAL_VERSION}:{community.pk}:{head[0]}:{head[1]}"
+
+
+def verify_community_cached(*, community: Community) -> Report:
+    """``verify_community``, answered from the cache while the chain head (its length and
+    last hash) is the one that was verified: one query instead of the whole chain.
+
+    For members' pages and the API; ``manage.py verify_ledger`` always recomputes.
+    """
+    head = Chain.objects.filter(community=community).values_list("last_seq", "last_hash").first()
+    cached = cache.get(_cache_key(community, tuple(head or (0, GENESIS_HASH))))
+    if cached is not None:
+        return Report(**cached)
+    report, snapshot = _verify(community)
+    cache.set(_cache_key(community, snapshot.head), report.as_dict(), VERIFY_CACHE_SECONDS)
     return report

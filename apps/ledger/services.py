@@ -21,6 +21,7 @@ from .chain import entry_document, link_hash
 from .models import Account, Chain, Currency, Entry, LimitChange, Transfer
 
 CENT = Decimal("0.01")
+MAX_ID = 2**63 - 1  # the largest id the databases store
 
 
 def _default_limit(community: Community, currency: str) -> Decimal:
@@ -73,13 +74,18 @@ def _fingerprint(**params) -> str:
 
 
 def _check_member_can_send(account: Account) -> None:
+    """Only an active member's account sends (a community account always may): a
+    suspended member is told why, someone who left or never joined that they can't."""
     if account.owner_id is None:
         return
     from apps.peers.services import membership_refuse_if_suspended
 
-    if not Membership.objects.filter(user_id=account.owner_id, community_id=account.community_id).exists():
-        raise RuleViolation("Only members of the community can send credits there.", code="not_member")
+    if Membership.objects.filter(
+        user_id=account.owner_id, community_id=account.community_id, status=Membership.Status.ACTIVE
+    ).exists():
+        return
     membership_refuse_if_suspended(user=account.owner, community_id=account.community_id, doing="send credits")
+    raise RuleViolation("Only members of the community can send credits there.", code="not_member")
 
 
 def transfer_create(
@@ -229,18 +235,36 @@ def _append(
     return transfer
 
 
+def gift_recipient(*, community: Community, user_id: int) -> User:
+    """The active member of ``community`` with that user id.
+
+    An unknown id, someone who is not (or no longer, or not actively) a member, or an
+    id too large for the database: one answer for all, which never names the person,
+    so the send form can't be used to learn who is behind an id.
+    """
+    recipient = None
+    if abs(user_id) <= MAX_ID:
+        recipient = User.objects.filter(
+            pk=user_id,
+            is_active=True,
+            memberships__community=community,
+            memberships__status=Membership.Status.ACTIVE,
+        ).first()
+    if recipient is None:
+        raise RuleViolation(f"That recipient is not an active member of {community.name}.", code="recipient_not_member")
+    return recipient
+
+
 @transaction.atomic
 def gift_send(
     *, sender: User, recipient: User, community: Community, currency: str, amount, memo: str, idempotency_key: str
 ) -> Transfer:
-    """A member sends credits to another member of the same community, who is notified
-    (in the same transaction: the notification is written if and only if the transfer is)."""
+    """A member sends credits to another active member of the same community, who is
+    notified (in the same transaction: the notification is written if and only if the
+    transfer is). Refusals never name the recipient (see ``gift_recipient``)."""
     if sender.pk == recipient.pk:
         raise RuleViolation("You can't send credits to yourself.", code="same_account")
-    if not Membership.objects.filter(user=recipient, community=community, status=Membership.Status.ACTIVE).exists():
-        raise RuleViolation(
-            f"{recipient.public_name} is not an active member of {community.name}.", code="recipient_not_member"
-        )
+    gift_recipient(community=community, user_id=recipient.pk)
     key = f"gift:{sender.pk}:{idempotency_key}"
     transfer = transfer_create(
         source=account_for(user=sender, community=community, currency=currency),
@@ -274,10 +298,14 @@ def _require_organizer(actor: User, community_id: int) -> None:
 def transfer_reverse(*, transfer: Transfer, actor: User, reason: str) -> Transfer:
     """Undo a transfer with a reversing one (target -> source) that references it.
 
-    Organizers of the transfer's community only; once per transfer (a unique
-    constraint), and a reversal can't be reversed. Subject to the usual limits.
+    Organizers of the transfer's community only, and never one who is a party to it
+    (sender or receiver): another organizer or a superuser must act. Once per transfer
+    (a unique constraint), and a reversal can't be reversed. Subject to the usual limits;
+    it goes through even when a party has since left the community.
     """
     _require_organizer(actor, transfer.community_id)
+    if Account.objects.filter(pk__in=[transfer.source_id, transfer.target_id], owner=actor).exists():
+        raise RuleViolation("You took part in this transfer: another organizer must reverse it.", code="own_transfer")
     if not reason.strip():
         raise ValidationError({"reason": "Say why the transfer is reversed."})
     if transfer.kind == Transfer.Kind.REVERSAL:
@@ -297,22 +325,38 @@ def transfer_reverse(*, transfer: Transfer, actor: User, reason: str) -> Transfe
     )
 
 
+def _limit_floor(community: Community, currency: str) -> Decimal:
+    return community.hour_limit_floor if currency == Currency.HOUR else community.credit_limit_floor
+
+
 @transaction.atomic
 def account_set_limit(*, account: Account, actor: User, limit: Decimal | str, reason: str) -> Account:
     """Change how far below zero an account may go; organizers only, recorded.
 
-    Holds SELECT FOR UPDATE on the account so a transfer can't slip below the new limit
-    between the check and the change.
+    Nobody changes their own account's limit (another organizer or a superuser must),
+    and no limit goes below the community's floor for that currency, which only a
+    superuser changes. Holds SELECT FOR UPDATE on the account so a transfer can't slip
+    below the new limit between the check and the change.
     """
     _require_organizer(actor, account.community_id)
+    if account.owner_id == actor.pk:
+        raise RuleViolation("You can't change your own limit: another organizer must.", code="own_account")
     try:
         new_limit = Decimal(str(limit)).quantize(CENT)
     except InvalidOperation as exc:
         raise ValidationError({"limit": "Enter a number such as -20."}) from exc
+    if not new_limit.is_finite():
+        raise ValidationError({"limit": "Enter a number such as -20."})
     if new_limit > 0:
         raise ValidationError({"limit": "A limit is zero or below zero."})
-    if not reason.strip():
+    floor = _limit_floor(account.community, account.currency)
+    if new_limit < floor:
+        raise ValidationError({"limit": f"The lowest limit in this community is {floor:.2f} {account.currency}."})
+    reason = reason.strip()
+    if not reason:
         raise ValidationError({"reason": "Say why the limit changes."})
+    if len(reason) > 200:
+        raise ValidationError({"reason": "At most 200 characters."})
     account = Account.objects.select_for_update().get(pk=account.pk)
     if account.balance < new_limit:
         raise RuleViolation(
@@ -322,8 +366,6 @@ def account_set_limit(*, account: Account, actor: User, limit: Decimal | str, re
     old = account.limit
     if old != new_limit:
         Account.objects.filter(pk=account.pk).update(limit=new_limit)
-        LimitChange.objects.create(
-            account=account, old_limit=old, new_limit=new_limit, reason=reason.strip(), actor=actor
-        )
+        LimitChange.objects.create(account=account, old_limit=old, new_limit=new_limit, reason=reason, actor=actor)
         account.limit = new_limit
     return account

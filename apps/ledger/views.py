@@ -14,7 +14,7 @@ from apps.peers.models import Community, Membership
 from p2pcommons.errors import RuleViolation
 
 from . import selectors, services
-from .chain import verify_community
+from .chain import verify_community_cached
 from .forms import SendForm
 
 PER_PAGE = 25
@@ -56,5 +56,5 @@ def community_ledger(request: HttpRequest, slug: str) -> HttpResponse:
         messages.info(request, "Join the community to see and audit its ledger.")
         return redirect(community)
     page = Paginator(selectors.community_chain(community=community), PER_PAGE).get_page(request.GET.get("page"))
-    report = verify_community(community=community) if request.GET.get("verify") else None
+    report = verify_community_cached(community=community) if request.GET.get("verify") else None
     return render(request, "ledger/community_ledger.html", {"community": community, "page": page, "report": report})

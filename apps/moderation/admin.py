@@ -148,11 +148,22 @@ def _flags_url(flag: Flag, **extra: str) -> str:
 
 @admin.register(Flag)
 class FlagAdmin(TargetLookupsMixin, ReadOnlyAdminMixin, CommunityScopedAdminMixin, admin.ModelAdmin):
-    """Every report, one per row. Organizers uphold or dismiss them with a reason."""
+    """Every report, one per row. Organizers uphold or dismiss them with a reason.
+    "Counts" says whether the reporter was in good standing, so the report counted toward
+    the automatic hide; the others are shown all the same."""
 
     community_path = "community"
-    list_display = ("target_label", "reason", "reporter_name", "community", "status", "created_at", "handled_at")
-    list_filter = ("status", "reason", ("community", ScopedCommunityFilter))
+    list_display = (
+        "target_label",
+        "reason",
+        "reporter_name",
+        "counted",
+        "community",
+        "status",
+        "created_at",
+        "handled_at",
+    )
+    list_filter = ("status", "reason", "counts", ("community", ScopedCommunityFilter))
     list_select_related = ("reporter__profile", "community")
     search_fields = ("target_label", "text")
     date_hierarchy = "created_at"
@@ -162,6 +173,7 @@ class FlagAdmin(TargetLookupsMixin, ReadOnlyAdminMixin, CommunityScopedAdminMixi
         "target_author_name",
         "community",
         "reporter_name",
+        "counted",
         "reason",
         "text",
         "status",
@@ -178,6 +190,10 @@ class FlagAdmin(TargetLookupsMixin, ReadOnlyAdminMixin, CommunityScopedAdminMixi
     @admin.display(description="author / member")
     def target_author_name(self, obj: Flag) -> str:
         return obj.target_author.public_name
+
+    @admin.display(description="counts toward hiding", boolean=True, ordering="counts")
+    def counted(self, obj: Flag) -> bool:
+        return obj.counts
 
     @admin.action(description="Uphold selected reports (hides the content)")
     def uphold(self, request, queryset):
@@ -210,7 +226,7 @@ class ModerationQueueAdmin(TargetLookupsMixin, ReadOnlyAdminMixin, CommunityScop
     first, then oldest first, with bulk actions on the items themselves."""
 
     community_path = "community"
-    list_display = ("reported", "kind", "community", "author", "report_count", "waiting", "state")
+    list_display = ("reported", "kind", "community", "author", "report_count", "counting", "waiting", "state")
     list_display_links = None
     list_filter = (("community", ScopedCommunityFilter),)
     list_select_related = ("community", "content_type", "target_author__profile")
@@ -235,6 +251,10 @@ class ModerationQueueAdmin(TargetLookupsMixin, ReadOnlyAdminMixin, CommunityScop
     @admin.display(description="open reports", ordering="open_count")
     def report_count(self, obj: Flag) -> int:
         return obj.open_count
+
+    @admin.display(description="from members in good standing")
+    def counting(self, obj: Flag) -> int:
+        return obj.counting_count or 0
 
     @admin.display(description="waiting for", ordering="created_at")
     def waiting(self, obj: Flag) -> str:

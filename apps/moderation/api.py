@@ -98,8 +98,10 @@ class FlagCreateSerializer(serializers.Serializer):
     ),
 )
 class FlagViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    """Reports to a community's organizers. Content reported by enough different members
-    (the community's threshold, 3 by default) is hidden until an organizer decides."""
+    """Reports to a community's organizers. Content reported by enough different members in
+    good standing (the community's threshold, 3 by default; by default members for at least
+    7 days with a completed exchange there) is hidden until an organizer decides. Every
+    report reaches the organizers; a member sends at most 20 a day in a community."""
 
     serializer_class = FlagSerializer
     queryset = Flag.objects.none()

@@ -33,7 +33,10 @@ class Flag(models.Model):
     (one both belong to). ``target_label`` and ``target_author`` are taken when the
     report is made, so moderation lists read them without touching every target.
     A reporter has at most one open report per target (a partial unique constraint);
-    once handled they may report it again.
+    once handled they may report it again. ``counts`` says whether the reporter had
+    standing in the community when reporting (membership age and completed exchanges,
+    see ``selectors.reporter_has_standing``): only such reports count toward the
+    automatic hide; the others are kept and shown to organizers all the same.
     """
 
     class Status(models.TextChoices):
@@ -56,6 +59,11 @@ class Flag(models.Model):
     reason = models.CharField(max_length=16, choices=Reason.choices)
     text = models.TextField(blank=True, max_length=TEXT_MAX_LENGTH)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
+    counts = models.BooleanField(
+        default=False,
+        editable=False,
+        help_text="Whether the reporter was a member in good standing, so the report counts toward hiding.",
+    )
     created_at = models.DateTimeField(default=timezone.now)
     handled_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
@@ -78,6 +86,8 @@ class Flag(models.Model):
         indexes = [
             models.Index(fields=["content_type", "object_id", "status"]),
             models.Index(fields=["community", "status", "created_at"]),
+            # The daily cap on a member's reports in a community.
+            models.Index(fields=["reporter", "community", "created_at"]),
         ]
 
     def __str__(self) -> str:

@@ -19,7 +19,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import models
-from django.db.models import Q, QuerySet
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 
 
 class ModeratableQuerySet(models.QuerySet):
@@ -39,6 +39,31 @@ class ModeratableQuerySet(models.QuerySet):
             ).values("community_id")
             visible |= Q(**{kind.author: user.pk}) | Q(**{f"{kind.community}__in": organized})
         return self.filter(visible)
+
+    def not_hidden_by_decision(self) -> QuerySet:
+        """Rows not hidden, or hidden only automatically (by reports from members in good
+        standing) and still waiting for an organizer: what may keep counting, e.g. in a
+        trust score, until an organizer upholds a report or hides it themselves.
+
+        The state is read from the audit log: the last hide/restore entry about the row
+        says who hid it. One correlated subquery, no extra query.
+        """
+        from django.contrib.contenttypes.models import ContentType
+
+        from .models import ModerationAction
+
+        Kind = ModerationAction.Kind
+        last_visibility_change = (
+            ModerationAction.objects.filter(
+                content_type=ContentType.objects.get_for_model(self.model), object_id=OuterRef("pk")
+            )
+            .filter(action__in=[Kind.AUTO_HIDE, Kind.HIDE, Kind.RESTORE])
+            .order_by("-pk")
+            .values("action")[:1]
+        )
+        return self.alias(_last_visibility_change=Subquery(last_visibility_change)).filter(
+            Q(is_hidden=False) | Q(_last_visibility_change=Kind.AUTO_HIDE)
+        )
 
 
 class Moderatable(models.Model):

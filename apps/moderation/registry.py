@@ -17,7 +17,10 @@ in ``apps.moderation.moderatable``). Content models inherit ``Moderatable`` so t
 be hidden; members themselves are registered by this app as ``peers.user`` with no
 community path: a flag about a member names the community it is made in.
 
-Optional hooks:
+Optional:
+- ``subject`` is the path to the member a piece of content is *about*, when it is about
+  someone other than its author (a review's subject). Organizers never moderate content
+  written by them or about them.
 - ``readable(queryset, user)`` narrows a queryset to what ``user`` may read at all
   (e.g. blind reviews); nobody can report what they can't see.
 - ``on_visibility_change(obj)`` runs (inside the transaction) after ``obj`` was hidden
@@ -61,6 +64,7 @@ class ModeratableType:
     noun: str
     readable: Callable[[QuerySet, Any], QuerySet] | None = None
     on_visibility_change: Callable[[Model], None] | None = None
+    subject: str = ""
 
     @property
     def key(self) -> str:
@@ -73,6 +77,16 @@ class ModeratableType:
 
     def author_of(self, obj: Model) -> User:
         return _follow(obj, self.author)
+
+    def people_concerned_ids(self, obj: Model) -> set[int]:
+        """The ids of the members ``obj`` is by or about: its author, its subject if it
+        has one, or the member themselves."""
+        if self.is_member:
+            return {obj.pk}
+        ids = {getattr(obj, f"{self.author}_id", None) or self.author_of(obj).pk}
+        if self.subject:
+            ids.add(getattr(obj, f"{self.subject}_id", None) or _follow(obj, self.subject).pk)
+        return ids
 
     def community_of(self, obj: Model) -> Community | None:
         return _follow(obj, self.community) if self.community else None
@@ -97,6 +111,7 @@ def register_moderatable(
     noun: str,
     readable: Callable[[QuerySet, Any], QuerySet] | None = None,
     on_visibility_change: Callable[[Model], None] | None = None,
+    subject: str = "",
 ) -> ModeratableType:
     """Declare ``model`` reportable (see the module docstring). ``community=""`` only for members."""
     kind = ModeratableType(
@@ -106,6 +121,7 @@ def register_moderatable(
         noun=noun,
         readable=readable,
         on_visibility_change=on_visibility_change,
+        subject=subject,
     )
     if kind.key in _registry:
         raise ImproperlyConfigured(f"{kind.key} is already registered as moderatable.")

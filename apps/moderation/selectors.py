@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from django.db.models import Count, Min, OuterRef, Q, QuerySet, Subquery
+from django.utils import timezone
 
 from apps.peers.models import Community, Membership, User
 
@@ -25,8 +28,9 @@ def flags_visible_to(*, user: User) -> QuerySet[Flag]:
 
 def moderation_queue(queryset: QuerySet[Flag] | None = None) -> QuerySet[Flag]:
     """One row per reported target and community with open reports: its oldest open
-    report, annotated with ``open_count`` (open reports) and ordered by that count,
-    most first, then oldest first. One query, whatever the number of reports.
+    report, annotated with ``open_count`` (open reports) and ``counting_count`` (those
+    from members in good standing, which count toward the automatic hide), ordered by
+    the open count, most first, then oldest first. One query, whatever the number of reports.
     """
     queryset = Flag.objects.all() if queryset is None else queryset
     open_flags = Flag.objects.filter(status=Flag.Status.OPEN).order_by()
@@ -41,7 +45,7 @@ def moderation_queue(queryset: QuerySet[Flag] | None = None) -> QuerySet[Flag]:
     )
     return (
         queryset.filter(pk__in=Subquery(oldest))
-        .annotate(open_count=Subquery(count))
+        .annotate(open_count=Subquery(count), counting_count=Subquery(count.filter(counts=True)))
         .order_by("-open_count", "created_at", "pk")
     )
 
@@ -56,3 +60,23 @@ def shared_communities(*, user: User, other: User) -> QuerySet[Community]:
         .filter(memberships__user=other)
         .order_by("name")
     )
+
+
+def reporter_has_standing(*, reporter: User, community: Community, now: datetime | None = None) -> bool:
+    """Whether ``reporter``'s reports count toward hiding content in ``community``: an
+    active membership at least ``community.flag_min_member_days`` days old and at least
+    ``community.flag_min_exchanges`` exchanges completed there. One query, plus one per
+    exchange type when exchanges are required."""
+    from apps.reputation.selectors import completed_exchange_count
+
+    now = now or timezone.now()
+    joined_at = (
+        Membership.objects.filter(user=reporter, community=community, status=Membership.Status.ACTIVE)
+        .values_list("joined_at", flat=True)
+        .first()
+    )
+    if joined_at is None or joined_at > now - timedelta(days=community.flag_min_member_days):
+        return False
+    if not community.flag_min_exchanges:
+        return True
+    return completed_exchange_count(user=reporter, community_id=community.pk) >= community.flag_min_exchanges

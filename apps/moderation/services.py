@@ -7,6 +7,8 @@ transaction as the change it records, and notifies the member concerned.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -16,13 +18,24 @@ from django.utils import timezone
 
 from apps.notifications.services import notify
 from apps.peers.models import Community, Membership, User
-from apps.peers.services import is_organizer, membership_refuse_if_suspended
+from apps.peers.selectors import community_organizers
+from apps.peers.services import (
+    is_organizer,
+    membership_refuse_if_suspended,
+    staff_access_end_if_not_organizing,
+    staff_access_grant_if_organizing,
+)
 from p2pcommons.errors import RuleViolation
 
-from . import registry
+from . import registry, selectors
 from .models import LABEL_MAX_LENGTH, TEXT_MAX_LENGTH, Flag, ModerationAction, Reason
 
 REASON_REQUIRED = "Give a reason: the member concerned and the audit log will show it."
+# At most this many reports by one member in one community in 24 hours, so reporting
+# can't be used to flood the organizers (and, through them, everyone's notifications).
+REPORTS_PER_DAY = 20
+REPORTS_WINDOW = timedelta(hours=24)
+SOMEONE_ELSE_DECIDES = "another organizer or a site administrator must decide"
 
 
 # --- helpers --------------------------------------------------------------------
@@ -41,6 +54,37 @@ def _target_filter(target: Model) -> dict:
 def _require_organizer(*, actor: User, community_id: int) -> None:
     if not (actor.is_superuser or is_organizer(user=actor, community_id=community_id)):
         raise RuleViolation("Only an organizer of this community can moderate it.", code="not_organizer")
+
+
+def _refuse_own_case(*, actor: User, concerned: set[int], what: str) -> None:
+    """Nobody moderates their own case, site superusers included: ``what`` names it."""
+    if actor.pk in concerned:
+        raise RuleViolation(f"You can't {what}: {SOMEONE_ELSE_DECIDES}.", code="own_case")
+
+
+def _hidden_automatically(target: Model) -> bool:
+    """Hidden by the report threshold and not yet decided by an organizer: the last
+    hide/restore entry in the audit log about it is the automatic hide."""
+    if not target.is_hidden:
+        return False
+    last = (
+        ModerationAction.objects.filter(**_target_filter(target))
+        .filter(action__in=[ModerationAction.Kind.AUTO_HIDE, ModerationAction.Kind.HIDE, ModerationAction.Kind.RESTORE])
+        .order_by("-pk")
+        .values_list("action", flat=True)
+        .first()
+    )
+    return last == ModerationAction.Kind.AUTO_HIDE
+
+
+def _counting_reporters(*, target: Model, community_id: int) -> int:
+    """Distinct members in good standing with an open report on ``target`` in the community."""
+    return (
+        Flag.objects.filter(**_target_filter(target), community_id=community_id, status=Flag.Status.OPEN, counts=True)
+        .values("reporter")
+        .distinct()
+        .count()
+    )
 
 
 def _require_reason(reason: str) -> str:
@@ -83,17 +127,6 @@ def _record(
     )
 
 
-def _organizers(community_id: int) -> list[User]:
-    return list(
-        User.objects.filter(
-            memberships__community_id=community_id,
-            memberships__role=Membership.Role.ORGANIZER,
-            memberships__status=Membership.Status.ACTIVE,
-            is_active=True,
-        ).select_related("profile")
-    )
-
-
 def _queue_url(*, target: Model, community_id: int) -> str:
     ct = ContentType.objects.get_for_model(target)
     return (
@@ -132,14 +165,20 @@ def flag_create(
     Rules: the reporter is an active member of that community and can read the target;
     nobody reports their own content or themselves; a member is reported in a community
     both belong to (``community`` is required then, and ignored for content, which has
-    its own); one open report per reporter and target.
+    its own); one open report per reporter and target; at most ``REPORTS_PER_DAY``
+    reports by one member in one community in 24 hours.
 
-    When the number of distinct members with an open report on a piece of content
-    reaches the community's ``flag_threshold``, it is hidden (until an organizer
-    handles it), the automatic hide is logged and the organizers are notified, once.
+    A report counts toward the automatic hide only when its reporter has standing in the
+    community (``selectors.reporter_has_standing``); every report is kept and shown to
+    organizers. When the number of distinct members in good standing with an open
+    report on a piece of content reaches the community's ``flag_threshold``, it is
+    hidden (until an organizer handles it), the automatic hide is logged with why and the
+    organizers are notified, once.
     Locking: holds SELECT FOR UPDATE on the target row while it counts, so concurrent
     reports of one target are counted one after the other and exactly one of them
-    crosses the threshold; the partial unique constraint settles a double submit.
+    crosses the threshold, and on the reporter's membership row, so one member's
+    concurrent reports are capped one after the other; the partial unique constraint
+    settles a double submit.
     """
     errors = {}
     if reason not in Reason.values:
@@ -165,9 +204,18 @@ def flag_create(
         else:
             author = kind.author_of(target)
             community = kind.community_of(target)
-        if not Membership.objects.filter(user=reporter, community=community).exists():
+        membership = Membership.objects.select_for_update().filter(user=reporter, community=community)
+        if membership.values_list("pk", flat=True).first() is None:
             raise RuleViolation("Only members of the community can report things there.", code="not_member")
         membership_refuse_if_suspended(user=reporter, community_id=community.pk, doing="report anything")
+        now = timezone.now()
+        recent = Flag.objects.filter(reporter=reporter, community=community, created_at__gt=now - REPORTS_WINDOW)
+        if recent.count() >= REPORTS_PER_DAY:
+            raise RuleViolation(
+                f"You have sent {REPORTS_PER_DAY} reports in {community.name} in the last 24 hours. "
+                "The organizers will look at them; you can report more tomorrow.",
+                code="too_many_reports",
+            )
         if author.pk == reporter.pk:
             raise RuleViolation(f"You can't report your own {kind.noun}.", code="own_content")
         if not kind.readable_by(reporter).filter(pk=target.pk).exists():
@@ -185,13 +233,16 @@ def flag_create(
                     target_label=target_label(target=target, kind=kind),
                     reason=reason,
                     text=(text or "").strip(),
-                    created_at=timezone.now(),
+                    counts=selectors.reporter_has_standing(reporter=reporter, community=community, now=now),
+                    created_at=now,
                 )
         except IntegrityError:
             raise RuleViolation(
                 "You already reported this; the organizers will look at it.", code="already_flagged"
             ) from None
-        reporters = open_flags.filter(community=community).values("reporter").distinct().count()
+        if not flag.counts:
+            return flag
+        reporters = _counting_reporters(target=target, community_id=community.pk)
         # Content: at or past the threshold while still visible (an organizer may have
         # lowered the threshold below the reports already open). Members: once, at it.
         reached = (
@@ -211,9 +262,9 @@ def _threshold_reached(
     label = target_label(target=target, kind=kind)
     if kind.is_member:
         notify(
-            recipients=_organizers(community.pk),
+            recipients=community_organizers(community_id=community.pk),
             kind="moderation.flagged",
-            text=f"{reporters} neighbors in {community.name} reported {label}.",
+            text=f"{reporters} neighbors in good standing in {community.name} reported {label}.",
             target=target,
             url=url,
         )
@@ -226,7 +277,8 @@ def _threshold_reached(
             community_id=community.pk,
             target=target,
             subject=author,
-            reason=f"Reported by {reporters} members (the community's threshold); hidden until an organizer decides.",
+            reason=f"Hidden automatically: {reporters} reports from members in good standing "
+            f"(the community hides at {community.flag_threshold}); it still counts until an organizer decides.",
             label=label,
         )
         notify(
@@ -237,10 +289,10 @@ def _threshold_reached(
             target=target,
         )
     notify(
-        recipients=_organizers(community.pk),
+        recipients=community_organizers(community_id=community.pk),
         kind="moderation.flagged",
-        text=f"{reporters} neighbors reported a {kind.noun} by {author.public_name} in {community.name}; "
-        "it is hidden until you decide.",
+        text=f"{reporters} neighbors in good standing reported a {kind.noun} by {author.public_name} in "
+        f"{community.name}; it is hidden until you decide.",
         target=target,
         url=url,
     )
@@ -248,7 +300,8 @@ def _threshold_reached(
 
 @transaction.atomic
 def flag_uphold(*, flag: Flag, actor: User, reason: str) -> Flag:
-    """Agree with a report. Content it is about is hidden (if it is not already).
+    """Agree with a report. Content it is about is hidden by this decision (if it was
+    hidden automatically, it now stays hidden and stops counting, e.g. in trust scores).
 
     Locking: holds SELECT FOR UPDATE on the flag, so a report is handled once.
     """
@@ -257,7 +310,9 @@ def flag_uphold(*, flag: Flag, actor: User, reason: str) -> Flag:
 
 @transaction.atomic
 def flag_dismiss(*, flag: Flag, actor: User, reason: str) -> Flag:
-    """Disagree with a report. The content's visibility is not changed: restore it for that.
+    """Disagree with a report. Content hidden automatically is shown again once fewer
+    members in good standing than the threshold still report it; content an organizer
+    hid stays hidden (restore it for that).
 
     Locking: holds SELECT FOR UPDATE on the flag, so a report is handled once.
     """
@@ -268,6 +323,10 @@ def _handle_flag(*, flag: Flag, actor: User, reason: str, status: str) -> Flag:
     reason = _require_reason(reason)
     _require_organizer(actor=actor, community_id=flag.community_id)
     flag = Flag.objects.select_for_update().get(pk=flag.pk)
+    kind = registry.moderatable_type_for(f"{flag.content_type.app_label}.{flag.content_type.model}")
+    target = flag.target
+    concerned = {flag.target_author_id} | (kind.people_concerned_ids(target) if target is not None else set())
+    _refuse_own_case(actor=actor, concerned=concerned, what="handle reports about you or about something of yours")
     if not flag.is_open:
         raise RuleViolation(f"This report was already {flag.get_status_display().lower()}.", code="already_handled")
     flag.status, flag.handled_by, flag.handled_at = status, actor, timezone.now()
@@ -277,24 +336,35 @@ def _handle_flag(*, flag: Flag, actor: User, reason: str, status: str) -> Flag:
         action=action,
         actor=actor,
         community_id=flag.community_id,
-        target=flag.target,
+        target=target,
         subject=flag.target_author,
         reason=reason,
         flag=flag,
         label=flag.target_label,
     )
-    kind = registry.moderatable_type_for(f"{flag.content_type.app_label}.{flag.content_type.model}")
-    if status == Flag.Status.UPHELD and not kind.is_member:
-        target = kind.model._default_manager.select_for_update().filter(pk=flag.object_id).first()
-        if target is not None and not target.is_hidden:  # deleted content has nothing left to hide
-            _hide(kind=kind, target=target, actor=actor, reason=reason, community_id=flag.community_id)
+    if kind.is_member:
+        return flag
+    target = kind.model._default_manager.select_for_update().filter(pk=flag.object_id).first()
+    if target is None:  # deleted content has nothing left to hide or show
+        return flag
+    if status == Flag.Status.UPHELD and (not target.is_hidden or _hidden_automatically(target)):
+        _hide(kind=kind, target=target, actor=actor, reason=reason, community_id=flag.community_id)
+    elif (
+        status == Flag.Status.DISMISSED
+        and _hidden_automatically(target)
+        and _counting_reporters(target=target, community_id=flag.community_id) < flag.community.flag_threshold
+    ):
+        _show(kind=kind, target=target, actor=actor, reason=reason, community_id=flag.community_id)
     return flag
 
 
 # --- content --------------------------------------------------------------------
 @transaction.atomic
 def content_hide(*, target: Model, actor: User, reason: str) -> Model:
-    """Hide content from everyone but its author and the organizers; its open reports are upheld.
+    """Hide content from everyone but its author and the organizers; its open reports are
+    upheld. Content hidden automatically by reports may be hidden again: the organizer's
+    decision confirms it (it then stops counting, e.g. in trust scores). Nobody hides
+    content they wrote or that is about them.
 
     Locking: holds SELECT FOR UPDATE on the content row.
     """
@@ -303,7 +373,10 @@ def content_hide(*, target: Model, actor: User, reason: str) -> Model:
     if not kind.is_member:
         _require_organizer(actor=actor, community_id=kind.community_of(target).pk)
     kind, target = _lock_content(target)
-    if target.is_hidden:
+    _refuse_own_case(
+        actor=actor, concerned=kind.people_concerned_ids(target), what=f"hide a {kind.noun} by you or about you"
+    )
+    if target.is_hidden and not _hidden_automatically(target):
         raise RuleViolation(f"This {kind.noun} is already hidden.", code="already_hidden")
     community_id = kind.community_of(target).pk
     _hide(kind=kind, target=target, actor=actor, reason=reason, community_id=community_id)
@@ -334,6 +407,7 @@ def _hide(*, kind: registry.ModeratableType, target: Model, actor: User, reason:
 @transaction.atomic
 def content_restore(*, target: Model, actor: User, reason: str) -> Model:
     """Show hidden content again; its open reports are dismissed, so counting starts afresh.
+    Nobody restores content they wrote or that is about them.
 
     Locking: holds SELECT FOR UPDATE on the content row.
     """
@@ -342,11 +416,19 @@ def content_restore(*, target: Model, actor: User, reason: str) -> Model:
     if not kind.is_member:
         _require_organizer(actor=actor, community_id=kind.community_of(target).pk)
     kind, target = _lock_content(target)
+    _refuse_own_case(
+        actor=actor, concerned=kind.people_concerned_ids(target), what=f"restore a {kind.noun} by you or about you"
+    )
     if not target.is_hidden:
         raise RuleViolation(f"This {kind.noun} is not hidden.", code="not_hidden")
     community_id = kind.community_of(target).pk
-    _set_hidden(kind=kind, target=target, hidden=False)
     _close_open_flags(target=target, community_id=community_id, status=Flag.Status.DISMISSED, actor=actor)
+    _show(kind=kind, target=target, actor=actor, reason=reason, community_id=community_id)
+    return target
+
+
+def _show(*, kind: registry.ModeratableType, target: Model, actor: User, reason: str, community_id: int) -> None:
+    _set_hidden(kind=kind, target=target, hidden=False)
     author = kind.author_of(target)
     _record(
         action=ModerationAction.Kind.RESTORE,
@@ -363,7 +445,6 @@ def content_restore(*, target: Model, actor: User, reason: str) -> Model:
         target=target,
         actor=actor,
     )
-    return target
 
 
 # --- members --------------------------------------------------------------------
@@ -381,8 +462,7 @@ def member_warn(*, membership: Membership, actor: User, reason: str) -> Moderati
     """Warn a member: the warning (with its reason) is logged and sent to them."""
     reason = _require_reason(reason)
     membership = _lock_membership(membership, actor)
-    if membership.user_id == actor.pk:
-        raise RuleViolation("You can't warn yourself.", code="self")
+    _refuse_own_case(actor=actor, concerned={membership.user_id}, what="warn yourself")
     entry = _record(
         action=ModerationAction.Kind.WARN,
         actor=actor,
@@ -412,14 +492,14 @@ def membership_suspend(*, membership: Membership, actor: User, reason: str) -> M
     """
     reason = _require_reason(reason)
     membership = _lock_membership(membership, actor)
-    if membership.user_id == actor.pk:
-        raise RuleViolation("You can't suspend yourself.", code="self")
+    _refuse_own_case(actor=actor, concerned={membership.user_id}, what="suspend yourself")
     if membership.role == Membership.Role.ORGANIZER and not actor.is_superuser:
         raise RuleViolation("Only a site administrator can suspend an organizer.", code="organizer")
     if membership.status == Membership.Status.SUSPENDED:
         raise RuleViolation(f"{membership.user.public_name} is already suspended.", code="already_suspended")
     membership.status, membership.status_reason = Membership.Status.SUSPENDED, reason
     membership.save(update_fields=["status", "status_reason"])
+    staff_access_end_if_not_organizing(user=membership.user)
     _record(
         action=ModerationAction.Kind.SUSPEND,
         actor=actor,
@@ -441,13 +521,16 @@ def membership_suspend(*, membership: Membership, actor: User, reason: str) -> M
 
 @transaction.atomic
 def membership_reinstate(*, membership: Membership, actor: User, reason: str) -> Membership:
-    """Lift a suspension. Locking: holds SELECT FOR UPDATE on the membership row."""
+    """Lift a suspension; nobody lifts their own. Locking: holds SELECT FOR UPDATE on the
+    membership row."""
     reason = _require_reason(reason)
     membership = _lock_membership(membership, actor)
+    _refuse_own_case(actor=actor, concerned={membership.user_id}, what="reinstate yourself")
     if membership.status != Membership.Status.SUSPENDED:
         raise RuleViolation(f"{membership.user.public_name} is not suspended.", code="not_suspended")
     membership.status, membership.status_reason = Membership.Status.ACTIVE, ""
     membership.save(update_fields=["status", "status_reason"])
+    staff_access_grant_if_organizing(user=membership.user)
     _record(
         action=ModerationAction.Kind.REINSTATE,
         actor=actor,

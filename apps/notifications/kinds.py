@@ -7,6 +7,10 @@ recognise on the preferences page and the default delivery by email:
 
 In-app delivery is always on; ``default`` is only about email: ``immediate``, ``digest``
 (one daily email with everything unread) or ``off``.
+
+An email's subject line is fixed per kind (``subject``, else the label): the text of a
+notification often quotes another member (a gift's memo, a request's title), and that
+belongs in the body, never in the subject line a mail client shows before opening.
 """
 
 from __future__ import annotations
@@ -18,20 +22,29 @@ DELIVERIES = ("immediate", "digest", "off")
 
 @dataclass(frozen=True)
 class Kind:
+    """One kind of notification: its label on the preferences page, its default email
+    delivery, and the fixed subject line of its emails."""
+
     key: str
     label: str
     default: str
+    subject: str = ""
+
+    @property
+    def email_subject(self) -> str:
+        return self.subject or self.label
 
 
 KINDS: dict[str, Kind] = {}
 
 
-def register_kind(key: str, *, label: str, default: str = "immediate") -> Kind:
+def register_kind(key: str, *, label: str, default: str = "immediate", subject: str = "") -> Kind:
     """Declare a kind. Registering the same key again with the same label is harmless
-    (``ready()`` may run twice in tests); a conflicting one is a programming error."""
+    (``ready()`` may run twice in tests); a conflicting one is a programming error.
+    ``subject`` is the fixed subject line of its emails (default: the label)."""
     if default not in DELIVERIES:
         raise ValueError(f"default must be one of {DELIVERIES}, not {default!r}")
-    kind = Kind(key=key, label=label, default=default)
+    kind = Kind(key=key, label=label, default=default, subject=subject)
     existing = KINDS.get(key)
     if existing is not None and existing != kind:
         raise ValueError(f"Notification kind {key!r} is already registered differently: {existing}")

@@ -122,10 +122,18 @@ def deliver(*, notification_ids: Iterable[int]) -> int:
     now, keep it for the digest, or skip email, as the recipient prefers. A failed send
     releases the claim (and raises) so a retry or the outbox tries again. Returns the
     number of emails sent.
+
+    One member's notifications to one neighbor are emailed at once only up to
+    ``NOTIFICATION_EMAILS_PER_SENDER_PER_HOUR`` an hour; beyond that they wait for the
+    daily digest (in-app they show at once), so gifts or request/cancel cycles cannot
+    flood a neighbor's inbox. The subject line is the kind's fixed wording; the text,
+    which may quote the sender, is only in the body.
     """
     sent = 0
-    rows = Notification.objects.filter(pk__in=list(notification_ids), delivered_at__isnull=True).select_related(
-        "recipient__profile"
+    rows = (
+        Notification.objects.filter(pk__in=list(notification_ids), delivered_at__isnull=True)
+        .select_related("recipient__profile")
+        .order_by("created_at", "pk")  # oldest first: the first ones within a sender's limit go out now
     )
     for n in rows:
         now = timezone.now()
@@ -135,23 +143,52 @@ def deliver(*, notification_ids: Iterable[int]) -> int:
         if delivery == "off" or not n.recipient.email or n.read_at is not None:
             Notification.objects.filter(pk=n.pk).update(email=Notification.Email.SKIPPED)
             continue
-        if delivery == "digest":
+        if delivery == "digest" or not _reserve_email(notification=n, now=now):
             Notification.objects.filter(pk=n.pk).update(email=Notification.Email.DIGEST)
             continue
         try:
             _send(
                 user=n.recipient,
-                subject=" ".join(n.text.split())[:150],
+                subject=get_kind(n.kind).email_subject,
                 template="notification",
                 context={"notification": n, "url": _absolute(n.url) if n.url else ""},
                 kind=n.kind,
             )
         except Exception:
-            Notification.objects.filter(pk=n.pk).update(delivered_at=None)
+            Notification.objects.filter(pk=n.pk).update(
+                delivered_at=None, email=Notification.Email.PENDING, emailed_at=None
+            )
             raise
-        Notification.objects.filter(pk=n.pk).update(email=Notification.Email.SENT, emailed_at=timezone.now())
         sent += 1
     return sent
+
+
+SENDER_WINDOW = timedelta(hours=1)
+
+
+def _reserve_email(*, notification: Notification, now: datetime) -> bool:
+    """Mark ``notification`` as emailed now, unless its actor already had
+    ``NOTIFICATION_EMAILS_PER_SENDER_PER_HOUR`` emails sent to this recipient within the
+    last hour. Holds SELECT FOR UPDATE on the recipient's user row while it counts and
+    marks, so two workers delivering to the same member never both take the last slot.
+    Notifications without an actor (reminders, system messages) are never held back.
+    """
+    if notification.actor_id is None:
+        Notification.objects.filter(pk=notification.pk).update(email=Notification.Email.SENT, emailed_at=now)
+        return True
+    limit = settings.NOTIFICATION_EMAILS_PER_SENDER_PER_HOUR
+    with transaction.atomic():
+        list(User.objects.select_for_update().filter(pk=notification.recipient_id).values_list("pk", flat=True))
+        recent = Notification.objects.filter(
+            recipient_id=notification.recipient_id,
+            actor_id=notification.actor_id,
+            email=Notification.Email.SENT,
+            emailed_at__gt=now - SENDER_WINDOW,
+        ).count()
+        if recent >= limit:
+            return False
+        Notification.objects.filter(pk=notification.pk).update(email=Notification.Email.SENT, emailed_at=now)
+    return True
 
 
 def flush_outbox(*, now: datetime | None = None, batch: int = 500) -> int:

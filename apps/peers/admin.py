@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db.models import Count
+from django.shortcuts import redirect
 
 from apps.moderation.admin import reinstate_members, suspend_members, warn_members
 from p2pcommons.errors import RuleViolation
+from p2pcommons.params import parse_id
 
 from . import services
-from .admin_scoping import CommunityScopedAdminMixin, ScopedCommunityFilter
-from .models import Community, Membership, Profile, User
+from .admin_scoping import CommunityScopedAdminMixin, ScopedCommunityFilter, confirm_and_apply
+from .models import Community, JoinRequest, Membership, Profile, User
 
 
 class ProfileInline(admin.StackedInline):
     model = Profile
     can_delete = False
     fields = ("display_name", "bio", "avatar", "neighborhood", "approx_latitude", "approx_longitude")
+    # A new avatar only comes through the member's own profile page (the picture pipeline).
+    readonly_fields = ("avatar",)
 
 
 @admin.register(User)
@@ -41,6 +46,16 @@ class UserAdmin(DjangoUserAdmin):
     def display_name(self, obj: User) -> str:
         return obj.public_name
 
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        """Links to a person across the admin (a member, a reporter, an author) point here;
+        organizers may not open accounts, so they are sent to the person's profile page,
+        which they see when they share a community."""
+        if not request.user.is_superuser:
+            user_id = parse_id(object_id)
+            if user_id is not None:
+                return redirect("peers:profile", user_id=user_id)
+        return super().change_view(request, object_id, form_url, extra_context)
+
 
 @admin.register(Profile)
 class ProfileAdmin(admin.ModelAdmin):
@@ -48,6 +63,7 @@ class ProfileAdmin(admin.ModelAdmin):
     search_fields = ("display_name", "user__email", "neighborhood")
     list_select_related = ("user",)
     raw_id_fields = ("user",)
+    readonly_fields = ("avatar",)
 
 
 @admin.register(Community)
@@ -55,10 +71,25 @@ class CommunityAdmin(CommunityScopedAdminMixin, admin.ModelAdmin):
     """Organizers may edit their own communities' description and limits."""
 
     community_path = ""
-    list_display = ("name", "slug", "member_count", "radius_km", "default_hour_limit", "default_credit_limit")
+    list_display = (
+        "name",
+        "slug",
+        "member_count",
+        "join_policy",
+        "radius_km",
+        "default_hour_limit",
+        "default_credit_limit",
+    )
     search_fields = ("name", "slug", "description")
     prepopulated_fields = {"slug": ("name",)}
     date_hierarchy = "created_at"
+    # Organizers set their community's own rules, but not the floors under every member's
+    # limits, nor its name and address: only a site superuser changes those.
+    superuser_only_fields = ("name", "slug", "hour_limit_floor", "credit_limit_floor")
+
+    def get_prepopulated_fields(self, request, obj=None):
+        # Prepopulating needs the fields to be editable: only for superusers.
+        return super().get_prepopulated_fields(request, obj) if request.user.is_superuser else {}
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(_member_count=Count("memberships"))
@@ -68,7 +99,7 @@ class CommunityAdmin(CommunityScopedAdminMixin, admin.ModelAdmin):
         return obj._member_count
 
     def get_readonly_fields(self, request, obj=None):
-        return () if request.user.is_superuser else ("name", "slug")
+        return () if request.user.is_superuser else self.superuser_only_fields
 
 
 @admin.register(Membership)
@@ -86,7 +117,7 @@ class MembershipAdmin(CommunityScopedAdminMixin, admin.ModelAdmin):
     list_select_related = ("user__profile", "community")
     raw_id_fields = ("user",)
     date_hierarchy = "joined_at"
-    actions = ["promote_to_organizer", warn_members, suspend_members, reinstate_members]
+    actions = ["promote_to_organizer", "demote_to_member", warn_members, suspend_members, reinstate_members]
 
     def get_readonly_fields(self, request, obj=None):
         # Roles and statuses change through the actions so the rules in services apply
@@ -127,3 +158,78 @@ class MembershipAdmin(CommunityScopedAdminMixin, admin.ModelAdmin):
                 promoted += 1
         if promoted:
             self.message_user(request, f"Promoted {promoted} member(s) to organizer.", messages.SUCCESS)
+
+    @admin.action(description="Make selected organizers plain members")
+    def demote_to_member(self, request, queryset):
+        demoted = 0
+        for membership in queryset:
+            try:
+                services.membership_demote(membership=membership, actor=request.user)
+            except RuleViolation as exc:
+                self.message_user(request, f"{membership.user.public_name}: {exc}", messages.ERROR)
+            else:
+                demoted += 1
+        if demoted:
+            self.message_user(request, f"{demoted} organizer(s) are now plain members.", messages.SUCCESS)
+
+
+class _ConfirmForm(forms.Form):
+    """Nothing to fill in: the page lists the requests and asks to confirm."""
+
+
+@admin.register(JoinRequest)
+class JoinRequestAdmin(CommunityScopedAdminMixin, admin.ModelAdmin):
+    """Requests to join communities that approve each newcomer. Organizers see their own
+    communities' requests and answer them with the actions (each asks to confirm)."""
+
+    community_path = "community"
+    list_display = ("person", "community", "message", "status", "created_at", "decided_by_name", "decided_at")
+    list_filter = ("status", ("community", ScopedCommunityFilter))
+    search_fields = ("user__profile__display_name", "community__name", "message")
+    list_select_related = ("user__profile", "community", "decided_by__profile")
+    date_hierarchy = "created_at"
+    actions = ["approve_requests", "decline_requests"]
+    fields = ("person", "community", "message", "status", "created_at", "decided_by_name", "decided_at")
+    readonly_fields = fields
+
+    def has_add_permission(self, request, *args):
+        # People ask on the community page or through the API, never in the admin.
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        # Read-only rows; the decisions go through the actions (and services).
+        return False if obj is not None else super().has_change_permission(request, obj)
+
+    @admin.display(description="person", ordering="user__profile__display_name")
+    def person(self, obj: JoinRequest) -> str:
+        return obj.user.public_name
+
+    @admin.display(description="decided by")
+    def decided_by_name(self, obj: JoinRequest) -> str:
+        return obj.decided_by.public_name if obj.decided_by else ""
+
+    @admin.action(description="Approve selected requests to join")
+    def approve_requests(self, request, queryset):
+        return confirm_and_apply(
+            self,
+            request,
+            queryset,
+            form_class=_ConfirmForm,
+            title="Approve these requests to join?",
+            action="approve_requests",
+            apply=lambda obj: services.join_request_approve(join_request=obj, actor=request.user),
+            done="Approved {count} request(s); the new members are told.",
+        )
+
+    @admin.action(description="Decline selected requests to join")
+    def decline_requests(self, request, queryset):
+        return confirm_and_apply(
+            self,
+            request,
+            queryset,
+            form_class=_ConfirmForm,
+            title="Decline these requests to join?",
+            action="decline_requests",
+            apply=lambda obj: services.join_request_decline(join_request=obj, actor=request.user),
+            done="Declined {count} request(s); the people who asked are told.",
+        )

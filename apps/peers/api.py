@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import generics, mixins, serializers, status, viewsets
@@ -15,7 +16,7 @@ from p2pcommons.api.schema import FIELD_ERRORS, NOT_FOUND, RULE_VIOLATION
 from p2pcommons.converters import IdConverter
 
 from . import selectors, services
-from .models import Community, Membership, Profile
+from .models import Community, JoinRequest, Membership, Profile
 
 
 class PublicProfileSerializer(serializers.ModelSerializer):
@@ -118,6 +119,7 @@ class CommunitySerializer(serializers.ModelSerializer):
             "radius_km",
             "default_hour_limit",
             "default_credit_limit",
+            "join_policy",
             "member_count",
             "my_membership",
             "created_at",
@@ -127,6 +129,21 @@ class CommunitySerializer(serializers.ModelSerializer):
     def get_my_membership(self, community: Community) -> dict | None:
         mine = self.context.get("my_memberships", {}).get(community.pk)
         return {"role": mine.role, "status": mine.status} if mine else None
+
+
+class JoinRequestSerializer(serializers.ModelSerializer):
+    """A request to join a community that approves each newcomer."""
+
+    person = serializers.SerializerMethodField()
+
+    class Meta:
+        model = JoinRequest
+        fields = ("id", "community", "person", "message", "status", "created_at", "decided_at")
+        read_only_fields = ("id", "community", "person", "status", "created_at", "decided_at")
+        extra_kwargs = {"message": {"required": False, "allow_blank": True, "max_length": 1000}}
+
+    def get_person(self, join_request: JoinRequest) -> dict:
+        return {"id": join_request.user_id, "display_name": join_request.user.public_name}
 
 
 class MembershipSerializer(serializers.ModelSerializer):
@@ -189,6 +206,76 @@ class CommunityViewSet(viewsets.ReadOnlyModelViewSet):
             status=status.HTTP_200_OK if existed else status.HTTP_201_CREATED,
         )
 
+    @extend_schema(
+        methods=["GET"],
+        summary="Requests to join (organizers of the community)",
+        responses={200: JoinRequestSerializer(many=True), 404: NOT_FOUND},
+        tags=["communities"],
+    )
+    @extend_schema(
+        methods=["POST"],
+        summary="Ask to join a community whose organizers approve each newcomer",
+        request=JoinRequestSerializer,
+        responses={201: JoinRequestSerializer, 400: FIELD_ERRORS, 404: NOT_FOUND, 409: RULE_VIOLATION},
+        tags=["communities"],
+    )
+    @action(detail=True, methods=["get", "post"], url_path="join-requests")
+    def join_requests(self, request, pk=None):
+        """GET: the community's requests to join, for its organizers. POST: ask to join,
+        with an optional ``message`` to the organizers (asking twice returns the open request)."""
+        community = self.get_object()
+        if request.method == "POST":
+            serializer = JoinRequestSerializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            join_request = services.join_request_create(
+                community=community, user=request.user, message=serializer.validated_data.get("message", "")
+            )
+            return Response(JoinRequestSerializer(join_request).data, status=status.HTTP_201_CREATED)
+        self._require_organizer(community)
+        page = self.paginate_queryset(selectors.join_requests_for(community=community))
+        return self.get_paginated_response(JoinRequestSerializer(page, many=True).data)
+
+    @extend_schema(
+        request=None,
+        responses={200: MembershipSerializer, 404: NOT_FOUND, 409: RULE_VIOLATION},
+        tags=["communities"],
+        summary="Approve a request to join (organizers)",
+    )
+    @action(detail=True, methods=["post"], url_path=rf"join-requests/(?P<request_pk>{IdConverter.regex})/approve")
+    def approve_join_request(self, request, pk=None, request_pk=None):
+        """Approve: the person becomes a member and is told."""
+        join_request = self._join_request(request_pk)
+        membership = services.join_request_approve(join_request=join_request, actor=request.user)
+        return Response(MembershipSerializer(membership, context=self.get_serializer_context()).data)
+
+    @extend_schema(
+        request=None,
+        responses={200: JoinRequestSerializer, 404: NOT_FOUND, 409: RULE_VIOLATION},
+        tags=["communities"],
+        summary="Decline a request to join (organizers)",
+    )
+    @action(detail=True, methods=["post"], url_path=rf"join-requests/(?P<request_pk>{IdConverter.regex})/decline")
+    def decline_join_request(self, request, pk=None, request_pk=None):
+        """Decline: the person is told and may ask again later."""
+        join_request = self._join_request(request_pk)
+        return Response(
+            JoinRequestSerializer(services.join_request_decline(join_request=join_request, actor=request.user)).data
+        )
+
+    def _require_organizer(self, community: Community) -> None:
+        # Not an organizer here: the requests don't exist for them (404, as for a missing one).
+        if not (
+            self.request.user.is_superuser or services.is_organizer(user=self.request.user, community_id=community.pk)
+        ):
+            raise Http404
+
+    def _join_request(self, request_pk) -> JoinRequest:
+        community = self.get_object()
+        self._require_organizer(community)
+        return get_object_or_404(
+            JoinRequest.objects.select_related("user__profile"), pk=request_pk, community=community
+        )
+
     @extend_schema(request=None, responses={204: None, 404: NOT_FOUND, 409: RULE_VIOLATION}, tags=["communities"])
     @action(detail=True, methods=["post"])
     def leave(self, request, pk=None):
@@ -211,7 +298,12 @@ class CommunityMemberViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     queryset = Membership.objects.none()
 
     def get_queryset(self):
+        # Members' profiles are seen only by fellow members (and site superusers): for
+        # anyone else the list does not exist.
         community = get_object_or_404(Community, pk=self.kwargs["community_pk"])
+        user = self.request.user
+        if not (user.is_superuser or selectors.is_active_member(user=user, community=community)):
+            raise Http404
         return selectors.community_members(community=community)
 
     @extend_schema(

@@ -8,5 +8,18 @@ class PeersConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from allauth.account.decorators import secure_admin_login
+        from django.contrib import admin
+
         # Registers the OpenAPI description of the X-Session-Token authentication.
         import p2pcommons.api.schema  # noqa: F401
+        from apps.notifications.kinds import register_kind
+
+        register_kind("peers.join_requested", label="Someone asks to join a community you organize")
+        register_kind("peers.join_decided", label="Your request to join a community was answered")
+
+        # The admin has no login form of its own: signing in goes through allauth's login,
+        # with its rate limits (failed attempts per account and address, per address).
+        if not getattr(admin.site.login, "_p2p_secured", False):
+            admin.site.login = secure_admin_login(admin.site.login)
+            admin.site.login._p2p_secured = True

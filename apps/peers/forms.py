@@ -11,6 +11,18 @@ from .models import Profile
 MAX_AVATAR_BYTES = 2 * 1024 * 1024
 
 
+class JoinRequestForm(forms.Form):
+    """Asking to join a community whose organizers approve each newcomer."""
+
+    message = forms.CharField(
+        required=False,
+        max_length=1000,
+        label="A few words to the organizers",
+        help_text="Optional. For example, where you live or how you heard of the community.",
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
 class ProfileForm(forms.ModelForm):
     latitude = forms.DecimalField(
         required=False,
@@ -37,6 +49,10 @@ class ProfileForm(forms.ModelForm):
             "phone": "Private: shown only to the other party of an approved exchange.",
         }
         widgets = {"bio": forms.Textarea(attrs={"rows": 4})}
+        help_texts = {
+            **help_texts,
+            "avatar": "A JPEG, PNG or WebP picture, at most 2 MB. Location data in the file is removed.",
+        }
 
     def clean_avatar(self):
         avatar = self.cleaned_data.get("avatar")
@@ -50,3 +66,43 @@ class ProfileForm(forms.ModelForm):
         if (lat is None) != (lng is None) and not self.errors.get("latitude") and not self.errors.get("longitude"):
             raise forms.ValidationError("Give both latitude and longitude, or neither.")
         return cleaned
+
+
+class SignupDetailsForm(forms.Form):
+    """What allauth's sign-up (browser and app) asks besides email and password: the name
+    neighbors will see. allauth builds its sign-up forms on this class
+    (ACCOUNT_SIGNUP_FORM_CLASS), so it also decides what a taken address looks like.
+    """
+
+    display_name = forms.CharField(
+        max_length=80,
+        label="Your name for neighbors",
+        help_text="Shown to members of your communities. Your email address stays private.",
+        widget=forms.TextInput(attrs={"autocomplete": "nickname"}),
+    )
+
+    def clean_display_name(self) -> str:
+        name = self.cleaned_data["display_name"].strip()
+        if not name:
+            raise forms.ValidationError("Please tell your neighbors what to call you.")
+        return name
+
+    def clean(self):
+        """A taken address gets the same answer as a free one in every verification mode.
+
+        allauth already hides it in "mandatory" mode; in "optional" mode it answers "already
+        registered". Here that error is dropped and the form goes on as allauth does when
+        it hides an address: no new account, and the owner gets an email saying someone
+        tried to sign up with it (see ``adapters.SignupEmailVerificationStage``).
+        """
+        cleaned = super().clean()
+        if self.has_error("email", code="email_taken"):
+            email = self.data.get(self.add_prefix("email"), "").strip().lower()
+            del self._errors["email"]
+            cleaned["email"] = email
+            self.account_already_exists = True
+        return cleaned
+
+    def signup(self, request, user) -> None:
+        """allauth's hook after the account is saved; the profile (with this display
+        name) is created by ``AccountAdapter.save_user``."""

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import uuid
 from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
@@ -71,6 +73,11 @@ class User(AbstractUser):
         return f"Neighbor #{self.pk}"
 
 
+def avatar_upload_path(instance, filename: str) -> str:
+    """A random name: the uploader's file name never reaches storage or the public."""
+    return f"avatars/{timezone.now():%Y/%m}/{uuid.uuid4().hex}.jpg"
+
+
 class Profile(models.Model):
     """What a member shares about themselves.
 
@@ -82,7 +89,7 @@ class Profile(models.Model):
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile")
     display_name = models.CharField(max_length=80)
     bio = models.TextField(blank=True, max_length=2000)
-    avatar = models.ImageField(upload_to="avatars/%Y/%m/", blank=True)
+    avatar = models.ImageField(upload_to=avatar_upload_path, blank=True)
     neighborhood = models.CharField(max_length=120, blank=True)
     approx_latitude = models.DecimalField(
         max_digits=8,
@@ -163,6 +170,7 @@ class Community(models.Model):
         validators=[MinValueValidator(1), MaxValueValidator(100)],
         help_text="Content reported by this many different members is hidden until an organizer looks at it.",
     )
+
     class JoinPolicy(models.TextChoices):
         OPEN = "open", "Anyone may join"
         APPROVAL = "approval", "An organizer approves each request to join"
@@ -209,6 +217,23 @@ class Community(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("peers:community", args=[self.slug])
 
+    def clean(self) -> None:
+        """The default limits lie within the floors a site administrator sets."""
+        errors = {}
+        for limit, floor in (
+            ("default_hour_limit", "hour_limit_floor"),
+            ("default_credit_limit", "credit_limit_floor"),
+        ):
+            value, bound = getattr(self, limit), getattr(self, floor)
+            if value is not None and bound is not None and value < bound:
+                errors[limit] = f"This can't be below the community's floor of {bound}."
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def requires_approval(self) -> bool:
+        return self.join_policy == self.JoinPolicy.APPROVAL
+
 
 class Membership(models.Model):
     """A member's place in a community: their role and whether they may act there.
@@ -250,3 +275,42 @@ class Membership(models.Model):
     @property
     def is_organizer(self) -> bool:
         return self.role == self.Role.ORGANIZER and self.status == self.Status.ACTIVE
+
+
+class JoinRequest(models.Model):
+    """Someone asking to join a community whose organizers approve each newcomer.
+
+    At most one open ("requested") request per person and community, settled by a partial
+    unique constraint. Approving creates the membership through the same service as an
+    open join (``services.community_join``).
+    """
+
+    class Status(models.TextChoices):
+        REQUESTED = "requested", "Waiting for an organizer"
+        APPROVED = "approved", "Approved"
+        DECLINED = "declined", "Declined"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+
+    community = models.ForeignKey(Community, on_delete=models.CASCADE, related_name="join_requests")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="join_requests")
+    message = models.TextField(blank=True, max_length=1000, help_text="A few words to the organizers.")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.REQUESTED)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "community"],
+                condition=models.Q(status="requested"),
+                name="peers_joinrequest_one_open_per_user_community",
+            ),
+        ]
+        indexes = [models.Index(fields=["community", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.user} asks to join {self.community}"

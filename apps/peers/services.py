@@ -7,24 +7,31 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.crypto import get_random_string
 
+from p2pcommons import images
 from p2pcommons.errors import RuleViolation
 
-from . import geo
-from .models import Community, Membership, Profile, User
+from . import geo, selectors
+from .models import Community, JoinRequest, Membership, Profile, User
 
 PROFILE_PUBLIC_FIELDS = ("display_name", "bio", "neighborhood")
 PROFILE_PRIVATE_FIELDS = ("exact_address", "phone")
 
 
 def _default_display_name(user: User) -> str:
-    return user.email.split("@", 1)[0][:80] or f"Neighbor {user.pk}"
+    """A neutral name for an account that did not choose one: "Neighbor" and a few random
+    characters. Never derived from the email address, which is private."""
+    return f"Neighbor {get_random_string(5, allowed_chars='ABCDEFGHJKLMNPQRSTUVWXYZ23456789')}"
 
 
-def profile_ensure(*, user: User) -> Profile:
-    """Return the user's profile, creating it with a name from their email if missing."""
-    profile, _ = Profile.objects.get_or_create(user=user, defaults={"display_name": _default_display_name(user)})
+def profile_ensure(*, user: User, display_name: str = "") -> Profile:
+    """Return the user's profile, creating it if missing with ``display_name`` (or a
+    neutral default name)."""
+    name = display_name.strip()[:80] or _default_display_name(user)
+    profile, _ = Profile.objects.get_or_create(user=user, defaults={"display_name": name})
     return profile
 
 
@@ -56,6 +63,7 @@ def profile_update(
     unknown = set(fields) - allowed
     if unknown:
         raise ValueError(f"Not profile fields: {sorted(unknown)}")
+    new_avatar = fields.pop("avatar", None)
     for name, value in fields.items():
         setattr(profile, name, value)
     if (latitude is None) != (longitude is None):
@@ -64,9 +72,27 @@ def profile_update(
         profile.approx_latitude = profile.approx_longitude = None
     elif latitude is not None and longitude is not None:
         profile.approx_latitude, profile.approx_longitude = geo.approximate(latitude, longitude)
-    profile.full_clean()
+    old_avatar = profile.avatar.name
+    picture = None
+    if new_avatar is not None and new_avatar is not False and new_avatar != "" and new_avatar != old_avatar:
+        # Through the site's picture pipeline: checked, re-encoded (no EXIF, no GPS),
+        # square, stored under a random name.
+        picture = images.process_avatar(new_avatar, field="avatar")
+    profile.full_clean(exclude=["avatar"])
+    if new_avatar == "" or new_avatar is False:  # cleared
+        profile.avatar = ""
+    elif picture is not None:
+        profile.avatar.save("avatar.jpg", picture, save=False)
     profile.save()
+    if old_avatar and profile.avatar.name != old_avatar:
+        _delete_file_on_commit(profile.avatar.storage, old_avatar)
     return profile
+
+
+def _delete_file_on_commit(storage, name: str) -> None:
+    """Delete a replaced or cleared file once the change is committed (never before:
+    a rolled-back change keeps pointing at it)."""
+    transaction.on_commit(lambda: storage.delete(name))
 
 
 @transaction.atomic
@@ -80,9 +106,12 @@ def community_create(*, creator: User, name: str, slug: str, **fields: Any) -> C
     return community
 
 
-def community_join(*, community: Community, user: User) -> Membership:
+def community_join(*, community: Community, user: User, approved_by: User | None = None) -> Membership:
     """Join a community as a member. Joining again returns the existing membership.
 
+    A community that approves each newcomer (``join_policy`` "approval") is joined only
+    through ``join_request_approve``, which passes ``approved_by``; otherwise this raises
+    ``RuleViolation`` (code ``approval_required``): ask with ``join_request_create``.
     The unique (user, community) constraint settles a double click racing itself.
     A suspended member stays suspended: leaving and rejoining is not a way around it.
     """
@@ -91,6 +120,10 @@ def community_join(*, community: Community, user: User) -> Membership:
     existing = Membership.objects.filter(user=user, community=community).first()
     if existing is not None:
         return existing
+    if community.requires_approval and approved_by is None:
+        raise RuleViolation(
+            "This community's organizers approve each new member: ask to join instead.", code="approval_required"
+        )
     try:
         with transaction.atomic():
             membership = Membership.objects.create(user=user, community=community)
@@ -99,6 +132,103 @@ def community_join(*, community: Community, user: User) -> Membership:
     except IntegrityError:
         return Membership.objects.get(user=user, community=community)
     return membership
+
+
+JOIN_MESSAGE_MAX = 1000
+
+
+def join_request_create(*, community: Community, user: User, message: str = "") -> JoinRequest:
+    """Ask to join a community whose organizers approve each newcomer; its organizers are
+    notified. Asking again while a request is open returns that request: the partial
+    unique constraint (one open request per person and community) settles a double click.
+    """
+    from apps.notifications.services import notify
+
+    message = (message or "").strip()
+    if len(message) > JOIN_MESSAGE_MAX:
+        raise ValidationError({"message": f"At most {JOIN_MESSAGE_MAX} characters."})
+    if not community.requires_approval:
+        raise RuleViolation("Anyone may join this community: join it directly.", code="open_community")
+    if Membership.objects.filter(user=user, community=community).exists():
+        raise RuleViolation("You are already a member of this community.", code="already_member")
+    existing = JoinRequest.objects.filter(user=user, community=community, status=JoinRequest.Status.REQUESTED).first()
+    if existing is not None:
+        return existing
+    try:
+        with transaction.atomic():
+            join_request = JoinRequest.objects.create(community=community, user=user, message=message)
+            notify(
+                recipients=selectors.community_organizers(community_id=community.pk),
+                kind="peers.join_requested",
+                text=f"{user.public_name} asks to join {community.name}.",
+                target=community,
+                actor=user,
+                url=reverse("admin:peers_joinrequest_changelist") + f"?community__id__exact={community.pk}",
+            )
+    except IntegrityError:
+        return JoinRequest.objects.get(user=user, community=community, status=JoinRequest.Status.REQUESTED)
+    return join_request
+
+
+def _decide(*, join_request: JoinRequest, actor: User, status: str) -> JoinRequest:
+    """Lock the request, check the actor organizes its community and that it is still
+    open, and record the decision. Holds SELECT FOR UPDATE on the request row, so two
+    organizers deciding at once act one after the other and the second is refused."""
+    join_request = JoinRequest.objects.select_for_update().select_related("community", "user").get(pk=join_request.pk)
+    if not (actor.is_superuser or is_organizer(user=actor, community_id=join_request.community_id)):
+        raise RuleViolation("Only an organizer of this community can answer requests to join.", code="not_organizer")
+    if join_request.status != JoinRequest.Status.REQUESTED:
+        raise RuleViolation("This request was already answered.", code="already_decided")
+    join_request.status = status
+    join_request.decided_by = actor
+    join_request.decided_at = timezone.now()
+    join_request.save(update_fields=["status", "decided_by", "decided_at"])
+    return join_request
+
+
+@transaction.atomic
+def join_request_approve(*, join_request: JoinRequest, actor: User) -> Membership:
+    """Approve a request to join: the person becomes a member (through ``community_join``,
+    as an open join) and is notified."""
+    from apps.notifications.services import notify
+
+    join_request = _decide(join_request=join_request, actor=actor, status=JoinRequest.Status.APPROVED)
+    membership = community_join(community=join_request.community, user=join_request.user, approved_by=actor)
+    notify(
+        recipients=[join_request.user],
+        kind="peers.join_decided",
+        text=f"Welcome! Your request to join {join_request.community.name} was approved.",
+        target=join_request.community,
+    )
+    return membership
+
+
+@transaction.atomic
+def join_request_decline(*, join_request: JoinRequest, actor: User) -> JoinRequest:
+    """Decline a request to join; the person is notified and may ask again later."""
+    from apps.notifications.services import notify
+
+    join_request = _decide(join_request=join_request, actor=actor, status=JoinRequest.Status.DECLINED)
+    notify(
+        recipients=[join_request.user],
+        kind="peers.join_decided",
+        text=f"Your request to join {join_request.community.name} was not approved.",
+        target=join_request.community,
+    )
+    return join_request
+
+
+@transaction.atomic
+def join_request_withdraw(*, join_request: JoinRequest, actor: User) -> JoinRequest:
+    """The person who asked takes their open request back."""
+    join_request = JoinRequest.objects.select_for_update().get(pk=join_request.pk)
+    if join_request.user_id != actor.pk:
+        raise RuleViolation("Only the person who asked can withdraw this request.", code="not_owner")
+    if join_request.status != JoinRequest.Status.REQUESTED:
+        raise RuleViolation("This request was already answered.", code="already_decided")
+    join_request.status = JoinRequest.Status.WITHDRAWN
+    join_request.save(update_fields=["status"])
+    return join_request
 
 
 @transaction.atomic
@@ -128,7 +258,10 @@ def community_leave(*, community: Community, user: User) -> None:
                 "You are the last organizer of this community; promote another member before leaving.",
                 code="last_organizer",
             )
+    was_organizer = membership.role == Membership.Role.ORGANIZER
     membership.delete()
+    if was_organizer:
+        staff_access_end_if_not_organizing(user=user)
 
 
 @transaction.atomic
@@ -146,6 +279,61 @@ def membership_promote(*, membership: Membership, actor: User) -> Membership:
         membership.save(update_fields=["role"])
     _grant_admin_access(membership.user)
     return membership
+
+
+@transaction.atomic
+def membership_demote(*, membership: Membership, actor: User) -> Membership:
+    """Make an organizer a plain member again. Only another active organizer of the same
+    community (or a site superuser) may, and never the last active organizer. Holds
+    SELECT FOR UPDATE on the community row, as ``community_leave`` does, so two demotions
+    can't leave a community without organizers. Admin access goes with the last role.
+    """
+    Community.objects.select_for_update().filter(pk=membership.community_id).first()
+    if not (actor.is_superuser or is_organizer(user=actor, community_id=membership.community_id)):
+        raise RuleViolation("Only an organizer of this community can change roles.", code="not_organizer")
+    if actor.pk == membership.user_id and not actor.is_superuser:
+        raise RuleViolation("Another organizer has to do this.", code="self")
+    membership = Membership.objects.select_for_update().get(pk=membership.pk)
+    if membership.role != Membership.Role.ORGANIZER:
+        return membership
+    others = Membership.objects.filter(
+        community_id=membership.community_id, role=Membership.Role.ORGANIZER, status=Membership.Status.ACTIVE
+    ).exclude(pk=membership.pk)
+    if not others.exists():
+        raise RuleViolation("A community needs at least one organizer.", code="last_organizer")
+    membership.role = Membership.Role.MEMBER
+    membership.save(update_fields=["role"])
+    staff_access_end_if_not_organizing(user=membership.user)
+    return membership
+
+
+def staff_access_end_if_not_organizing(*, user: User) -> bool:
+    """Take admin access away from someone who no longer actively organizes any
+    community (they left, were demoted or suspended); site superusers keep it. Organizing
+    is what gives non-superusers admin access (``_grant_admin_access``). Returns the
+    resulting ``is_staff``.
+
+    Every service that ends someone's organizing calls it (moderation's suspend too).
+    """
+    if user.is_superuser or not user.is_staff:
+        return user.is_staff
+    organizes = Membership.objects.filter(
+        user_id=user.pk, role=Membership.Role.ORGANIZER, status=Membership.Status.ACTIVE
+    ).exists()
+    if not organizes:
+        User.objects.filter(pk=user.pk).update(is_staff=False)
+        user.is_staff = False
+    return user.is_staff
+
+
+def staff_access_grant_if_organizing(*, user: User) -> bool:
+    """Give admin access back to someone who actively organizes a community again (an
+    organizer's suspension was lifted). Returns the resulting ``is_staff``."""
+    if Membership.objects.filter(
+        user_id=user.pk, role=Membership.Role.ORGANIZER, status=Membership.Status.ACTIVE
+    ).exists():
+        _grant_admin_access(user)
+    return user.is_staff
 
 
 def membership_mark_welcomed(*, membership_id: int) -> bool:

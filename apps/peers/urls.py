@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("c/<slug:slug>/", views.community_detail, name="community"),
     path("c/<slug:slug>/join/", views.community_join, name="community-join"),
+    path("c/<slug:slug>/join/withdraw/", views.join_request_withdraw, name="join-request-withdraw"),
     path("c/<slug:slug>/leave/", views.community_leave, name="community-leave"),
     path("c/<slug:slug>/members/<id:membership_id>/promote/", views.member_promote, name="member-promote"),
     path("people/<id:user_id>/", views.profile_detail, name="profile"),

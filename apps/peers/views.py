@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -12,7 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from p2pcommons.errors import RuleViolation
 
 from . import selectors, services
-from .forms import ProfileForm
+from .forms import JoinRequestForm, ProfileForm
 from .models import Community, Membership
 
 COMMUNITIES_PER_PAGE = 20
@@ -29,25 +30,73 @@ def community_detail(request: HttpRequest, slug: str) -> HttpResponse:
     community = get_object_or_404(selectors.community_list(), slug=slug)
     membership = selectors.membership_of(user=request.user, community=community)
     members_page = None
-    if request.user.is_authenticated:
+    # Members' names and profiles are for fellow members (and site superusers) only.
+    if (membership and membership.status == Membership.Status.ACTIVE) or request.user.is_superuser:
         members_page = Paginator(selectors.community_members(community=community), MEMBERS_PER_PAGE).get_page(
             request.GET.get("page")
         )
+    pending = None if membership else selectors.open_join_request(user=request.user, community=community)
+    return _render_community(request, community, membership=membership, members_page=members_page, pending=pending)
+
+
+def _render_community(request, community, *, membership, members_page, pending, join_form=None) -> HttpResponse:
     context = {
         "community": community,
         "membership": membership,
         "members_page": members_page,
         "i_organize": bool(membership and membership.is_organizer),
+        "pending_request": pending,
+        "join_form": join_form or JoinRequestForm(),
     }
-    return render(request, "peers/community_detail.html", context)
+    return render(request, "peers/community_detail.html", context, status=400 if join_form else 200)
 
 
 @login_required
 @require_POST
 def community_join(request: HttpRequest, slug: str) -> HttpResponse:
+    """Join an open community at once, or ask to join one whose organizers approve each
+    newcomer (with a message to them)."""
     community = get_object_or_404(Community, slug=slug)
-    services.community_join(community=community, user=request.user)
-    messages.success(request, f"Welcome to {community.name}!")
+    if not community.requires_approval:
+        services.community_join(community=community, user=request.user)
+        messages.success(request, f"Welcome to {community.name}!")
+        return redirect(community)
+    form = JoinRequestForm(request.POST)
+    if form.is_valid():
+        try:
+            services.join_request_create(community=community, user=request.user, message=form.cleaned_data["message"])
+        except RuleViolation as exc:
+            messages.info(request, str(exc))
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, "Your request is sent. The organizers will answer it soon.")
+            return redirect(community)
+    if form.errors:
+        community = get_object_or_404(selectors.community_list(), slug=slug)
+        return _render_community(
+            request,
+            community,
+            membership=None,
+            members_page=None,
+            pending=selectors.open_join_request(user=request.user, community=community),
+            join_form=form,
+        )
+    return redirect(community)
+
+
+@login_required
+@require_POST
+def join_request_withdraw(request: HttpRequest, slug: str) -> HttpResponse:
+    community = get_object_or_404(Community, slug=slug)
+    pending = selectors.open_join_request(user=request.user, community=community)
+    if pending is not None:
+        try:
+            services.join_request_withdraw(join_request=pending, actor=request.user)
+        except RuleViolation as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, "Your request to join is withdrawn.")
     return redirect(community)
 
 
@@ -88,7 +137,9 @@ def member_promote(request: HttpRequest, slug: str, membership_id: int) -> HttpR
 
 
 def profile_detail(request: HttpRequest, user_id: int) -> HttpResponse:
-    profile = selectors.public_profile(user_id=user_id)
+    """A member's profile: seen by themselves and by members who share a community with
+    them; anyone else gets "not found", as for a missing one."""
+    profile = selectors.visible_profile(viewer=request.user, user_id=user_id)
     if profile is None:
         raise Http404("No such member.")
     memberships = selectors.memberships_of(user=profile.user).filter(status=Membership.Status.ACTIVE)
@@ -105,16 +156,21 @@ def profile_edit(request: HttpRequest) -> HttpResponse:
             data = dict(form.cleaned_data)
             if data.get("avatar") is False:  # "clear" ticked
                 data["avatar"] = ""
-            services.profile_update(
-                profile=profile,
-                actor=request.user,
-                latitude=data.pop("latitude"),
-                longitude=data.pop("longitude"),
-                clear_location=data.pop("clear_location"),
-                **data,
-            )
-            messages.success(request, "Your profile is saved.")
-            return redirect(profile)
+            try:
+                # A fresh copy: the bound form has already written onto ``profile``.
+                saved = services.profile_update(
+                    profile=services.profile_ensure(user=request.user),
+                    actor=request.user,
+                    latitude=data.pop("latitude"),
+                    longitude=data.pop("longitude"),
+                    clear_location=data.pop("clear_location"),
+                    **data,
+                )
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                messages.success(request, "Your profile is saved.")
+                return redirect(saved)
     else:
         form = ProfileForm(instance=profile)
     return render(request, "peers/profile_edit.html", {"form": form, "profile": profile})

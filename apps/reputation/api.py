@@ -130,8 +130,9 @@ class ReviewFilterSerializer(serializers.Serializer):
     ),
 )
 class ReviewViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):
-    """Reviews of completed exchanges. Blind: a review is visible only to its author until
-    both parties have reviewed or the 14-day window has closed; then to everyone.
+    """Reviews of completed exchanges in the communities you belong to, and those you wrote
+    or received. Blind: a review is visible only to its author until both parties have
+    reviewed or the 14-day window has closed; then to the community's members.
     Reviews can't be changed or deleted."""
 
     serializer_class = ReviewSerializer

@@ -16,11 +16,13 @@ class ReputationConfig(AppConfig):
         from .services import trust_recompute_on_commit
 
         register_kind("reputation.invited", label="An exchange is complete: review it", default="immediate")
-        # A hidden review vanishes from lists, profiles and the API, and stops counting
-        # towards its subject's trust score (recomputed when it is hidden or restored).
+        # A hidden review vanishes from lists, profiles and the API. It stops counting
+        # towards its subject's trust score once an organizer decides (a review hidden
+        # automatically by reports still counts); recomputed when it is hidden or restored.
         register_moderatable(
             Review,
             author="author",
+            subject="subject",
             community="community",
             noun="review",
             readable=lambda reviews, user: readable_reviews(reviews, viewer=user),

@@ -81,10 +81,12 @@ class Review(Moderatable, models.Model):
 class TrustScore(models.Model):
     """A member's reputation, stored denormalized so every page can show it with a join.
 
-    ``score`` is a Bayesian average of the revealed ratings about them (see
-    ``services.bayesian_score``); ``rating_count`` is how many there are, and the
-    ``*_count`` fields count completed exchanges per domain. Recomputed by a task when
-    one of their reviews is revealed, never written elsewhere.
+    ``score`` is a Bayesian average of the counted ratings about them, each reviewer
+    counted once and weighted by their standing (see ``services.trust_recompute`` and the
+    README); ``rating_count`` is how many distinct reviewers count, and the ``*_count``
+    fields count completed exchanges per domain. Recomputed by a task when one of their
+    reviews is revealed, hidden or restored, never written elsewhere. Automatic decisions
+    read ``selectors.trust_standing``, which adds the distinct people they traded with.
     """
 
     user = models.OneToOneField(

@@ -7,26 +7,55 @@ moderation (``is_hidden``) is returned only to its author and the community's or
 
 from __future__ import annotations
 
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Model, Q, QuerySet
+from django.db.models import F, Model, Q, QuerySet
+from django.utils import timezone
 
-from apps.peers.models import User
+from apps.peers.models import Membership, User
 
+from . import registry
 from .models import Review, TrustScore
+
+# Who counts fully towards someone else's reputation (see ``is_established`` and the
+# README's trust paragraph): an account at least this old...
+ESTABLISHED_ACCOUNT_DAYS = 30
+# ...that has completed exchanges with at least this many different people.
+ESTABLISHED_COUNTERPARTS = 3
+# Everyone else (brand-new accounts, a sock puppet's circle) counts with this weight:
+# four such people together count as one established neighbor.
+NEWCOMER_WEIGHT = Decimal("0.25")
 
 _REVIEW_RELATED = ("author__profile", "subject__profile", "content_type")
 
 
-def readable_reviews(reviews: QuerySet[Review], *, viewer: User) -> QuerySet[Review]:
-    """Narrow ``reviews`` to what blindness lets ``viewer`` read: revealed ones and their own."""
-    return reviews.filter(Q(revealed_at__isnull=False) | Q(author_id=viewer.pk))
+def readable_reviews(reviews: QuerySet[Review], *, viewer: User | None) -> QuerySet[Review]:
+    """Narrow ``reviews`` to what ``viewer`` may read at all: revealed ones and their own
+    (blindness), and only in communities they belong to, besides those they wrote or
+    received (who traded with whom is the community's business). Site superusers read
+    every community's; anonymous visitors none."""
+    if viewer is None or not viewer.is_authenticated:
+        return reviews.none()
+    readable = reviews.filter(Q(revealed_at__isnull=False) | Q(author_id=viewer.pk))
+    if viewer.is_superuser:
+        return readable
+    return readable.filter(
+        Q(community_id__in=Membership.objects.filter(user_id=viewer.pk).values("community_id"))
+        | Q(author_id=viewer.pk)
+        | Q(subject_id=viewer.pk)
+    )
 
 
-def reviews_about(*, user: User, viewer: User | None = None) -> QuerySet[Review]:
-    """Revealed reviews about ``user`` that ``viewer`` may see (none hidden by moderation
-    unless they wrote it or moderate it), newest first, authors' profiles joined (one query)."""
+def reviews_about(*, user: User, viewer: User | None) -> QuerySet[Review]:
+    """Revealed reviews about ``user`` that ``viewer`` may see (in communities the viewer
+    belongs to; none hidden by moderation unless they wrote it or moderate it), newest
+    first, authors' profiles joined (one query)."""
     return (
-        Review.objects.visible_to(viewer)
+        readable_reviews(Review.objects.visible_to(viewer), viewer=viewer)
         .filter(subject=user, revealed_at__isnull=False)
         .select_related(*_REVIEW_RELATED)
         .order_by("-revealed_at", "-id")
@@ -36,8 +65,7 @@ def reviews_about(*, user: User, viewer: User | None = None) -> QuerySet[Review]
 def reviews_visible_to(
     *, viewer: User, subject_id: int | None = None, author_id: int | None = None
 ) -> QuerySet[Review]:
-    """Reviews ``viewer`` may read: every revealed one, plus the hidden ones they wrote,
-    less those moderation hid from them.
+    """Reviews ``viewer`` may read (``readable_reviews``), less those moderation hid from them.
 
     Optionally only those about ``subject_id`` and/or by ``author_id``. One query per page.
     """
@@ -75,3 +103,71 @@ def trust_of(user: User) -> TrustScore | None:
         return user.trust
     except TrustScore.DoesNotExist:
         return None
+
+
+@dataclass(frozen=True)
+class TrustStanding:
+    """What an automatic decision about a member may rely on.
+
+    ``score``: their trust score (None before any counted review). ``counterparts``: the
+    distinct people they completed exchanges with, each established one counting 1 and
+    the others ``NEWCOMER_WEIGHT`` (rounded down); repeating exchanges with the same
+    person adds nothing.
+    """
+
+    score: Decimal | None
+    counterparts: int
+
+
+def trust_standing(*, user: User, now: datetime | None = None) -> TrustStanding:
+    """``user``'s trust standing, computed now from the database (three queries: the
+    stored score, their counterparts, and those counterparts' own counterparts)."""
+    now = now or timezone.now()
+    score = TrustScore.objects.filter(user_id=user.pk, rating_count__gt=0).values_list("score", flat=True).first()
+    people = counterparts_of(user_ids=[user.pk]).get(user.pk, set())
+    established = established_among(user_ids=people, now=now)
+    weighted = len(established) + NEWCOMER_WEIGHT * (len(people) - len(established))
+    return TrustStanding(score=score, counterparts=int(weighted))
+
+
+def counterparts_of(*, user_ids: Collection[int], since: datetime | None = None) -> dict[int, set[int]]:
+    """For each of ``user_ids``: the ids of the distinct people they completed an exchange
+    with, over every registered exchange type (one query, a UNION over the types).
+
+    ``since`` (optional) keeps only people whose account was created no later than it.
+    """
+    user_ids = list(user_ids)
+    queries = []
+    for kind in registry.registered():
+        completed = kind.model._default_manager.filter(**{f"{kind.completed_at}__isnull": False}).exclude(
+            **{kind.parties[0]: F(kind.parties[1])}
+        )
+        for me, other in (kind.parties, kind.parties[::-1]):
+            pairs = completed.filter(**{f"{me}__in": user_ids})
+            if since is not None:
+                pairs = pairs.filter(**{f"{me}__date_joined__lte": since})
+            queries.append(pairs.values_list(me, other).order_by())
+    if not user_ids or not queries:
+        return {}
+    found: dict[int, set[int]] = {}
+    for person, other in queries[0].union(*queries[1:]):
+        found.setdefault(person, set()).add(other)
+    return found
+
+
+def established_among(*, user_ids: Collection[int], now: datetime | None = None) -> set[int]:
+    """Those of ``user_ids`` whose word counts fully: an account at least
+    ``ESTABLISHED_ACCOUNT_DAYS`` old with at least ``ESTABLISHED_COUNTERPARTS`` distinct
+    people they completed exchanges with (one query)."""
+    now = now or timezone.now()
+    since = now - timedelta(days=ESTABLISHED_ACCOUNT_DAYS)
+    found = counterparts_of(user_ids=user_ids, since=since)
+    return {person for person, others in found.items() if len(others) >= ESTABLISHED_COUNTERPARTS}
+
+
+def completed_exchange_count(*, user: User, community_id: int) -> int:
+    """How many exchanges ``user`` completed in one community, over every registered
+    exchange type (one query per type)."""
+    return sum(
+        kind.completed_for(user).filter(**{kind.community: community_id}).count() for kind in registry.registered()
+    )

@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Model, Q, Sum
+from django.db.models import Count, Model, Q, QuerySet, Sum
 from django.utils import timezone
 
 from apps.peers.models import Membership, User
 from apps.peers.services import membership_refuse_if_suspended
 from p2pcommons.errors import RuleViolation
 
-from . import registry
+from . import registry, selectors
 from .models import MAX_RATING, MIN_RATING, REVIEW_WINDOW, Review, TrustScore
 
 # Bayesian average: (C * m + sum of ratings) / (C + n). C is how many "virtual" ratings
@@ -28,6 +28,9 @@ PRIOR_WEIGHT = 5
 DEFAULT_PRIOR = Decimal(3)
 SCORE_QUANTUM = Decimal("0.01")
 COMMENT_MAX_LENGTH = Review._meta.get_field("comment").max_length
+# Reviewers' weights change with time (see ``reviewer_weights``): scores older than this
+# are recomputed by the hourly ``trust_refresh_stale``.
+STALE_AFTER = timedelta(days=1)
 
 
 def review_check(*, author: User, exchange: Model, now: datetime | None = None) -> registry.ExchangeType:
@@ -159,48 +162,87 @@ def trust_recompute_on_commit(*, user_ids: Iterable[int]) -> None:
         transaction.on_commit(lambda user_id=user_id: trust_recompute.delay(user_id))
 
 
-def bayesian_score(*, prior: Decimal, rating_sum: int, rating_count: int, weight: int = PRIOR_WEIGHT) -> Decimal:
+def bayesian_score(
+    *, prior: Decimal, rating_sum: Decimal | int, rating_count: Decimal | int, weight: int = PRIOR_WEIGHT
+) -> Decimal:
     """(weight * prior + rating_sum) / (weight + rating_count), rounded half-even to 0.01.
 
     With no ratings the score is the prior; each rating pulls it towards the member's own
-    average, and after many ratings it is close to that average.
+    average, and after many ratings it is close to that average. ``trust_recompute``
+    passes weighted sums (see ``reviewer_weights``).
     """
-    score = (weight * prior + rating_sum) / Decimal(weight + rating_count)
+    score = (weight * prior + Decimal(rating_sum)) / (weight + Decimal(rating_count))
     return score.quantize(SCORE_QUANTUM, rounding=ROUND_HALF_EVEN)
 
 
-def community_prior(*, user: User) -> Decimal:
-    """The mean of every revealed rating in the user's communities: those they belong to
-    and those they were reviewed in. ``DEFAULT_PRIOR`` when there are none."""
+def counted_reviews() -> QuerySet[Review]:
+    """The reviews that count towards trust: revealed, and not hidden by an organizer's
+    decision (a review hidden automatically by reports counts until an organizer upholds
+    a report about it)."""
+    return Review.objects.not_hidden_by_decision().filter(revealed_at__isnull=False)
+
+
+def community_prior(*, user: User, now: datetime | None = None) -> Decimal:
+    """The mean of the counted ratings in the user's communities (those they belong to
+    and those they were reviewed in), leaving out the ratings they wrote or received and
+    those written by accounts younger than ``ESTABLISHED_ACCOUNT_DAYS``, so a member and
+    their fresh accomplices can't set their own prior. ``DEFAULT_PRIOR`` when there are none.
+    """
+    now = now or timezone.now()
     communities = Q(community_id__in=Membership.objects.filter(user=user).values("community_id")) | Q(
         community_id__in=Review.objects.filter(subject=user).values("community_id")
     )
-    totals = Review.objects.filter(communities, revealed_at__isnull=False, is_hidden=False).aggregate(
-        total=Sum("rating"), count=Count("id")
+    totals = (
+        counted_reviews()
+        .filter(communities, author__date_joined__lte=now - timedelta(days=selectors.ESTABLISHED_ACCOUNT_DAYS))
+        .exclude(author=user)
+        .exclude(subject=user)
+        .aggregate(total=Sum("rating"), count=Count("id"))
     )
     if not totals["count"]:
         return DEFAULT_PRIOR
     return Decimal(totals["total"]) / Decimal(totals["count"])
 
 
+def reviewer_weights(*, reviewer_ids: Iterable[int], now: datetime | None = None) -> dict[int, Decimal]:
+    """How much each reviewer's word counts: 1 for an established member (see
+    ``selectors.established_among``), ``NEWCOMER_WEIGHT`` for anyone else."""
+    reviewer_ids = set(reviewer_ids)
+    established = selectors.established_among(user_ids=reviewer_ids, now=now)
+    return {pk: Decimal(1) if pk in established else selectors.NEWCOMER_WEIGHT for pk in reviewer_ids}
+
+
 @transaction.atomic
-def trust_recompute(*, user: User) -> TrustScore:
+def trust_recompute(*, user: User, now: datetime | None = None) -> TrustScore:
     """Recompute a member's trust score and per-domain counts from the database.
-    Reviews hidden by moderation don't count.
+
+    The rule (stated in the README): each reviewer counts once, with the mean of their
+    counted ratings of the member and their weight (``reviewer_weights``);
+    score = (5·m + Σ wᵢ·r̄ᵢ) / (5 + Σ wᵢ) with m the ``community_prior``.
+    ``rating_count`` is the number of distinct reviewers counted.
 
     Locking: holds SELECT FOR UPDATE on the member's TrustScore row while it reads, so two
     recomputes of one member run one after the other and the later one writes the later
     state. Running it again changes nothing.
     """
+    now = now or timezone.now()
     trust, _ = TrustScore.objects.select_for_update().get_or_create(user=user)
-    revealed = Review.objects.filter(subject=user, revealed_at__isnull=False, is_hidden=False).aggregate(
-        total=Sum("rating"), count=Count("id")
+    by_reviewer = list(
+        counted_reviews()
+        .filter(subject=user)
+        .order_by()
+        .values("author_id")
+        .annotate(total=Sum("rating"), count=Count("id"))
+        .values_list("author_id", "total", "count")
     )
-    count = revealed["count"] or 0
-    trust.rating_count = count
+    weights = reviewer_weights(reviewer_ids=[author_id for author_id, _, _ in by_reviewer], now=now)
+    weighted_sum = sum((weights[a] * Decimal(total) / count for a, total, count in by_reviewer), Decimal(0))
+    trust.rating_count = len(by_reviewer)
     trust.score = (
-        bayesian_score(prior=community_prior(user=user), rating_sum=revealed["total"], rating_count=count)
-        if count
+        bayesian_score(
+            prior=community_prior(user=user, now=now), rating_sum=weighted_sum, rating_count=sum(weights.values())
+        )
+        if by_reviewer
         else None
     )
     counts = dict.fromkeys(registry.DOMAINS, 0)
@@ -208,9 +250,29 @@ def trust_recompute(*, user: User) -> TrustScore:
         counts[exchange_type.domain] += exchange_type.completed_for(user).count()
     for domain, value in counts.items():
         setattr(trust, f"{domain}_count", value)
-    trust.updated_at = timezone.now()
+    trust.updated_at = now
     trust.save()
     return trust
+
+
+def trust_refresh_stale(*, now: datetime | None = None, batch: int = 500) -> int:
+    """Recompute the trust of up to ``batch`` reviewed members whose score is a day old or
+    more, oldest first; return how many. Hourly (celery beat, see migration 0004): a
+    reviewer's weight grows as their account ages and they trade with more people, so
+    scores are brought up to date even when no new review is revealed.
+
+    Idempotent: a recompute reads the database and writes the same result twice; each
+    member is recomputed in their own transaction (``trust_recompute`` locks their row).
+    """
+    now = now or timezone.now()
+    due = list(
+        TrustScore.objects.filter(rating_count__gt=0, updated_at__lte=now - STALE_AFTER)
+        .order_by("updated_at", "user_id")
+        .values_list("user_id", flat=True)[:batch]
+    )
+    for user in User.objects.filter(pk__in=due):
+        trust_recompute(user=user, now=now)
+    return len(due)
 
 
 def _exchange_filter(exchange: Model) -> dict:

@@ -1,4 +1,4 @@
-"""Thin Celery tasks for reputation: take ids, call a service. Both are idempotent."""
+"""Thin Celery tasks for reputation: take ids, call a service. All are idempotent."""
 
 from __future__ import annotations
 
@@ -27,3 +27,9 @@ def trust_recompute(user_id: int) -> bool:
         return False
     services.trust_recompute(user=user)
     return True
+
+
+@shared_task(**RETRY)
+def trust_refresh_stale() -> int:
+    """Hourly (celery beat, see migration 0004): bring day-old trust scores up to date."""
+    return services.trust_refresh_stale(now=timezone.now())

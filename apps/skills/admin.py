@@ -67,8 +67,8 @@ class ListingAdmin(CommunityScopedAdminMixin, admin.ModelAdmin):
     """Organizers may close a listing (e.g. after a report); members write the rest."""
 
     community_path = "community"
-    list_display = ("title", "member_name", "community", "status", "expires_at", "updated_at")
-    list_filter = ("status", ("community", ScopedCommunityFilter))
+    list_display = ("title", "member_name", "community", "status", "is_hidden", "expires_at", "updated_at")
+    list_filter = ("status", "is_hidden", ("community", ScopedCommunityFilter))
     search_fields = ("title", "description", "member__profile__display_name")
     list_select_related = ("member__profile", "community")
     raw_id_fields = ("member",)
@@ -118,8 +118,17 @@ class SessionAdmin(ReadOnlyAdminMixin, CommunityScopedAdminMixin, admin.ModelAdm
     """Sessions change only through their services; disputes are settled on the seats."""
 
     community_path = "community"
-    list_display = ("title", "helper_name", "community", "starts_at", "planned_hours", "capacity", "status")
-    list_filter = ("status", ("community", ScopedCommunityFilter))
+    list_display = (
+        "title",
+        "helper_name",
+        "community",
+        "starts_at",
+        "planned_hours",
+        "capacity",
+        "status",
+        "is_hidden",
+    )
+    list_filter = ("status", "is_hidden", ("community", ScopedCommunityFilter))
     search_fields = ("title", "helper__profile__display_name")
     list_select_related = ("helper__profile", "community")
     date_hierarchy = "starts_at"

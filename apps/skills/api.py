@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.db.models import Q
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
@@ -14,9 +13,22 @@ from apps.peers.models import Community, Membership, User
 from apps.reputation.api import PersonSerializer, TrustSerializer
 from p2pcommons.api.schema import FIELD_ERRORS, NOT_FOUND, RULE_VIOLATION
 from p2pcommons.converters import IdConverter
+from p2pcommons.params import parse_id
 
 from . import selectors, services
-from .models import MAX_HOURS, MIN_HOURS, Match, Offer, Request, Session, Skill, SkillCategory
+from .models import (
+    MAX_HOURS,
+    MAX_SKILLS,
+    MAX_TAGS,
+    MAX_WINDOWS,
+    MIN_HOURS,
+    Match,
+    Offer,
+    Request,
+    Session,
+    Skill,
+    SkillCategory,
+)
 
 
 class SkillSerializer(serializers.ModelSerializer):
@@ -46,10 +58,34 @@ class WindowSerializer(serializers.Serializer):
         return attrs
 
 
+def _refuse_long(data, max_length: int) -> None:
+    """A list longer than ``max_length`` is a field error before any item is read."""
+    if not isinstance(data, (str, dict)) and hasattr(data, "__len__") and len(data) > max_length:
+        raise serializers.ValidationError(f"At most {max_length}.", code="max_length")
+
+
+class SkillIdsField(serializers.ManyRelatedField):
+    """Skill ids: at most ``MAX_SKILLS``, counted before any id is looked up (DRF's own
+    many-related field reads every id first, one query each)."""
+
+    def __init__(self, **kwargs):
+        self.max_length = MAX_SKILLS
+        child = serializers.PrimaryKeyRelatedField(queryset=Skill.objects.filter(is_active=True))
+        super().__init__(child_relation=child, **kwargs)
+
+    def to_internal_value(self, data):
+        _refuse_long(data, self.max_length)
+        return super().to_internal_value(data)
+
+
 class TagListField(serializers.ListField):
     """Tag names in, tag names out (from the prefetched relation)."""
 
     child = serializers.CharField(max_length=40)
+
+    def to_internal_value(self, data):
+        _refuse_long(data, self.max_length)
+        return super().to_internal_value(data)
 
     def to_representation(self, data):
         return [tag.name for tag in data.all()] if hasattr(data, "all") else super().to_representation(data)
@@ -59,11 +95,9 @@ class ListingSerializer(serializers.ModelSerializer):
     member = PersonSerializer(read_only=True)
     member_trust = TrustSerializer(source="member", read_only=True)
     community = serializers.PrimaryKeyRelatedField(queryset=Community.objects.all())
-    skills = serializers.PrimaryKeyRelatedField(
-        many=True, queryset=Skill.objects.filter(is_active=True), help_text="Skill ids (see /skills/categories/)."
-    )
+    skills = SkillIdsField(help_text="Skill ids (see /skills/categories/).")
     skill_details = SkillSerializer(source="skills", many=True, read_only=True)
-    tags = TagListField(max_length=10, required=False, help_text="Free tags.")
+    tags = TagListField(max_length=MAX_TAGS, required=False, help_text="Free tags.")
     distance_km = serializers.FloatField(read_only=True, required=False, allow_null=True)
 
     common_fields = (
@@ -95,7 +129,9 @@ class ListingSerializer(serializers.ModelSerializer):
 
 
 class OfferSerializer(ListingSerializer):
-    windows = WindowSerializer(many=True, required=False, help_text="When you are usually free, weekly.")
+    windows = WindowSerializer(
+        many=True, required=False, max_length=MAX_WINDOWS, help_text="When you are usually free, weekly."
+    )
 
     class Meta:
         model = Offer
@@ -134,13 +170,20 @@ class RequestSerializer(ListingSerializer):
 
 
 class ListingFilterSerializer(serializers.Serializer):
-    community = serializers.IntegerField(required=False, min_value=1, max_value=2**62)
+    # Read with the one query-string id parser, so "²" or "٣" is a field error like "abc".
+    community = serializers.CharField(required=False)
     skill = serializers.SlugField(required=False)
     category = serializers.SlugField(required=False)
     q = serializers.CharField(required=False, allow_blank=True, max_length=100)
     lat = serializers.FloatField(required=False, min_value=-90, max_value=90)
     lng = serializers.FloatField(required=False, min_value=-180, max_value=180)
     radius_km = serializers.FloatField(required=False, min_value=0.1, max_value=100)
+
+    def validate_community(self, value: str) -> int:
+        pk = parse_id(value)
+        if pk is None:
+            raise serializers.ValidationError("Give a community by its number.")
+        return pk
 
     def validate(self, attrs):
         near = [k for k in ("lat", "lng", "radius_km") if k in attrs]
@@ -175,12 +218,7 @@ class ListingViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.
         if self.action == "list" and self.request.query_params.get("mine") in ("true", "1"):
             return own(user=user).select_related("member__profile", "member__trust")
         if self.action != "list":
-            open_ones = selectors.listings_search(model=self.model, user=user).order_by().values("pk")
-            return (
-                self.model.objects.filter(Q(member=user) | Q(pk__in=open_ones))
-                .select_related("member__profile", "member__trust", "community")
-                .prefetch_related("skills__category", "tags", *(("windows",) if self.model is Offer else ()))
-            )
+            return selectors.listing_for_viewer(model=self.model, user=user)
         params = ListingFilterSerializer(data=self.request.query_params)
         params.is_valid(raise_exception=True)
         f = params.validated_data

@@ -8,10 +8,12 @@ class SkillsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from apps.moderation.registry import register_moderatable
         from apps.notifications.kinds import register_kind
         from apps.reputation.registry import register_exchange
 
-        from .models import Seat
+        from . import selectors
+        from .models import Offer, Request, Seat, Session
 
         register_kind("skills.match", label="A good match for your skill offer or request", default="digest")
         register_kind(
@@ -24,3 +26,33 @@ class SkillsConfig(AppConfig):
             completed_at="completed_at",
             community="session__community",
         )
+        register_moderatable(
+            Offer,
+            author="member",
+            community="community",
+            noun="skill offer",
+            readable=selectors.listings_readable,
+            on_visibility_change=_rematch,
+        )
+        register_moderatable(
+            Request,
+            author="member",
+            community="community",
+            noun="skill request",
+            readable=selectors.listings_readable,
+            on_visibility_change=_rematch,
+        )
+        register_moderatable(
+            Session,
+            author="helper",
+            community="community",
+            noun="skill session",
+            readable=selectors.sessions_readable,
+        )
+
+
+def _rematch(listing) -> None:
+    """A hidden offer or request leaves matching at once; a restored one is matched again."""
+    from .services import listing_visibility_changed
+
+    listing_visibility_changed(listing=listing)

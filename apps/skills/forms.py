@@ -12,7 +12,7 @@ from django.forms.models import ModelChoiceIterator
 from apps.peers.models import Community, User
 from p2pcommons.forms import AccessibleErrorsMixin, DateTimeLocalInput, active_communities
 
-from .models import MAX_HOURS, MIN_HOURS, WEEKDAYS, Offer, Skill, SkillCategory
+from .models import MAX_HOURS, MAX_SKILLS, MAX_WINDOWS, MIN_HOURS, WEEKDAYS, Offer, Skill, SkillCategory
 
 MAX_TAG_TEXT = 400
 
@@ -65,7 +65,12 @@ class SkillLabelMixin:
 
 
 class SkillMultipleChoiceField(SkillLabelMixin, forms.ModelMultipleChoiceField):
-    pass
+    """Skills, at most ``MAX_SKILLS``: a longer list is refused before it is looked up."""
+
+    def clean(self, value):
+        if isinstance(value, (list, tuple)) and len(value) > MAX_SKILLS:
+            raise ValidationError(f"Choose at most {MAX_SKILLS} skills.", code="max_length")
+        return super().clean(value)
 
 
 class SkillChoiceField(SkillLabelMixin, forms.ModelChoiceField):
@@ -130,7 +135,7 @@ class ListingForm(AccessibleErrorsMixin, forms.Form):
     description = forms.CharField(max_length=3000, required=False, widget=forms.Textarea(attrs={"rows": 4}))
     skills = SkillMultipleChoiceField(
         queryset=Skill.objects.none(),
-        help_text="Up to 10. Hold Ctrl (or ⌘) to choose more than one.",
+        help_text=f"Up to {MAX_SKILLS}. Hold Ctrl (or ⌘) to choose more than one.",
         widget=forms.SelectMultiple(attrs={"size": 8}),
     )
     tags = forms.CharField(
@@ -273,7 +278,9 @@ class WindowForm(AccessibleErrorsMixin, forms.Form):
 
 
 BLANK_WINDOWS = 3
-WindowFormSet = forms.formset_factory(WindowForm, extra=BLANK_WINDOWS, max_num=21, validate_max=True)
+WindowFormSet = forms.formset_factory(
+    WindowForm, extra=BLANK_WINDOWS, max_num=MAX_WINDOWS, absolute_max=MAX_WINDOWS, validate_max=True
+)
 
 
 def window_formset(data=None, offer: Offer | None = None):

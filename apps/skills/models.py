@@ -12,7 +12,14 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
+from apps.moderation.moderatable import Moderatable, ModeratableQuerySet
+
 HOURS = {"max_digits": 5, "decimal_places": 2}
+# How long the lists of one offer or request may be. Checked before anything is looked
+# up (forms, API and services alike), so a payload of 2,000 ids costs nothing.
+MAX_SKILLS = 10
+MAX_TAGS = 10
+MAX_WINDOWS = 21
 MIN_HOURS = Decimal("0.25")
 MAX_HOURS = Decimal("12.00")
 
@@ -73,11 +80,13 @@ class Tag(models.Model):
         return self.name
 
 
-class Listing(models.Model):
+class Listing(Moderatable, models.Model):
     """What offers and requests share: a member, skills and tags, where, open until when.
 
     ``latitude``/``longitude`` copy the member's approximate (rounded) location when the
-    listing is saved, so matching can pre-filter candidates with an index.
+    listing is saved, so matching can pre-filter candidates with an index. Members can
+    report a listing; a hidden one leaves the directory, search and matching, and only
+    its member and the community's organizers can still open it (``Moderatable``).
     """
 
     class Status(models.TextChoices):
@@ -122,6 +131,8 @@ class Offer(Listing):
         help_text="How far you go to help (km, up to 50).",
     )
 
+    objects = ModeratableQuerySet.as_manager()
+
     class Meta:
         ordering = ["-updated_at", "-id"]
         indexes = [models.Index(fields=["community", "status", "latitude", "longitude"])]
@@ -163,6 +174,11 @@ class Request(Listing):
     estimated_hours = models.DecimalField(
         **HOURS, default=Decimal("1.00"), validators=[MinValueValidator(MIN_HOURS), MaxValueValidator(MAX_HOURS)]
     )
+    match_notices = models.PositiveSmallIntegerField(
+        default=0, editable=False, help_text="How many of its matches the requester was told about."
+    )
+
+    objects = ModeratableQuerySet.as_manager()
 
     class Meta:
         ordering = ["-updated_at", "-id"]
@@ -201,9 +217,27 @@ class Match(models.Model):
         return reverse("skills:matches")
 
 
-class Session(models.Model):
+class MatchNoticeQuota(models.Model):
+    """How many match notifications a member received on one day. Claimed with a
+    conditional UPDATE (``used < limit``), so concurrent matching runs never tell one
+    helper more than the daily limit."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    used = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "day"], name="skills_match_notice_quota_once")]
+
+    def __str__(self) -> str:
+        return f"{self.user} on {self.day}: {self.used}"
+
+
+class Session(Moderatable, models.Model):
     """A time a helper gives: to one requester (agreed by both), or to a group of
-    learners (a repair café) who join up to ``capacity``. Hours move per seat."""
+    learners (a repair café) who join up to ``capacity``. Hours move per seat.
+    Members can report one; a hidden group session takes no new learners and is shown
+    only to its people and the community's organizers."""
 
     class Status(models.TextChoices):
         PROPOSED = "proposed", "Proposed"
@@ -228,6 +262,8 @@ class Session(models.Model):
     status = models.CharField(max_length=9, choices=Status.choices, default=Status.PROPOSED)
     proposed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
+
+    objects = ModeratableQuerySet.as_manager()
 
     class Meta:
         ordering = ["-starts_at", "-id"]

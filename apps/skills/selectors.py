@@ -42,12 +42,16 @@ def listings_search(
     q: str = "",
     near: tuple[float, float, float] | None = None,
 ) -> QuerySet:
-    """Open, unexpired offers or requests of the user's communities, with their member,
+    """Open, unexpired offers or requests of the user's communities (not hidden by
+    moderation, not even for organizers: the directory is the same for all), with their member,
     skills and tags (a fixed number of queries per page). ``near`` = (lat, lng, km)
     annotates ``distance_km`` from the listing's approximate location."""
     qs = (
         model.objects.filter(
-            community_id__in=_my_communities(user), status=model.Status.OPEN, expires_at__gt=timezone.now()
+            community_id__in=_my_communities(user),
+            status=model.Status.OPEN,
+            expires_at__gt=timezone.now(),
+            is_hidden=False,
         )
         .select_related("member__profile", "member__trust", "community")
         .prefetch_related(SKILLS, "tags")
@@ -79,6 +83,29 @@ def listings_search(
     return qs
 
 
+def listings_readable(queryset: QuerySet, user: User) -> QuerySet:
+    """Of ``queryset`` (offers or requests), what ``user`` may open at all: their own, and
+    open ones of their communities. Moderation narrows it further (``visible_to``)."""
+    return queryset.filter(
+        Q(member=user)
+        | Q(community_id__in=_my_communities(user), status=Offer.Status.OPEN, expires_at__gt=timezone.now())
+    )
+
+
+def listing_for_viewer(*, model: type[Offer] | type[Request], user: User) -> QuerySet:
+    """Offers or requests ``user`` may open on their own page: their own (any state), and
+    open ones of their communities; hidden ones only for their member and the
+    community's organizers."""
+    qs = (
+        listings_readable(model.objects.visible_to(user), user)
+        .select_related("member__profile", "member__trust", "community")
+        .prefetch_related(SKILLS, "tags")
+    )
+    if model is Offer:
+        qs = qs.prefetch_related(Prefetch("windows", queryset=AvailabilityWindow.objects.order_by("weekday", "start")))
+    return qs
+
+
 def offers_of(*, user: User) -> QuerySet[Offer]:
     return (
         Offer.objects.filter(member=user)
@@ -104,6 +131,8 @@ def matches_of(*, user: User) -> QuerySet[Match]:
         .filter(
             request__status=Request.Status.OPEN,
             offer__status=Offer.Status.OPEN,
+            request__is_hidden=False,
+            offer__is_hidden=False,
             request__expires_at__gt=timezone.now(),
             offer__expires_at__gt=timezone.now(),
         )
@@ -129,8 +158,7 @@ def sessions_of(*, user: User) -> QuerySet[Session]:
     )
 
 
-def group_sessions_open(*, user: User) -> QuerySet[Session]:
-    """Upcoming group sessions of my communities that I could join."""
+def _open_groups(user: User) -> QuerySet[Session]:
     return (
         Session.objects.filter(
             community_id__in=_my_communities(user),
@@ -143,3 +171,27 @@ def group_sessions_open(*, user: User) -> QuerySet[Session]:
         .prefetch_related(Prefetch("seats", queryset=Seat.objects.select_related("learner__profile")))
         .order_by("starts_at", "id")
     )
+
+
+def group_sessions_open(*, user: User) -> QuerySet[Session]:
+    """Upcoming group sessions of my communities that I could join (none hidden by moderation)."""
+    return _open_groups(user).filter(is_hidden=False)
+
+
+def group_sessions_viewable(*, user: User) -> QuerySet[Session]:
+    """Upcoming group sessions of my communities I may open: hidden ones only for the
+    community's organizers."""
+    return _open_groups(user).visible_to(user)
+
+
+def sessions_readable(queryset: QuerySet, user: User) -> QuerySet:
+    """Of ``queryset``, the sessions ``user`` may see at all: theirs (helper or learner)
+    and upcoming group sessions of their communities."""
+    mine = Seat.objects.filter(learner=user).values("session_id")
+    upcoming_groups = Q(
+        community_id__in=_my_communities(user),
+        status=Session.Status.SCHEDULED,
+        capacity__gt=1,
+        starts_at__gt=timezone.now(),
+    )
+    return queryset.filter(Q(helper=user) | Q(pk__in=mine) | upcoming_groups)

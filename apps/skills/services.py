@@ -12,6 +12,7 @@ import math
 from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from itertools import islice
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -21,15 +22,20 @@ from django.utils.text import slugify
 
 from apps.notifications.services import notify
 from apps.peers.models import Community, Membership, User
+from apps.peers.selectors import community_organizers
 from apps.peers.services import is_organizer, membership_refuse_if_suspended
 from p2pcommons.errors import RuleViolation
 
 from . import matching
 from .models import (
     MAX_HOURS,
+    MAX_SKILLS,
+    MAX_TAGS,
+    MAX_WINDOWS,
     MIN_HOURS,
     AvailabilityWindow,
     Match,
+    MatchNoticeQuota,
     Offer,
     Request,
     Seat,
@@ -46,11 +52,17 @@ MAX_TRAVEL_KM = 50.0
 TOP_MATCHES = 10
 STORE_THRESHOLD = 0.35
 NOTIFY_THRESHOLD = 0.60
+# Match notifications are bounded, so posting requests can't flood the neighbors: a
+# requester hears of the best few matches of each request, a helper of a few new
+# matches a day (the rest wait on their Matches page).
+REQUESTER_MATCH_NOTICES = 3
+HELPER_MATCH_NOTICES_PER_DAY = 3
+# A member has at most this many open requests per community at a time.
+MAX_OPEN_REQUESTS = 5
 # Confirmation: two figures within this many hours agree, and the lower counts.
 HOURS_TOLERANCE = Decimal("0.50")
 REQUEST_LIFETIME_AFTER_WANTED = timedelta(days=1)
 DISPUTE_WINDOW = timedelta(days=14)
-MAX_TAGS = 10
 
 
 # --- listings ------------------------------------------------------------------------
@@ -61,11 +73,11 @@ def _require_active_member(*, user: User, community: Community, doing: str) -> N
 
 
 def _clean_skills(skills: Iterable[Skill], community: Community) -> list[Skill]:
-    skills = list(skills)
+    skills = list(islice(skills, MAX_SKILLS + 1))  # never reads past the one too many
     if not skills:
         raise ValidationError({"skills": "Choose at least one skill."})
-    if len(skills) > 10:
-        raise ValidationError({"skills": "At most 10 skills."})
+    if len(skills) > MAX_SKILLS:
+        raise ValidationError({"skills": f"At most {MAX_SKILLS} skills."})
     for skill in skills:
         if not skill.is_active or skill.community_id not in (None, community.pk):
             raise ValidationError({"skills": f"{skill.name} is not a skill of {community.name}."})
@@ -73,21 +85,26 @@ def _clean_skills(skills: Iterable[Skill], community: Community) -> list[Skill]:
 
 
 def _tags(names: Iterable[str]) -> list[Tag]:
-    cleaned = []
+    """The tags named (made on first use), in two queries; refused past ``MAX_TAGS``
+    distinct names, before any query."""
+    cleaned: list[str] = []
     for name in names:
         slug = slugify(name)[:40]
         if slug and slug not in cleaned:
             cleaned.append(slug)
-    if len(cleaned) > MAX_TAGS:
-        raise ValidationError({"tags": f"At most {MAX_TAGS} tags."})
-    tags = []
-    for slug in cleaned:
-        tag, _ = Tag.objects.get_or_create(name=slug)
-        tags.append(tag)
-    return tags
+            if len(cleaned) > MAX_TAGS:
+                raise ValidationError({"tags": f"At most {MAX_TAGS} tags."})
+    if not cleaned:
+        return []
+    Tag.objects.bulk_create([Tag(name=slug) for slug in cleaned], ignore_conflicts=True)
+    by_name = {tag.name: tag for tag in Tag.objects.filter(name__in=cleaned)}
+    return [by_name[slug] for slug in cleaned]
 
 
 def _clean_windows(windows: Iterable[tuple[int, time, time]]) -> list[tuple[int, time, time]]:
+    windows = list(islice(windows, MAX_WINDOWS + 1))
+    if len(windows) > MAX_WINDOWS:
+        raise ValidationError({"windows": f"At most {MAX_WINDOWS} time ranges."})
     cleaned = []
     for weekday, start, end in windows:
         if not 0 <= weekday <= 6:
@@ -95,8 +112,6 @@ def _clean_windows(windows: Iterable[tuple[int, time, time]]) -> list[tuple[int,
         if end <= start:
             raise ValidationError({"windows": "Each time range must end after it starts."})
         cleaned.append((weekday, start, end))
-    if len(cleaned) > 21:
-        raise ValidationError({"windows": "At most 21 time ranges."})
     return cleaned
 
 
@@ -223,10 +238,13 @@ def request_create(
     tags: Iterable[str] = (),
     remote_ok: bool = False,
 ) -> Request:
-    """Requests for help ("I need help with ..."): open until the day after the last wanted day."""
+    """Requests for help ("I need help with ..."): open until the day after the last
+    wanted day; at most ``MAX_OPEN_REQUESTS`` open at a time (see
+    ``_refuse_too_many_open_requests`` for the lock)."""
     _require_active_member(user=member, community=community, doing="ask for help")
     skills = _clean_skills(skills, community)
     _clean_request_dates(wanted_from, wanted_until, creating=True)
+    _refuse_too_many_open_requests(member=member, community=community)
     now = timezone.now()
     request = Request(
         member=member,
@@ -250,6 +268,25 @@ def request_create(
     return request
 
 
+def _refuse_too_many_open_requests(*, member: User, community: Community, excluding: int | None = None) -> None:
+    """At most ``MAX_OPEN_REQUESTS`` open requests per member and community.
+
+    Locking: SELECT FOR UPDATE on the member's membership row, so two requests posted at
+    once are counted one after the other and the cap holds."""
+    Membership.objects.select_for_update().filter(user=member, community=community).first()
+    open_requests = Request.objects.filter(
+        member=member, community=community, status=Request.Status.OPEN, expires_at__gt=timezone.now()
+    )
+    if excluding is not None:
+        open_requests = open_requests.exclude(pk=excluding)
+    if open_requests.count() >= MAX_OPEN_REQUESTS:
+        raise RuleViolation(
+            f"You have {MAX_OPEN_REQUESTS} open requests in {community.name}, the most at one time. "
+            "Close one you no longer need before asking for something else.",
+            code="too_many_requests",
+        )
+
+
 def _request_expiry(wanted_until: date) -> datetime:
     end_of_day = datetime.combine(wanted_until, time(23, 59), tzinfo=timezone.get_current_timezone())
     return end_of_day + REQUEST_LIFETIME_AFTER_WANTED
@@ -264,6 +301,7 @@ def request_update(*, request: Request, actor: User, skills=None, tags=None, **f
     if set(fields) - allowed:
         raise TypeError(f"Unknown request fields: {sorted(set(fields) - allowed)}")
     request = Request.objects.select_for_update().get(pk=request.pk)
+    was_open = request.is_open
     for name, value in fields.items():
         setattr(request, name, value)
     if "wanted_from" in fields or "wanted_until" in fields:
@@ -273,6 +311,8 @@ def request_update(*, request: Request, actor: User, skills=None, tags=None, **f
         _require_active_member(user=actor, community=request.community, doing="ask for help")
         if request.expires_at <= timezone.now():
             raise ValidationError({"wanted_until": "Those dates have passed; choose new ones to reopen it."})
+        if not was_open:
+            _refuse_too_many_open_requests(member=actor, community=request.community, excluding=request.pk)
     _locate(request, actor)
     request.updated_at = timezone.now()
     request.full_clean()
@@ -312,6 +352,8 @@ def listing_set_status_by_organizer(*, listing: Offer | Request, actor: User, st
     listing = model.objects.select_for_update().get(pk=listing.pk)
     if status == model.Status.OPEN and listing.expires_at <= timezone.now():
         raise ValidationError({"status": "It has expired; only its author can renew it."})
+    if model is Request and status == model.Status.OPEN and not listing.is_open:
+        _refuse_too_many_open_requests(member=listing.member, community=listing.community, excluding=listing.pk)
     model.objects.filter(pk=listing.pk).update(status=status, updated_at=timezone.now())
     listing.refresh_from_db()
     if status == model.Status.CLOSED:
@@ -319,6 +361,16 @@ def listing_set_status_by_organizer(*, listing: Offer | Request, actor: User, st
     else:
         _after_commit_match(model._meta.model_name, listing.pk)
     return listing
+
+
+def listing_visibility_changed(*, listing: Offer | Request) -> None:
+    """Moderation hid or restored ``listing`` (called inside its transaction): a hidden
+    one leaves matching at once, a restored one is matched again after commit."""
+    kind = type(listing)._meta.model_name
+    if listing.is_hidden:
+        Match.objects.filter(**{kind: listing}).delete()
+    else:
+        _after_commit_match(kind, listing.pk)
 
 
 def listings_close_expired(*, now: datetime | None = None) -> int:
@@ -476,7 +528,9 @@ def candidate_offers(request: Request, side: matching.Side, *, now: datetime) ->
         return []
     # Offers naming an exact skill first, so the cap never drops them for related ones.
     return list(
-        Offer.objects.filter(community_id=request.community_id, status=Offer.Status.OPEN, expires_at__gt=now)
+        Offer.objects.filter(
+            community_id=request.community_id, status=Offer.Status.OPEN, expires_at__gt=now, is_hidden=False
+        )
         .exclude(member_id=request.member_id)
         .filter(_relevant(Offer, side))
         .filter(where)
@@ -492,7 +546,9 @@ def candidate_requests(offer: Offer, side: matching.Side, *, now: datetime) -> l
     if where is None:
         return []
     return list(
-        Request.objects.filter(community_id=offer.community_id, status=Request.Status.OPEN, expires_at__gt=now)
+        Request.objects.filter(
+            community_id=offer.community_id, status=Request.Status.OPEN, expires_at__gt=now, is_hidden=False
+        )
         .exclude(member_id=offer.member_id)
         .filter(_relevant(Request, side))
         .filter(where)
@@ -530,31 +586,64 @@ def _save_matches(request: Request, scored: list[tuple[int, matching.Score]], *,
     return list(Match.objects.filter(request=request))
 
 
+def _claim_requester_notice(request_id: int) -> bool:
+    """One of the ``REQUESTER_MATCH_NOTICES`` of a request, claimed with a conditional UPDATE."""
+    return bool(
+        Request.objects.filter(pk=request_id, match_notices__lt=REQUESTER_MATCH_NOTICES).update(
+            match_notices=F("match_notices") + 1
+        )
+    )
+
+
+def _claim_helper_notice(user_id: int, *, now: datetime) -> bool:
+    """One of the helper's ``HELPER_MATCH_NOTICES_PER_DAY`` for today, claimed with a
+    conditional UPDATE on their quota row (made on first use), so concurrent runs never
+    pass the limit."""
+    day = timezone.localdate(now)
+    MatchNoticeQuota.objects.bulk_create([MatchNoticeQuota(user_id=user_id, day=day)], ignore_conflicts=True)
+    return bool(
+        MatchNoticeQuota.objects.filter(user_id=user_id, day=day, used__lt=HELPER_MATCH_NOTICES_PER_DAY).update(
+            used=F("used") + 1
+        )
+    )
+
+
 def _notify_good(request_id: int | None = None, offer_id: int | None = None, *, now: datetime) -> int:
-    """Tell both sides of each good match, once: each match is claimed by setting
-    ``notified_at`` with a conditional UPDATE."""
+    """Tell both sides of each good match, once and within bounds, best matches first.
+
+    Each match is claimed by setting ``notified_at`` with a conditional UPDATE, so nobody
+    hears of one match twice. Then the requester is told if the request still has one of
+    its ``REQUESTER_MATCH_NOTICES``, the helper if they still have one of today's
+    ``HELPER_MATCH_NOTICES_PER_DAY``; each is claimed the same way. A match nobody is
+    told about still shows on both Matches pages. Returns how many matches were claimed.
+    """
     good = Match.objects.filter(notified_at__isnull=True, score__gte=Decimal(str(NOTIFY_THRESHOLD)))
     if request_id is not None:
         good = good.filter(request_id=request_id)
     if offer_id is not None:
         good = good.filter(offer_id=offer_id)
     told = 0
-    for match in good.select_related("request__member__profile", "offer__member__profile"):
+    for match in good.select_related("request__member__profile", "offer__member__profile").order_by("-score", "id"):
         if not Match.objects.filter(pk=match.pk, notified_at__isnull=True).update(notified_at=now):
             continue
         why = ", ".join(match.reasons)
-        notify(
-            recipients=[match.request.member],
-            kind="skills.match",
-            target=match,
-            text=f"{match.offer.member.public_name} can help with \u201c{match.request.title}\u201d ({why})",
-        )
-        notify(
-            recipients=[match.offer.member],
-            kind="skills.match",
-            target=match,
-            text=f"{match.request.member.public_name} needs help you offer: \u201c{match.request.title}\u201d ({why})",
-        )
+        if _claim_requester_notice(match.request_id):
+            notify(
+                recipients=[match.request.member],
+                kind="skills.match",
+                actor=match.offer.member,
+                target=match,
+                text=f"{match.offer.member.public_name} can help with \u201c{match.request.title}\u201d ({why})",
+            )
+        if _claim_helper_notice(match.offer.member_id, now=now):
+            notify(
+                recipients=[match.offer.member],
+                kind="skills.match",
+                actor=match.request.member,
+                target=match,
+                text=f"{match.request.member.public_name} needs help you offer: "
+                f"\u201c{match.request.title}\u201d ({why})",
+            )
         told += 1
     return told
 
@@ -572,7 +661,7 @@ def match_request(*, request_id: int, now: datetime | None = None) -> list[Match
         request = Request.objects.select_for_update().filter(pk=request_id).first()
         if request is None:
             return []
-        if not (request.status == Request.Status.OPEN and request.expires_at > now):
+        if not (request.status == Request.Status.OPEN and request.expires_at > now) or request.is_hidden:
             Match.objects.filter(request=request).delete()
             return []
         _, side = _sides(Request, [request.pk], request.community_id)[request.pk]
@@ -594,7 +683,7 @@ def match_offer(*, offer_id: int, now: datetime | None = None) -> int:
         offer = Offer.objects.select_for_update().filter(pk=offer_id).first()
         if offer is None:
             return 0
-        if not (offer.status == Offer.Status.OPEN and offer.expires_at > now):
+        if not (offer.status == Offer.Status.OPEN and offer.expires_at > now) or offer.is_hidden:
             Match.objects.filter(offer=offer).delete()
             return 0
         _, offer_side = _sides(Offer, [offer.pk], offer.community_id)[offer.pk]
@@ -633,9 +722,9 @@ def match_all(*, now: datetime | None = None) -> int:
     """Nightly: rematch every open request (new offers, changed balances and trust)."""
     now = now or timezone.now()
     count = 0
-    for request_id in Request.objects.filter(status=Request.Status.OPEN, expires_at__gt=now).values_list(
-        "pk", flat=True
-    ):
+    MatchNoticeQuota.objects.filter(day__lt=timezone.localdate(now) - timedelta(days=7)).delete()
+    open_requests = Request.objects.filter(status=Request.Status.OPEN, expires_at__gt=now, is_hidden=False)
+    for request_id in open_requests.values_list("pk", flat=True):
         match_request(request_id=request_id, now=now)
         count += 1
     return count
@@ -717,6 +806,10 @@ def session_propose(
         raise ValidationError({"request": "That request is not the learner's in this community."})
     if offer is not None and (offer.member_id != helper.pk or offer.community_id != community.pk):
         raise ValidationError({"offer": "That offer is not the helper's in this community."})
+    if request is not None and request.is_hidden:
+        raise ValidationError({"request": "That request was hidden by the organizers."})
+    if offer is not None and offer.is_hidden:
+        raise ValidationError({"offer": "That offer was hidden by the organizers."})
     _refuse_beyond_limit(learner=learner, community=community, hours=planned_hours, you=proposer.pk == learner.pk)
     session = Session.objects.create(
         helper=helper,
@@ -815,7 +908,7 @@ def seat_join(*, session: Session, learner: User) -> Seat:
     session = Session.objects.select_for_update().get(pk=session.pk)
     if not session.is_group:
         raise RuleViolation("This is a one-to-one session.", code="not_group")
-    if session.status != Session.Status.SCHEDULED or session.starts_at <= timezone.now():
+    if session.status != Session.Status.SCHEDULED or session.starts_at <= timezone.now() or session.is_hidden:
         raise RuleViolation("This session is not open for joining.", code="illegal_transition")
     if learner.pk == session.helper_id:
         raise RuleViolation("You are the helper of this session.", code="same_person")
@@ -998,21 +1091,11 @@ def _settle(*, seat: Seat, session: Session) -> None:
         review_invite(exchange=seat)
 
 
-def _organizers(community_id: int) -> list[User]:
-    return list(
-        User.objects.filter(
-            memberships__community_id=community_id,
-            memberships__role=Membership.Role.ORGANIZER,
-            memberships__status=Membership.Status.ACTIVE,
-        )
-    )
-
-
 def _dispute(*, seat: Seat, session: Session, reason: str, actor: User | None) -> None:
     Seat.objects.filter(pk=seat.pk).update(status=Seat.Status.DISPUTED, dispute_reason=reason[:500])
     seat.status = Seat.Status.DISPUTED
     notify(
-        recipients=_organizers(session.community_id),
+        recipients=community_organizers(community_id=session.community_id),
         kind="moderation.flagged",
         actor=actor,
         target=session,

@@ -28,6 +28,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from apps.ledger.models import Account
 from apps.peers.models import Community, Membership, User
 from p2pcommons.errors import RuleViolation
+from p2pcommons.params import query_id, query_int
 
 from . import selectors, services
 from .forms import (
@@ -51,11 +52,13 @@ SESSIONS_PER_PAGE = 20
 MINE_PER_PAGE = 20
 OPEN_GROUPS_SHOWN = 20
 HOUR = "HOUR"
+MAX_PAGE = 10**6  # past the last page shows the last page
 RENEW_WITHIN = timedelta(days=30)  # offers this close to expiring show "Renew"
 
 
 def _page(request: HttpRequest, queryset: QuerySet, per_page: int, param: str = "page") -> Page:
-    page = Paginator(queryset, per_page).get_page(request.GET.get(param))
+    number = query_int(request.GET, param, default=1, low=1, high=MAX_PAGE)
+    page = Paginator(queryset, per_page).get_page(number)
     page.object_list = list(page.object_list)
     return page
 
@@ -111,14 +114,9 @@ FORMS = {"offer": OfferForm, "request": RequestForm}
 
 
 def _visible_listing(request: HttpRequest, model, pk: int):
-    """My own listing (any state), or an open one of my communities."""
-    mine = (selectors.offers_of if model is Offer else selectors.requests_of)(user=request.user)
-    listing = mine.filter(pk=pk).select_related("member__profile", "member__trust").first()
-    if listing is None:
-        listing = selectors.listings_search(model=model, user=request.user).filter(pk=pk).first()
-    if listing is None:
-        raise Http404("No such listing.")
-    return listing
+    """My own listing (any state), or an open one of my communities; one hidden by
+    moderation only for me (its member) and the organizers."""
+    return get_object_or_404(selectors.listing_for_viewer(model=model, user=request.user), pk=pk)
 
 
 def _my_listing(request: HttpRequest, model, pk: int):
@@ -354,12 +352,13 @@ class Proposal:
 
 
 def _id(request: HttpRequest, name: str) -> int | None:
-    value = request.GET.get(name, "")
-    if not value:
+    """``?name=`` as an id; None when absent; a 404 when it is there but no id ("²", "-1", text)."""
+    if not request.GET.get(name):
         return None
-    if not value.isdigit() or len(value) > 18:
+    pk = query_id(request.GET, name)
+    if pk is None:
         raise Http404("No such listing.")
-    return int(value)
+    return pk
 
 
 def _proposal(request: HttpRequest) -> Proposal | None:
@@ -573,7 +572,7 @@ def _viewable_session(request: HttpRequest, pk: int) -> Session:
     """Mine, or an open group session of my communities."""
     session = _with_trust(selectors.sessions_of(user=request.user)).filter(pk=pk).first()
     if session is None:
-        session = _with_trust(selectors.group_sessions_open(user=request.user)).filter(pk=pk).first()
+        session = _with_trust(selectors.group_sessions_viewable(user=request.user)).filter(pk=pk).first()
     if session is None:
         raise Http404("No such session.")
     return session

@@ -136,11 +136,12 @@ class ReservationAdmin(ReadOnlyAdminMixin, CommunityScopedAdminMixin, admin.Mode
     """Loans change only through their transitions (the services), never by editing."""
 
     community_path = "tool__community"
-    list_display = ("tool", "borrower_name", "starts_at", "ends_at", "status")
+    list_display = ("tool", "borrower_name", "starts_at", "ends_at", "status", "fee_total")
     list_filter = ("status", ("tool__community", ScopedCommunityFilter))
     search_fields = ("tool__title", "borrower__profile__display_name")
     list_select_related = ("tool", "borrower__profile")
     date_hierarchy = "starts_at"
+    readonly_fields = ("fee_per_day", "fee_total")  # fixed at request; shown, never edited
     inlines = [EventInline, ReportInline]
 
     @admin.display(description="borrower", ordering="borrower__profile__display_name")

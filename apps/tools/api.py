@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.db.models import Prefetch
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
@@ -30,7 +32,7 @@ class ToolPhotoSerializer(serializers.ModelSerializer):
 
 
 class PhotoUploadSerializer(serializers.Serializer):
-    image = serializers.FileField(help_text="JPEG, PNG, WebP or GIF, at most 8 MB.")
+    image = serializers.FileField(help_text="JPEG, PNG or WebP, at most 8 MB.")
     alt_text = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
 
 
@@ -120,6 +122,10 @@ class ReservationSerializer(serializers.ModelSerializer):
     borrower = PersonSerializer(read_only=True)
     lender = PersonSerializer(source="tool.owner", read_only=True)
     handoff = serializers.SerializerMethodField()
+    handoff_from = serializers.SerializerMethodField()
+    pickup_from = serializers.SerializerMethodField()
+    pickup_until = serializers.SerializerMethodField()
+    fee_days = serializers.IntegerField(read_only=True)
     overdue = serializers.BooleanField(source="is_overdue", read_only=True)
     condition_reports = ConditionReportSerializer(many=True, read_only=True)
 
@@ -136,7 +142,13 @@ class ReservationSerializer(serializers.ModelSerializer):
             "status",
             "overdue",
             "message",
+            "fee_per_day",
+            "fee_days",
+            "fee_total",
+            "pickup_from",
+            "pickup_until",
             "handoff",
+            "handoff_from",
             "condition_reports",
             "created_at",
             "picked_up_at",
@@ -146,9 +158,30 @@ class ReservationSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(HandoffSerializer(allow_null=True))
     def get_handoff(self, obj: Reservation) -> dict | None:
-        """The owner's exact address and phone: for the borrower, once approved, until returned."""
+        """The owner's exact address and phone: for the borrower of an approved loan from 24 hours before its
+        start, and while picked up."""
         profile = selectors.handoff_for(reservation=obj, user=self.context["request"].user)
         return None if profile is None else {"address": profile.exact_address, "phone": profile.phone}
+
+    @extend_schema_field(serializers.DateTimeField(allow_null=True))
+    def get_handoff_from(self, obj: Reservation) -> str | None:
+        """For the borrower while ``handoff`` is still hidden: when it will show (if the loan is approved by then)."""
+        when = selectors.handoff_pending_until(reservation=obj, user=self.context["request"].user)
+        return None if when is None else serializers.DateTimeField().to_representation(when)
+
+    @extend_schema_field(serializers.DateTimeField(allow_null=True))
+    def get_pickup_from(self, obj: Reservation) -> str | None:
+        """While requested or approved: the earliest moment the pickup can be recorded."""
+        if obj.status not in (Reservation.Status.REQUESTED, Reservation.Status.APPROVED):
+            return None
+        return serializers.DateTimeField().to_representation(services.pickup_opens_at(obj))
+
+    @extend_schema_field(serializers.DateTimeField(allow_null=True))
+    def get_pickup_until(self, obj: Reservation) -> str | None:
+        """While requested or approved: the last moment the pickup can be recorded (then the loan expires)."""
+        if obj.status not in (Reservation.Status.REQUESTED, Reservation.Status.APPROVED):
+            return None
+        return serializers.DateTimeField().to_representation(services.pickup_closes_at(obj))
 
 
 class ReservationCreateSerializer(serializers.Serializer):
@@ -156,6 +189,16 @@ class ReservationCreateSerializer(serializers.Serializer):
     starts_at = serializers.DateTimeField(help_text="ISO 8601 with a timezone offset.")
     ends_at = serializers.DateTimeField(help_text="ISO 8601 with a timezone offset.")
     message = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+    fee_per_day = serializers.DecimalField(
+        max_digits=8,
+        decimal_places=2,
+        required=False,
+        allow_null=True,
+        min_value=Decimal("0"),
+        help_text="The tool's fee per day as shown to the borrower (null or 0: free). If given and the tool's fee "
+        "changed since, the request is refused (409, fee_changed). The fee is fixed on the reservation when it is "
+        "requested and is the only amount charged, at pickup.",
+    )
 
 
 TOOL_FILTERS = [
@@ -311,6 +354,7 @@ class ReservationViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet)
             starts_at=data["starts_at"],
             ends_at=data["ends_at"],
             message=data["message"],
+            expected_fee_per_day=data.get("fee_per_day", services.NOT_GIVEN),
         )
         return Response(self.get_serializer(reservation).data, status=status.HTTP_201_CREATED)
 
@@ -346,13 +390,14 @@ class ReservationViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet)
     @TRANSITION_SCHEMA
     @action(detail=True, methods=["post"])
     def pickup(self, request, pk=None):
-        """Either party records the handoff (a fee, if any, is paid now)."""
+        """Record the handoff, from 2 hours before the start until 12 hours after it. A loan with a fee: the
+        borrower only, which pays the fee fixed at request (``fee_total``); a free loan: either party."""
         return self._transition(services.reservation_pickup)
 
     @TRANSITION_SCHEMA
     @action(detail=True, methods=["post"], url_path="return")
     def return_(self, request, pk=None):
-        """The owner confirms the tool is back."""
+        """The owner confirms the tool is back (not before the pickup)."""
         return self._transition(services.reservation_return)
 
     @extend_schema(

@@ -3,8 +3,9 @@ and loans in every state, some reviewed, one overdue, and neighbors on waitlists
 
 Everything goes through the services, as a neighbor's clicks would. The one exception
 is time: the services refuse windows that start in the past (minimum notice), so a loan
-that belongs in the past is made a year ahead, taken through its transitions there, and
-then moved back with a queryset update (``_backdate``), its history with it.
+that belongs in the past is made a year ahead, taken through its transitions there (the
+pickup and the return at plausible times within their windows, through the services'
+``now``), and then moved back with a queryset update (``_backdate``), its history with it.
 
 Idempotent: a community that already has the demo tools (a catalog title listed by a
 demo account) is left as it is; categories are looked up by slug.
@@ -472,8 +473,11 @@ def seed(*, communities: list[Community], rng: random.Random, log: Callable[[str
                 category=categories[item.category],
                 rng=rng,
                 # after the story tools: two paused, one retired, two that approve trusted neighbors at once
+                # (one asks a score of 4 and exchanges with two different neighbors, which the demo's new
+                # accounts don't reach: their owner decides; one a reviewed neighbor's score alone)
                 status=Tool.Status.PAUSED if role in (0, 1) else Tool.Status.RETIRED if role == 2 else None,
                 auto_approve=role in (3, 4),
+                thresholds=(Decimal("4.00"), 2) if role == 3 else (Decimal("3.00"), 0),
             )
             counts.photos += _photos(tool=tool, color=colors[tool.category_id], rng=rng)
             tools.append(tool)
@@ -520,6 +524,7 @@ def _tool(
     rng: random.Random,
     status: str | None,
     auto_approve: bool,
+    thresholds: tuple[Decimal, int],
 ) -> Tool:
     fields = {
         "title": item.title,
@@ -535,7 +540,7 @@ def _tool(
         "auto_approve": auto_approve,
     }
     if auto_approve:
-        fields.update(auto_approve_min_score=Decimal("4.00"), auto_approve_min_exchanges=2)
+        fields.update(auto_approve_min_score=thresholds[0], auto_approve_min_exchanges=thresholds[1])
     if status:
         fields["status"] = status
     return services.tool_create(owner=owner, community=community, **fields)
@@ -594,7 +599,9 @@ def _loan(
     if plan.status == S.CANCELLED:
         return services.reservation_cancel(reservation=reservation, actor=borrower, note=rng.choice(CANCEL_NOTES))
     if plan.status in (S.PICKED_UP, S.RETURNED):
-        reservation = services.reservation_pickup(reservation=reservation, actor=borrower)
+        # Recorded when it would be: twenty minutes after the start (``_backdate`` keeps that).
+        picked_up = starts_at + shift + timedelta(minutes=20)
+        reservation = services.reservation_pickup(reservation=reservation, actor=borrower, now=picked_up)
         if plan.reports:
             services.condition_report_create(
                 reservation=reservation,
@@ -604,7 +611,8 @@ def _loan(
                 note=rng.choice(PICKUP_NOTES),
             )
     if plan.status == S.RETURNED:
-        reservation = services.reservation_return(reservation=reservation, actor=owner)
+        returned = ends_at + shift - timedelta(hours=2)
+        reservation = services.reservation_return(reservation=reservation, actor=owner, now=returned)
         if plan.reports:
             services.condition_report_create(
                 reservation=reservation,

@@ -75,6 +75,9 @@ class BookingForm(AccessibleErrorsMixin, forms.Form):
         label="Message to the owner (optional)",
         widget=forms.Textarea(attrs={"rows": 2}),
     )
+    # The fee per day the page showed (empty: free), sent back so that a fee changed in
+    # the meantime is refused instead of fixed on the loan unseen.
+    fee_per_day = forms.DecimalField(required=False, min_value=Decimal("0"), decimal_places=2, widget=forms.HiddenInput)
 
 
 class WaitlistJoinForm(forms.Form):
@@ -107,7 +110,7 @@ class ToolForm(AccessibleErrorsMixin, forms.ModelForm):
             "deposit_note": "Deposit",
             "auto_approve": "Approve trusted neighbors automatically",
             "auto_approve_min_score": "Lowest trust score",
-            "auto_approve_min_exchanges": "Fewest completed exchanges",
+            "auto_approve_min_exchanges": "Fewest different neighbors exchanged with",
         }
         help_texts = {"deposit_note": "Optional, e.g. “a 20 € deposit, returned at the end”."}
         widgets = {
@@ -140,8 +143,8 @@ class PhotoForm(AccessibleErrorsMixin, forms.Form):
 
     image = forms.FileField(
         label="Photo",
-        widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,image/webp,image/gif"}),
-        help_text="JPEG, PNG, WebP or GIF, at most 8 MB. Location data in the file is removed.",
+        widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}),
+        help_text="JPEG, PNG or WebP, at most 8 MB. Location data in the file is removed.",
     )
     alt_text = forms.CharField(
         required=False,
@@ -163,7 +166,7 @@ class ConditionReportForm(AccessibleErrorsMixin, forms.Form):
     photo = forms.FileField(
         required=False,
         label="Photo (optional)",
-        widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,image/webp,image/gif"}),
+        widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}),
     )
     damage = forms.BooleanField(
         required=False,

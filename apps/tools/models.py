@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -72,8 +73,8 @@ class Tool(Moderatable, models.Model):
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.ACTIVE)
     auto_approve = models.BooleanField(
         default=False,
-        help_text="Approve requests at once from neighbors whose trust score and completed exchanges reach the "
-        "thresholds below.",
+        help_text="Approve requests at once from neighbors whose trust score and number of different neighbors they "
+        "completed exchanges with reach the thresholds below.",
     )
     auto_approve_min_score = models.DecimalField(
         max_digits=3,
@@ -85,7 +86,8 @@ class Tool(Moderatable, models.Model):
     auto_approve_min_exchanges = models.PositiveSmallIntegerField(
         default=3,
         validators=[MaxValueValidator(1000)],
-        help_text="Fewest completed exchanges (any kind) to approve automatically.",
+        help_text="Fewest different neighbors the borrower completed exchanges with (any kind; repeats with one "
+        "person count once, brand-new accounts count little) to approve automatically.",
     )
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -141,6 +143,11 @@ class ToolPhoto(models.Model):
         return f"Photo {self.position + 1} of {self.tool}"
 
 
+def loan_days(starts_at, ends_at) -> int:
+    """Days a fee is charged for: every day begun counts as a whole one, at least one."""
+    return max(1, -(-(ends_at - starts_at) // timedelta(days=1)))
+
+
 class Reservation(models.Model):
     """A borrower's request for a window of a tool, and its way through pickup and return.
 
@@ -171,12 +178,28 @@ class Reservation(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     picked_up_at = models.DateTimeField(null=True, blank=True)
     returned_at = models.DateTimeField(null=True, blank=True)
+    fee_per_day = models.DecimalField(
+        max_digits=8,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="The tool's fee per day when the loan was requested (none: free); later changes don't touch it.",
+    )
+    fee_total = models.DecimalField(
+        max_digits=10,
+        decimal_places=2,
+        default=Decimal("0.00"),
+        editable=False,
+        help_text="What the borrower pays at pickup, fixed when the loan was requested; nothing else is ever charged.",
+    )
 
     class Meta:
         ordering = ["-starts_at", "-id"]
         constraints = [
             models.CheckConstraint(condition=Q(ends_at__gt=F("starts_at")), name="tools_reservation_ends_after_start"),
             models.CheckConstraint(condition=Q(blocked_until__gte=F("ends_at")), name="tools_reservation_buffer"),
+            models.CheckConstraint(condition=Q(fee_total__gte=0), name="tools_reservation_fee_not_negative"),
         ]
         indexes = [models.Index(fields=["tool", "status", "starts_at"])]
 
@@ -189,6 +212,14 @@ class Reservation(models.Model):
     @property
     def is_overdue(self) -> bool:
         return self.status == self.Status.PICKED_UP and self.ends_at < timezone.now()
+
+    @property
+    def fee_days(self) -> int:
+        return loan_days(self.starts_at, self.ends_at)
+
+    @property
+    def has_fee(self) -> bool:
+        return self.fee_total > 0
 
 
 class ReservationEvent(models.Model):

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.utils import timezone
 
 from apps.peers.geo import distance_km_expression
 from apps.peers.models import Membership, User
@@ -117,12 +118,37 @@ def condition_reports_of(*, reservation: Reservation) -> QuerySet[ConditionRepor
     return ConditionReport.objects.filter(reservation=reservation).select_related("author__profile")
 
 
-def handoff_for(*, reservation: Reservation, user: User):
+# The owner's exact address and phone reach the borrower of an approved loan this long
+# before its start, not at approval: a loan booked weeks ahead reveals nothing yet.
+HANDOFF_RELEASE = timedelta(hours=24)
+
+
+def handoff_released_at(reservation: Reservation) -> datetime:
+    return reservation.starts_at - HANDOFF_RELEASE
+
+
+def handoff_for(*, reservation: Reservation, user: User, now: datetime | None = None):
     """The owner's profile with the exact address and phone, for the borrower only, while
-    the loan is approved or picked up (invariant 5); None for anyone else, at any other time."""
+    the loan is approved (from HANDOFF_RELEASE before its start) or picked up (invariant 5);
+    None for anyone else, at any other time."""
+    now = now or timezone.now()
+    if user.pk != reservation.borrower_id:
+        return None
+    if reservation.status == Reservation.Status.PICKED_UP or (
+        reservation.status == Reservation.Status.APPROVED and now >= handoff_released_at(reservation)
+    ):
+        return reservation.tool.owner.profile
+    return None
+
+
+def handoff_pending_until(*, reservation: Reservation, user: User, now: datetime | None = None) -> datetime | None:
+    """When the borrower will see the handoff of a requested or approved loan that does not
+    show it yet (pages and the API say so); None when it shows, or never will."""
+    now = now or timezone.now()
     if user.pk != reservation.borrower_id or reservation.status not in (
+        Reservation.Status.REQUESTED,
         Reservation.Status.APPROVED,
-        Reservation.Status.PICKED_UP,
     ):
         return None
-    return reservation.tool.owner.profile
+    release = handoff_released_at(reservation)
+    return release if now < release or reservation.status == Reservation.Status.REQUESTED else None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -15,9 +16,27 @@ from apps.peers.services import membership_refuse_if_suspended
 from p2pcommons.errors import RuleViolation
 
 from . import images
-from .models import ConditionReport, Reminder, Reservation, ReservationEvent, Tool, ToolPhoto, WaitlistEntry
+from .models import (
+    ConditionReport,
+    Reminder,
+    Reservation,
+    ReservationEvent,
+    Tool,
+    ToolPhoto,
+    WaitlistEntry,
+    loan_days,
+)
 
+# The pickup window of an approved loan: from PICKUP_EARLY before its start until
+# PICKUP_GRACE after it; a loan not picked up by then expires (``reservations_expire``).
+PICKUP_EARLY = timedelta(hours=2)
 PICKUP_GRACE = timedelta(hours=12)
+# At most this many requests waiting for an owner's answer per member, across all tools.
+MAX_OPEN_REQUESTS = 5
+# At most this many requests by one member for one tool per REPEAT_WINDOW (request and
+# cancel cycles would otherwise notify the owner again and again).
+MAX_REQUESTS_PER_TOOL = 3
+REPEAT_WINDOW = timedelta(hours=24)
 MAX_AHEAD = timedelta(days=2 * 365)
 WAITLIST_OFFER_HOLD = timedelta(hours=6)
 S = Reservation.Status
@@ -202,22 +221,67 @@ def _held_offer(*, tool: Tool, starts_at: datetime, blocked_until: datetime, for
 
 
 def auto_approve_reason(*, tool: Tool, borrower: User) -> str | None:
-    """Why ``borrower`` is approved at once for ``tool``, or None when the owner decides."""
+    """Why ``borrower`` is approved at once for ``tool``, or None when the owner decides.
+
+    The reputation app's standing decides: the trust score against the tool's lowest
+    score, and the number of different neighbors the borrower completed exchanges with
+    (repeated exchanges with one person count once, brand-new accounts count little)
+    against its fewest exchanges; a pair of accounts trading with each other can't reach it.
+    """
     if not tool.auto_approve:
         return None
-    from apps.reputation import registry
-    from apps.reputation.models import TrustScore
+    from apps.reputation.selectors import trust_standing
 
-    score = TrustScore.objects.filter(user=borrower).values_list("score", flat=True).first()
-    if score is None or score < tool.auto_approve_min_score:
+    standing = trust_standing(user=borrower)
+    if standing.score is None or standing.score < tool.auto_approve_min_score:
         return None
-    completed = sum(kind.completed_for(borrower).count() for kind in registry.registered())
-    if completed < tool.auto_approve_min_exchanges:
+    if standing.counterparts < tool.auto_approve_min_exchanges:
         return None
+    reason = f"Approved automatically: trust {standing.score} (at least {tool.auto_approve_min_score})"
+    if not tool.auto_approve_min_exchanges:
+        return reason + "."
     return (
-        f"Approved automatically: trust {score} (at least {tool.auto_approve_min_score}) and "
-        f"{completed} completed exchanges (at least {tool.auto_approve_min_exchanges})."
+        f"{reason} and completed exchanges with {standing.counterparts} different neighbors "
+        f"(at least {tool.auto_approve_min_exchanges})."
     )
+
+
+class _NotGiven:
+    """The borrower's client did not say which fee it showed (older API clients)."""
+
+
+NOT_GIVEN = _NotGiven()
+
+
+def fee_quote(*, tool: Tool, starts_at: datetime, ends_at: datetime) -> tuple[Decimal | None, Decimal]:
+    """The fee per day and the total a loan of ``tool`` for that window costs if requested now."""
+    if not tool.fee_per_day:
+        return None, Decimal("0.00")
+    return tool.fee_per_day, tool.fee_per_day * loan_days(starts_at, ends_at)
+
+
+def _fee_words(fee_per_day: Decimal | None) -> str:
+    return f"{fee_per_day} credits a day" if fee_per_day else "free"
+
+
+def _check_request_caps(*, tool: Tool, borrower: User, now: datetime) -> None:
+    """The caps that keep one member from flooding owners with requests (call holding the
+    borrower's row lock, so two requests at once can't both pass)."""
+    mine = Reservation.objects.filter(borrower=borrower)
+    if mine.filter(status=S.REQUESTED, starts_at__gt=now).count() >= MAX_OPEN_REQUESTS:
+        raise RuleViolation(
+            f"You already have {MAX_OPEN_REQUESTS} requests waiting for an answer. Wait for the owners to answer, "
+            "or cancel one, before you ask for something else.",
+            code="too_many_open_requests",
+        )
+    recent = mine.filter(tool=tool, created_at__gt=now - REPEAT_WINDOW).order_by("created_at")
+    if recent.count() >= MAX_REQUESTS_PER_TOOL:
+        again = timezone.localtime(recent.first().created_at + REPEAT_WINDOW)
+        raise RuleViolation(
+            f"You asked for {tool.title} {MAX_REQUESTS_PER_TOOL} times in the last day. "
+            f"You can ask again from {again:%a %d %b %H:%M}.",
+            code="too_many_requests_for_tool",
+        )
 
 
 def reservation_request(
@@ -228,23 +292,44 @@ def reservation_request(
     ends_at: datetime,
     message: str = "",
     waitlist_entry: WaitlistEntry | None = None,
+    expected_fee_per_day: Decimal | _NotGiven | None = NOT_GIVEN,
 ) -> Reservation:
     """Ask to borrow ``tool`` for [starts_at, ends_at).
 
     Rules: an active tool, not your own, you an active member of its community, enough
-    notice, within its maximum loan. No double booking: holds SELECT FOR UPDATE on the
-    tool row (requests for one tool are serialized; on SQLite the IMMEDIATE transaction
-    takes the write lock at BEGIN), checks the live reservations, and on PostgreSQL the
-    exclusion constraint refuses an overlap whatever the code does.
+    notice, within its maximum loan; at most MAX_OPEN_REQUESTS requests of yours waiting
+    for an answer, and at most MAX_REQUESTS_PER_TOOL requests for one tool per REPEAT_WINDOW.
+
+    The fee is fixed here: the tool's fee per day now, times the days begun
+    (``fee_per_day`` and ``fee_total`` on the reservation); it is what the owner approves
+    and the only amount ever charged, whatever the tool's fee later becomes. A client that
+    showed the borrower a fee passes it as ``expected_fee_per_day`` (None: free); if the
+    tool's fee changed in between, the request is refused rather than fixed at a fee the
+    borrower never saw.
+
+    Locking: holds SELECT FOR UPDATE on the borrower's user row (the request caps) and
+    then on the tool row (requests for one tool are serialized; on SQLite the IMMEDIATE
+    transaction takes the write lock at BEGIN); on PostgreSQL the exclusion constraint
+    refuses an overlap whatever the code does.
     """
     _check_window(tool=tool, starts_at=starts_at, ends_at=ends_at, message=message)
     _check_borrower(tool=tool, borrower=borrower)
 
     try:
         with transaction.atomic():
+            User.objects.select_for_update().only("pk").get(pk=borrower.pk)
             tool = Tool.objects.select_for_update().get(pk=tool.pk)
             if tool.status != Tool.Status.ACTIVE or tool.is_hidden:
                 raise RuleViolation(f"{tool.title} is not available to borrow right now.", code="not_active")
+            if not isinstance(expected_fee_per_day, _NotGiven) and (expected_fee_per_day or None) != (
+                tool.fee_per_day or None
+            ):
+                raise RuleViolation(
+                    f"The fee of {tool.title} is now {_fee_words(tool.fee_per_day)}. Check it and send your "
+                    "request again.",
+                    code="fee_changed",
+                )
+            _check_request_caps(tool=tool, borrower=borrower, now=timezone.now())
             blocked_until = ends_at + timedelta(hours=tool.buffer_hours)
             if Reservation.objects.filter(
                 tool=tool, status__in=Reservation.LIVE, starts_at__lt=blocked_until, blocked_until__gt=starts_at
@@ -257,6 +342,7 @@ def reservation_request(
                     f"{timezone.localtime(held.offer_expires_at):%a %d %b %H:%M}. Join the waitlist to be next.",
                     code="held",
                 )
+            fee_per_day, fee_total = fee_quote(tool=tool, starts_at=starts_at, ends_at=ends_at)
             reservation = Reservation.objects.create(
                 tool=tool,
                 borrower=borrower,
@@ -264,10 +350,13 @@ def reservation_request(
                 ends_at=ends_at,
                 blocked_until=blocked_until,
                 message=message,
+                fee_per_day=fee_per_day,
+                fee_total=fee_total,
             )
             ReservationEvent.objects.create(reservation=reservation, actor=borrower, to_status=S.REQUESTED)
             if waitlist_entry is not None:
                 WaitlistEntry.objects.filter(pk=waitlist_entry.pk).update(status=W.BOOKED, reservation=reservation)
+            fee = f" for {fee_total} credits" if fee_total else ""
             reason = auto_approve_reason(tool=tool, borrower=borrower)
             if reason:
                 reservation = _transition(
@@ -278,7 +367,7 @@ def reservation_request(
                     kind="tools.requested",
                     actor=borrower,
                     target=reservation,
-                    text=f"{borrower.public_name} booked {tool.title} (approved automatically)",
+                    text=f"{borrower.public_name} booked {tool.title}{fee} (approved automatically)",
                 )
                 notify(
                     recipients=[borrower],
@@ -292,7 +381,7 @@ def reservation_request(
                     kind="tools.requested",
                     actor=borrower,
                     target=reservation,
-                    text=f"{borrower.public_name} asks to borrow {tool.title}",
+                    text=f"{borrower.public_name} asks to borrow {tool.title}{fee}",
                 )
     except IntegrityError:
         # The exclusion constraint (PostgreSQL) caught what the check above could not see.
@@ -340,8 +429,15 @@ def _is_borrower(actor: User, reservation: Reservation) -> bool:
 
 
 @transaction.atomic
-def reservation_approve(*, reservation: Reservation, actor: User) -> Reservation:
+def reservation_approve(*, reservation: Reservation, actor: User, now: datetime | None = None) -> Reservation:
+    """The owner says yes. Refused once the loan's pickup window has closed: such a loan
+    could only expire, so approving it would tell the borrower something false."""
     _require(actor, _is_owner(actor, reservation), "the tool's owner")
+    if (now or timezone.now()) > pickup_closes_at(reservation):
+        raise RuleViolation(
+            f"This request can no longer be approved: its pickup window closed {_when(pickup_closes_at(reservation))}.",
+            code="too_late",
+        )
     reservation = _transition(reservation=reservation, actor=actor, allowed_from=(S.REQUESTED,), to=S.APPROVED)
     notify(
         recipients=[reservation.borrower],
@@ -393,28 +489,108 @@ def reservation_cancel(*, reservation: Reservation, actor: User, note: str = "")
     return reservation
 
 
+def pickup_opens_at(reservation: Reservation) -> datetime:
+    return reservation.starts_at - PICKUP_EARLY
+
+
+def pickup_closes_at(reservation: Reservation) -> datetime:
+    return reservation.starts_at + PICKUP_GRACE
+
+
+def return_opens_at(reservation: Reservation) -> datetime:
+    """A return is recorded no earlier than the pickup (a loan without a recorded pickup
+    time: no earlier than its pickup window opened)."""
+    return reservation.picked_up_at or pickup_opens_at(reservation)
+
+
+def _when(moment: datetime) -> str:
+    return f"{timezone.localtime(moment):%a %d %b %H:%M}"
+
+
+def pickup_refusal(*, reservation: Reservation, actor: User, now: datetime | None = None) -> RuleViolation | None:
+    """Why ``actor`` may not record the pickup of ``reservation`` now, or None: the one
+    pickup rule, which the service enforces and the pages ask before offering the button.
+
+    Who: when a fee is due, the borrower only (recording the pickup pays the fee fixed at
+    request, so it is their act); a free loan, either party. When: an approved loan, from
+    PICKUP_EARLY before its start until PICKUP_GRACE after it.
+    """
+    now = now or timezone.now()
+    is_borrower = _is_borrower(actor, reservation)
+    if not (is_borrower or _is_owner(actor, reservation)):
+        return RuleViolation("Only the owner or the borrower can do that.", code="forbidden")
+    if reservation.has_fee and not is_borrower:
+        return RuleViolation(
+            f"Only the borrower can record the pickup of a loan with a fee: recording it pays the "
+            f"{reservation.fee_total} credits.",
+            code="forbidden",
+        )
+    if reservation.status != S.APPROVED:
+        return RuleViolation(
+            f"This reservation is {S(reservation.status).label.lower()}; it can't become picked up now.",
+            code="illegal_transition",
+        )
+    if now < pickup_opens_at(reservation):
+        return RuleViolation(
+            f"The pickup can be recorded from {_when(pickup_opens_at(reservation))}, "
+            f"{PICKUP_EARLY.seconds // 3600} hours before the loan starts.",
+            code="too_early",
+        )
+    if now > pickup_closes_at(reservation):
+        return RuleViolation(
+            f"The pickup time ended {_when(pickup_closes_at(reservation))}; the loan expires.", code="too_late"
+        )
+    return None
+
+
+def return_refusal(*, reservation: Reservation, actor: User, now: datetime | None = None) -> RuleViolation | None:
+    """Why ``actor`` may not record the return now, or None: the owner, of a picked-up
+    loan, no earlier than its pickup (``return_opens_at``)."""
+    now = now or timezone.now()
+    if not _is_owner(actor, reservation):
+        return RuleViolation("Only the tool's owner can do that.", code="forbidden")
+    if reservation.status != S.PICKED_UP:
+        return RuleViolation(
+            f"This reservation is {S(reservation.status).label.lower()}; it can't become returned now.",
+            code="illegal_transition",
+        )
+    if now < return_opens_at(reservation):
+        return RuleViolation(
+            f"The return can be recorded from {_when(return_opens_at(reservation))}.", code="too_early"
+        )
+    return None
+
+
+def _locked(reservation: Reservation) -> Reservation:
+    return Reservation.objects.select_for_update().select_related("tool").get(pk=reservation.pk)
+
+
 @transaction.atomic
-def reservation_pickup(*, reservation: Reservation, actor: User) -> Reservation:
-    """The handoff, recorded by either party. A fee, if the tool has one, is paid borrower -> owner through the
-    ledger now, once (idempotency key: the reservation)."""
-    _require(actor, _is_owner(actor, reservation) or _is_borrower(actor, reservation), "the owner or the borrower")
+def reservation_pickup(*, reservation: Reservation, actor: User, now: datetime | None = None) -> Reservation:
+    """The handoff, within the pickup window (``pickup_refusal`` says who and when).
+
+    The fee fixed at request (``fee_total``), if any, is paid borrower -> owner through
+    the ledger now, once (idempotency key: the reservation); the tool's current fee plays
+    no part. Holds SELECT FOR UPDATE on the reservation row, so the fee and the state read
+    are those the transition applies to; ``now`` is for the demo and tests.
+    """
+    now = now or timezone.now()
+    reservation = _locked(reservation)
+    refusal = pickup_refusal(reservation=reservation, actor=actor, now=now)
+    if refusal is not None:
+        raise refusal
     reservation = _transition(
-        reservation=reservation,
-        actor=actor,
-        allowed_from=(S.APPROVED,),
-        to=S.PICKED_UP,
-        picked_up_at=timezone.now(),
+        reservation=reservation, actor=actor, allowed_from=(S.APPROVED,), to=S.PICKED_UP, picked_up_at=now
     )
-    tool = reservation.tool
-    if tool.fee_per_day:
+    if reservation.has_fee:
         from apps.ledger import services as ledger
 
-        days = max(1, -(-(reservation.ends_at - reservation.starts_at) // timedelta(days=1)))
+        tool = reservation.tool
         ledger.transfer_create(
             source=ledger.account_for(user=reservation.borrower, community=tool.community, currency="CREDIT"),
             target=ledger.account_for(user=tool.owner, community=tool.community, currency="CREDIT"),
-            amount=tool.fee_per_day * days,
-            memo=f"Fee for {tool.title} ({days} day(s))",
+            amount=reservation.fee_total,
+            memo=f"Fee for {tool.title} ({reservation.fee_days} day(s))",
             idempotency_key=f"tool-fee:{reservation.pk}",
             kind="exchange",
             related=reservation,
@@ -424,12 +600,17 @@ def reservation_pickup(*, reservation: Reservation, actor: User) -> Reservation:
 
 
 @transaction.atomic
-def reservation_return(*, reservation: Reservation, actor: User) -> Reservation:
-    """The owner confirms the tool is back: the loan is a completed exchange, and both
-    parties are invited to review it."""
-    _require(actor, _is_owner(actor, reservation), "the tool's owner")
+def reservation_return(*, reservation: Reservation, actor: User, now: datetime | None = None) -> Reservation:
+    """The owner confirms the tool is back (``return_refusal`` says who and when): the
+    loan is a completed exchange, and both parties are invited to review it. Holds
+    SELECT FOR UPDATE on the reservation row; ``now`` is for the demo and tests."""
+    now = now or timezone.now()
+    reservation = _locked(reservation)
+    refusal = return_refusal(reservation=reservation, actor=actor, now=now)
+    if refusal is not None:
+        raise refusal
     reservation = _transition(
-        reservation=reservation, actor=actor, allowed_from=(S.PICKED_UP,), to=S.RETURNED, returned_at=timezone.now()
+        reservation=reservation, actor=actor, allowed_from=(S.PICKED_UP,), to=S.RETURNED, returned_at=now
     )
     from apps.reputation.services import review_invite
 
@@ -438,14 +619,26 @@ def reservation_return(*, reservation: Reservation, actor: User) -> Reservation:
 
 
 def reservations_expire(*, now: datetime | None = None) -> int:
-    """Approved loans not picked up within the grace period after their start expire
-    (a beat task). A conditional UPDATE per row: running twice expires each once."""
+    """Loans whose pickup window has closed (starts_at + PICKUP_GRACE before ``now``)
+    expire (a beat task): approved ones that were not picked up, and requests the owner
+    never answered, whose borrower is told. A conditional UPDATE per row: running twice
+    expires each once."""
     now = now or timezone.now()
     expired = 0
-    for reservation in Reservation.objects.filter(status=S.APPROVED, starts_at__lt=now - PICKUP_GRACE):
+    stale = Reservation.objects.filter(status__in=(S.APPROVED, S.REQUESTED), starts_at__lt=now - PICKUP_GRACE)
+    for reservation in stale.select_related("tool__owner__profile", "borrower"):
+        was = reservation.status
         try:
             with transaction.atomic():
-                _transition(reservation=reservation, actor=None, allowed_from=(S.APPROVED,), to=S.EXPIRED)
+                _transition(reservation=reservation, actor=None, allowed_from=(was,), to=S.EXPIRED)
+                if was == S.REQUESTED:
+                    notify(
+                        recipients=[reservation.borrower],
+                        kind="tools.decided",
+                        target=reservation,
+                        text=f"Your request for {reservation.tool.title} lapsed: "
+                        f"{reservation.tool.owner.public_name} did not answer before the pickup time",
+                    )
                 waitlist_offer_next(tool=reservation.tool, now=now)
                 expired += 1
         except RuleViolation:

@@ -26,6 +26,7 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from apps.peers.models import User
 from p2pcommons.errors import RuleViolation
+from p2pcommons.params import query_int
 
 from . import selectors, services
 from .forms import BookingForm, ConditionReportForm, PhotoForm, ToolFilterForm, ToolForm, WaitlistJoinForm
@@ -103,10 +104,7 @@ class CalendarDay:
 
 
 def _week(request: HttpRequest) -> int:
-    try:
-        return min(max(int(request.GET.get("week", 0)), 0), MAX_WEEK)
-    except ValueError:
-        return 0
+    return query_int(request.GET, "week", default=0, low=0, high=MAX_WEEK)
 
 
 def _calendar(tool: Tool, week: int) -> dict:
@@ -190,6 +188,8 @@ def tool_book(request: HttpRequest, pk: int) -> HttpResponse:
     taken = None
     if form.is_valid():
         data = form.cleaned_data
+        # The fee the page showed: the booking form always carries it; without it, nothing to compare.
+        seen = data["fee_per_day"] if "fee_per_day" in request.POST else services.NOT_GIVEN
         try:
             reservation = services.reservation_request(
                 tool=tool,
@@ -197,6 +197,7 @@ def tool_book(request: HttpRequest, pk: int) -> HttpResponse:
                 starts_at=data["starts_at"],
                 ends_at=data["ends_at"],
                 message=data["message"],
+                expected_fee_per_day=seen,
             )
         except ValidationError as exc:
             form.add_service_error(exc)
@@ -205,10 +206,13 @@ def tool_book(request: HttpRequest, pk: int) -> HttpResponse:
             if exc.code in ("conflict", "held"):
                 taken = {"starts_at": data["starts_at"], "ends_at": data["ends_at"]}
         else:
+            fee = ""
+            if reservation.has_fee:
+                fee = f" The fee, {reservation.fee_total} credits, is paid when you pick it up."
             if reservation.status == S.APPROVED:
-                messages.success(request, f"{tool.title} is booked for you: approved automatically.")
+                messages.success(request, f"{tool.title} is booked for you: approved automatically.{fee}")
             else:
-                messages.success(request, f"Your request for {tool.title} was sent to {tool.owner.public_name}.")
+                messages.success(request, f"Your request for {tool.title} was sent to {tool.owner.public_name}.{fee}")
             target = reverse("tools:loans")
             return HttpResponseClientRedirect(target) if request.htmx else redirect(target)
     if request.htmx:
@@ -429,14 +433,18 @@ class LoanAction:
 
 
 def loan_actions(reservation: Reservation, user: User) -> list[LoanAction]:
-    """The transitions ``user`` may ask for now (the services decide; this only offers)."""
+    """The transitions ``user`` may ask for now (the services decide; this only offers,
+    asking the services' own pickup and return rules)."""
     is_owner, is_borrower = reservation.tool.owner_id == user.pk, reservation.borrower_id == user.pk
     actions = []
     if reservation.status == S.REQUESTED and is_owner:
         actions += [LoanAction("approve", "Approve"), LoanAction("decline", "Decline", "secondary")]
-    if reservation.status == S.APPROVED and (is_owner or is_borrower):
-        actions.append(LoanAction("pickup", "Mark picked up"))
-    if reservation.status == S.PICKED_UP and is_owner:
+    if services.pickup_refusal(reservation=reservation, actor=user) is None:
+        label = "Mark picked up"
+        if reservation.has_fee:
+            label = f"Confirm pickup and pay {reservation.fee_total} credits"
+        actions.append(LoanAction("pickup", label))
+    if services.return_refusal(reservation=reservation, actor=user) is None:
         actions.append(LoanAction("return", "Mark returned"))
     if reservation.status in (S.REQUESTED, S.APPROVED) and (is_owner or is_borrower):
         label = "Cancel request" if reservation.status == S.REQUESTED and is_borrower else "Cancel loan"
@@ -520,7 +528,13 @@ def _loan_context(request: HttpRequest, reservation: Reservation, report_form=No
     if report_form is None and stages:
         report_form = ConditionReportForm(stages=stages, allow_damage=allow_damage)
     handoff = selectors.handoff_for(reservation=reservation, user=user)
+    live = reservation.status in (S.REQUESTED, S.APPROVED)
     return {
+        "handoff_from": selectors.handoff_pending_until(reservation=reservation, user=user),
+        "pickup_from": services.pickup_opens_at(reservation) if live else None,
+        "pickup_until": services.pickup_closes_at(reservation) if live else None,
+        "return_from": services.return_opens_at(reservation) if reservation.status == S.PICKED_UP else None,
+        "now": timezone.now(),
         "reservation": reservation,
         "tool": reservation.tool,
         "is_owner": reservation.tool.owner_id == user.pk,

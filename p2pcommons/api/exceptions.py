@@ -1,5 +1,7 @@
 """Errors as JSON, always: Django's ValidationError becomes a 400 with field errors."""
 
+import math
+
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import exceptions, status
@@ -7,6 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from p2pcommons.errors import RuleViolation
+from p2pcommons.params import parse_id
 
 
 def _messages(errors, prefix: str = "") -> list[str]:
@@ -15,7 +18,8 @@ def _messages(errors, prefix: str = "") -> list[str]:
     if isinstance(errors, dict):
         flat = []
         for key, value in errors.items():
-            label = f"Item {int(key) + 1}" if str(key).isdigit() else str(key)
+            index = parse_id(str(key))
+            label = f"Item {index + 1}" if index is not None else str(key)
             flat += _messages(value, f"{prefix}{label}: " if key != "non_field_errors" else prefix)
         return flat
     if isinstance(errors, list):
@@ -36,7 +40,8 @@ def _flatten(detail):
 
 
 def exception_handler(exc, context):
-    """Map domain errors raised by services onto HTTP: 400 for bad input, 409 for rule conflicts."""
+    """Map domain errors raised by services onto HTTP: 400 for bad input, 409 for rule
+    conflicts, 429 with a plain message (and ``Retry-After``) when throttled."""
     if isinstance(exc, DjangoValidationError):
         detail = exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
         exc = exceptions.ValidationError(detail=detail)
@@ -46,4 +51,14 @@ def exception_handler(exc, context):
         return Response({"detail": str(exc), "code": exc.code}, status=status.HTTP_409_CONFLICT)
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied(detail=str(exc) or None)
+    elif isinstance(exc, exceptions.Throttled):
+        exc.detail = exceptions.ErrorDetail(_throttled_message(exc.wait), code="throttled")
     return drf_exception_handler(exc, context)
+
+
+def _throttled_message(wait: float | None) -> str:
+    """A plain sentence for a 429; ``Retry-After`` carries the seconds for programs."""
+    if wait is None:
+        return "Too many requests of this kind. Please wait a little and try again."
+    minutes = max(1, math.ceil(wait / 60))
+    return f"Too many requests of this kind. Please wait {minutes} minute{'s' if minutes > 1 else ''} and try again."

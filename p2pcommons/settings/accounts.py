@@ -12,6 +12,11 @@ env = environ.Env()
 ACCOUNT_ADAPTER = "apps.peers.adapters.AccountAdapter"
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+# Sign-up also asks for the name neighbors see (never derived from the email address).
+ACCOUNT_SIGNUP_FORM_CLASS = "apps.peers.forms.SignupDetailsForm"
+# A taken and a free address get the same answer at sign-up, in every verification mode
+# (see apps.peers.adapters.SignupEmailVerificationStage and SignupDetailsForm.clean).
+ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_EMAIL_VERIFICATION = env.str("ACCOUNT_EMAIL_VERIFICATION", default="optional")
@@ -20,6 +25,8 @@ ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_RATE_LIMITS = {
     # allauth's defaults, stated here so they are visibly on.
     "login": "30/m/ip",
+    # The "key" is the account AND the client's address (AccountAdapter), so wrong
+    # guesses from elsewhere never lock the real member out.
     "login_failed": "10/m/ip,5/5m/key",
     "signup": "20/m/ip",
     "reset_password": "20/m/ip,5/m/key",

@@ -8,6 +8,7 @@ needs no server. ``local``, ``test`` and ``production`` adjust from here.
 from pathlib import Path
 
 import environ
+from csp.constants import NONE, SELF
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(environ.Env().str("P2P_VAR_DIR", default=str(BASE_DIR / "var")))
@@ -37,6 +38,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_htmx",
     "django_celery_beat",
+    "csp",
     "allauth",
     "allauth.account",
     "allauth.headless",
@@ -51,6 +53,11 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "p2pcommons.middleware.PermissionsPolicyMiddleware",
+    # Before anything reads the body: a request declaring too large a body is refused
+    # from its headers alone (413, JSON under /api/).
+    "p2pcommons.middleware.RequestSizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -138,6 +145,10 @@ vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="p2pcommons <noreply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
+# One member's notifications to one neighbor are emailed at once up to this many an
+# hour; the rest wait for the daily digest (they show in-app at once).
+NOTIFICATION_EMAILS_PER_SENDER_PER_HOUR = env.int("NOTIFICATION_EMAILS_PER_SENDER_PER_HOUR", default=3)
+
 # --- I18N / time ----------------------------------------------------------------
 LANGUAGE_CODE = "en"
 TIME_ZONE = env.str("TIME_ZONE", default="Europe/Amsterdam")
@@ -158,8 +169,22 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
-FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
-DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+
+# --- Request size ---------------------------------------------------------------
+# Refused as early as possible: RequestSizeLimitMiddleware answers 413 from the
+# Content-Length header alone, before Django reads a byte of the body; the proxy in
+# docker-compose.yml refuses bodies over the upload limit before they reach gunicorn.
+# Multipart bodies (photo uploads) may be up to REQUEST_MAX_UPLOAD_SIZE; every other
+# body (JSON, forms) up to REQUEST_MAX_BODY_SIZE.
+REQUEST_MAX_UPLOAD_SIZE = env.int("REQUEST_MAX_UPLOAD_SIZE", default=12 * 1024 * 1024)
+REQUEST_MAX_BODY_SIZE = env.int("REQUEST_MAX_BODY_SIZE", default=1024 * 1024)
+# Django's own limits, for bodies sent without a Content-Length: the non-file part of a
+# request, the number of form fields and files, and the size above which an uploaded
+# file is spooled to a temporary file instead of memory.
+DATA_UPLOAD_MAX_MEMORY_SIZE = REQUEST_MAX_BODY_SIZE
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 200
+DATA_UPLOAD_MAX_NUMBER_FILES = 10
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
 # --- REST API -------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -177,6 +202,36 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
     "EXCEPTION_HANDLER": "p2pcommons.api.exceptions.exception_handler",
+    # Anonymous callers by address, members by account, and each kind of write (a gift,
+    # a loan request, a report, ...) on its own budget: see p2pcommons/api/throttling.py.
+    # Counts live in the default cache, which is Redis (shared by every process) when
+    # REDIS_URL is set; production settings refuse to start without a shared cache.
+    "DEFAULT_THROTTLE_CLASSES": [
+        "p2pcommons.api.throttling.AnonRateThrottle",
+        "p2pcommons.api.throttling.UserRateThrottle",
+        "p2pcommons.api.throttling.WriteRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env.str("THROTTLE_ANON", default="60/minute"),
+        "user": env.str("THROTTLE_USER", default="600/minute"),
+        # Any one kind of write, unless named below.
+        "write": env.str("THROTTLE_WRITE", default="120/hour"),
+        # Writes that notify or email someone else get a tighter budget.
+        "write.ledger-transfer.create": "30/hour",
+        "write.reservation.create": "30/hour",
+        "write.reservation.cancel": "30/hour",
+        "write.skill-request.create": "20/hour",
+        "write.skill-offer.create": "20/hour",
+        "write.flag.create": "30/hour",
+        "write.review.create": "30/hour",
+        # Reading notifications one by one is cheap and notifies nobody.
+        "write.notification.read": "1000/hour",
+        **env.dict("THROTTLE_RATES", default={}),
+    },
+    # How many proxies stand in front of the app (the one in docker-compose.yml: set
+    # NUM_PROXIES=1 there), so anonymous callers are told apart by their real address
+    # and a forged X-Forwarded-For is ignored.
+    "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "p2pcommons API",
@@ -240,6 +295,48 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True
+
+# --- Security headers -----------------------------------------------------------
+# Content-Security-Policy (django-csp): the pages load scripts, styles, fonts and
+# pictures from this site only, and have no inline script or style. The API docs pages
+# (p2pcommons/urls.py) add what Swagger UI and ReDoc need, on those pages alone.
+_img_src = [SELF, "data:"]
+if MEDIA_URL.startswith(("http://", "https://")):  # pictures served by object storage
+    _img_src.append(MEDIA_URL)
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": _img_src,
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+        "base-uri": [SELF],
+        "object-src": [NONE],
+    },
+}
+# Permissions-Policy (p2pcommons.middleware): no camera, microphone, payment and the
+# like; geolocation only for this site itself ("use my location").
+PERMISSIONS_POLICY = {
+    "geolocation": ["self"],
+    "camera": [],
+    "microphone": [],
+    "payment": [],
+    "usb": [],
+    "serial": [],
+    "bluetooth": [],
+    "midi": [],
+    "magnetometer": [],
+    "gyroscope": [],
+    "accelerometer": [],
+    "display-capture": [],
+    "browsing-topics": [],
+}
+
+# Errors: JSON under /api/ (and HTML pages elsewhere), CSRF failures included.
+CSRF_FAILURE_VIEW = "p2pcommons.views.csrf_failure"
 
 LOGGING = {
     "version": 1,

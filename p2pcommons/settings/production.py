@@ -1,11 +1,44 @@
 """Production: every secret and host from the environment; `check --deploy` clean."""
 
+from django.core.exceptions import ImproperlyConfigured
+
 from .base import *  # noqa: F403
-from .base import env
+from .base import REDIS_URL, env
 
 DEBUG = False
 SECRET_KEY = env.str("SECRET_KEY")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
+
+# A shared cache, or nothing starts: login limits and API throttles count in the cache,
+# and a per-process cache lets each gunicorn worker count on its own (2 workers let 10
+# password guesses through where 5 were allowed).
+_PER_PROCESS_CACHES = ("locmem", "dummy", "filebased")
+if env.str("CACHE_URL", default=""):
+    CACHES = {"default": env.cache("CACHE_URL")}
+elif not REDIS_URL:
+    raise ImproperlyConfigured(
+        "Production settings need a shared cache: set REDIS_URL (e.g. redis://redis:6379/0) or CACHE_URL, "
+        "so that login limits and API throttles count across all web processes."
+    )
+if any(kind in CACHES["default"]["BACKEND"].lower() for kind in _PER_PROCESS_CACHES):
+    raise ImproperlyConfigured(
+        f"CACHE_URL names a per-process cache ({CACHES['default']['BACKEND']}); production settings need a "
+        "shared one such as Redis or Memcached."
+    )
+
+# Email from EMAIL_URL, never a default: the console backend would print password-reset
+# links into the container logs.
+if not env.str("EMAIL_URL", default=""):
+    raise ImproperlyConfigured(
+        "Production settings need EMAIL_URL (e.g. smtp+tls://user:password@smtp.example.org:587): "
+        "sign-up and password-reset emails must reach people, not the logs."
+    )
+EMAIL_CONFIG = env.email_url("EMAIL_URL")
+if EMAIL_CONFIG["EMAIL_BACKEND"] == "django.core.mail.backends.console.EmailBackend":
+    raise ImproperlyConfigured(
+        "EMAIL_URL is console email, which prints password-reset links into the logs: give a real mail server."
+    )
+vars().update(EMAIL_CONFIG)
 
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https"

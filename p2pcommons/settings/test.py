@@ -32,3 +32,8 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 ACCOUNT_RATE_LIMITS = False
+
+# No API throttling by default: counts live in the cache and would carry over from one
+# test to the next (user ids repeat after each rollback). Tests of the throttles set
+# their own low rates with override_settings (tests/platform/test_throttling.py).
+REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {}}  # noqa: F405

@@ -1,18 +1,22 @@
+import json
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from apps.ledger import services
 from apps.ledger.models import Account, Transfer
 from apps.peers.factories import MembershipFactory
+from scripts.verify_ledger_export import verify_export
 from tests.querycount import assert_queries_do_not_grow
 
 pytestmark = pytest.mark.django_db
 TRANSFERS = "/api/v1/ledger/transfers/"
 
 
-def gift(client, to, amount="1.50", key="abc", **extra):
-    body = {"community": extra.pop("community"), "currency": "HOUR", "to": to.pk, "amount": amount, **extra}
+def gift(client, to, amount="1.50", key="abc", to_id=None, **extra):
+    body = {"community": extra.pop("community"), "currency": "HOUR", "to": to_id or to.pk, "amount": amount, **extra}
     return client.post(TRANSFERS, body, format="json", HTTP_IDEMPOTENCY_KEY=key)
 
 
@@ -53,7 +57,7 @@ def test_a_missing_idempotency_key_is_a_400(api_as, owner, member, community):
         ({"amount": "1.234"}, "amount"),
         ({"amount": "x"}, "amount"),
         ({"currency": "EUR"}, "currency"),
-        ({"to": 999999}, "to"),
+        ({"to": "x"}, "to"),
         ({"community": 999999}, "community"),
     ],
 )
@@ -135,11 +139,42 @@ def test_verify_without_a_community_id_is_a_400(api_as, member, raw):
         assert response.status_code == 400 and "community" in response.json()
 
 
+def exported(client, community) -> dict:
+    response = client.get("/api/v1/ledger/export/", {"community": community.pk})
+    assert response.streaming and response["Content-Type"] == "application/json"
+    return json.loads(b"".join(response.streaming_content))
+
+
 def test_the_export_is_the_whole_chain(api_as, owner, member, community):
     gift(api_as(owner), member, community=community.pk)
-    export = api_as(member).get("/api/v1/ledger/export/", {"community": community.pk}).json()
-    assert export["format"] == "p2pcommons-ledger-export/1"
+    export = exported(api_as(member), community)
+    assert export["format"] == "p2pcommons-ledger-export/2"
     assert [e["seq"] for e in export["entries"]] == [1, 2]
+    assert verify_export(export).ok
+
+
+def test_the_export_streams_with_a_query_count_that_does_not_grow(api_as, owner, member, community):
+    client = api_as(member)
+    counter = iter(range(1000))
+
+    def add(n):
+        for _ in range(n):
+            gift(api_as(owner), member, amount="0.10", key=f"k{next(counter)}", community=community.pk)
+
+    # community, membership check; then under the chain lock (a savepoint in tests):
+    # head, last entry, accounts; then every entry with its transfer in one chunked query.
+    assert assert_queries_do_not_grow(lambda: exported(client, community), add) == 8
+
+
+def test_sending_to_an_unknown_id_or_a_non_member_gets_one_answer_without_a_name(api_as, owner, stranger, community):
+    unknown = gift(api_as(owner), stranger, community=community.pk, key="a", to_id=stranger.pk + 1000)
+    outsider = gift(api_as(owner), stranger, community=community.pk, key="b")
+    too_large = gift(api_as(owner), stranger, community=community.pk, key="c", to_id=2**64)
+    assert outsider.status_code == unknown.status_code == too_large.status_code == 409
+    assert outsider.json() == unknown.json() == too_large.json()
+    assert outsider.json()["detail"] == "That recipient is not an active member of Sunnyside Commons."
+    assert "Sam Stranger" not in outsider.content.decode()
+    assert not Transfer.objects.exists()
 
 
 def test_transfers_cannot_be_changed_through_the_api(api_as, owner, member, community):
@@ -147,3 +182,16 @@ def test_transfers_cannot_be_changed_through_the_api(api_as, owner, member, comm
     client = api_as(owner)
     assert client.patch(f"{TRANSFERS}{transfer_id}/", {"amount": "9"}, format="json").status_code == 405
     assert client.delete(f"{TRANSFERS}{transfer_id}/").status_code == 405
+
+
+def test_verify_is_answered_from_the_cache_until_the_chain_head_moves(api_as, owner, member, community):
+    gift(api_as(owner), member, community=community.pk, key="a")
+    client = api_as(member)
+    first = client.get("/api/v1/ledger/verify/", {"community": community.pk}).json()
+    with CaptureQueriesContext(connection) as again:
+        second = client.get("/api/v1/ledger/verify/", {"community": community.pk}).json()
+    assert first == second and second["checked"] == 2
+    # membership check, community, the chain head: no entry is read.
+    assert not any("ledger_entry" in q["sql"] for q in again.captured_queries)
+    gift(api_as(owner), member, community=community.pk, key="b")
+    assert client.get("/api/v1/ledger/verify/", {"community": community.pk}).json()["checked"] == 4

@@ -198,3 +198,46 @@ def test_an_organizer_cannot_edit_a_balance_or_a_transfer_in_the_admin(web_as, o
     assert (account.balance, account.limit) == (Decimal("1.00"), Decimal("-10.00"))
     response = client.post(reverse("admin:ledger_transfer_change", args=[transfer.pk]), {"amount": "99"})
     assert response.status_code == 403
+
+
+def test_an_organizer_cannot_change_their_own_limit_in_the_admin(web_as, organizer, community):
+    account = services.account_for(user=organizer, community=community, currency="HOUR")
+    response = web_as(organizer).post(
+        reverse("admin:ledger_account_changelist"),
+        {
+            "action": "change_limit",
+            "_selected_action": [account.pk],
+            "apply": "1",
+            "limit": "-1000",
+            "reason": "I deserve it",
+        },
+        follow=True,
+    )
+    assert "You can&#x27;t change your own limit: another organizer must." in response.content.decode()
+    account.refresh_from_db()
+    assert account.limit == Decimal("-10.00") and not LimitChange.objects.exists()
+
+
+def test_a_limit_below_the_floor_is_refused_in_the_admin(web_as, member, organizer, community):
+    account = services.account_for(user=member, community=community, currency="HOUR")
+    response = web_as(organizer).post(
+        reverse("admin:ledger_account_changelist"),
+        {"action": "change_limit", "_selected_action": [account.pk], "apply": "1", "limit": "-41", "reason": "x"},
+        follow=True,
+    )
+    assert "The lowest limit in this community is -40.00 HOUR." in response.content.decode()
+    account.refresh_from_db()
+    assert account.limit == Decimal("-10.00")
+
+
+def test_the_send_form_never_names_a_recipient_who_is_not_in_the_chosen_community(
+    web_as, owner, community, other_community
+):
+    MembershipFactory(community=other_community, user=owner)
+    elsewhere = MembershipFactory(community=other_community, user__profile__display_name="Rita Riverside").user
+    response = web_as(owner).post(
+        MINE, {"community": community.pk, "recipient": elsewhere.pk, "currency": "HOUR", "amount": "1", "key": "k"}
+    )
+    html = response.content.decode()
+    assert "That recipient is not an active member of Sunnyside Commons." in html
+    assert "Rita Riverside is not" not in html and Transfer.objects.count() == 0

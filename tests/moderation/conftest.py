@@ -1,9 +1,14 @@
 """Moderation fixtures: a revealed review by the member about the owner in sunnyside,
-three more neighbors who may report it, and a ``report`` helper (commit callbacks run)."""
+three more neighbors in good standing who may report it (members for a month, one
+completed exchange each), newcomers whose reports don't count, and a ``report`` helper
+(commit callbacks run)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 
 from apps.moderation import services
 from apps.peers.factories import MembershipFactory
@@ -19,11 +24,28 @@ def review(community, owner, member) -> Review:
     return ReviewFactory(exchange=exchange, author=member, comment="Rude and late, avoid")
 
 
+def member_in_good_standing(community, name: str = "Neighbor"):
+    """A member of ``community`` for a month with one completed exchange there."""
+    user = MembershipFactory(
+        community=community,
+        user__profile__display_name=name,
+        joined_at=timezone.now() - timedelta(days=30),
+    ).user
+    ExchangeFactory(community=community, provider=user, receiver=MembershipFactory(community=community).user)
+    return user
+
+
 @pytest.fixture
 def neighbors(community) -> list:
+    return [member_in_good_standing(community, f"Neighbor {name}") for name in ("Ana", "Ben", "Cas")]
+
+
+@pytest.fixture
+def newcomers(community) -> list:
+    """Three accounts that joined sunnyside today and have exchanged nothing."""
     return [
-        MembershipFactory(community=community, user__profile__display_name=f"Neighbor {name}").user
-        for name in ("Ana", "Ben", "Cas")
+        MembershipFactory(community=community, user__profile__display_name=f"Newcomer {name}").user
+        for name in ("Dee", "Eli", "Fay")
     ]
 
 

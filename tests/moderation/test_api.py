@@ -68,14 +68,44 @@ def test_reporting_a_member_without_a_community_is_a_400(api_as, owner, member):
     assert "community" in response.json()
 
 
-@pytest.mark.parametrize(
-    ("who", "code"), [("member", "own_content"), ("stranger", "not_member")], ids=["own review", "not a member"]
-)
-def test_a_broken_rule_is_a_409(request, api_as, review, who, code):
-    response = api_as(request.getfixturevalue(who)).post(URL, payload(review), format="json")
+def test_reporting_ones_own_review_is_a_409(api_as, member, review):
+    response = api_as(member).post(URL, payload(review), format="json")
 
-    assert response.status_code == 409
-    assert response.json()["code"] == code
+    assert (response.status_code, response.json()["code"]) == (409, "own_content")
+
+
+def test_reporting_in_a_community_one_is_not_in_is_a_409(api_as, stranger, member, community):
+    response = api_as(stranger).post(
+        URL, {"target_type": "peers.user", "target_id": member.pk, "community": community.pk, "reason": "scam"}
+    )
+
+    assert (response.status_code, response.json()["code"]) == (409, "not_member")
+
+
+def test_a_review_in_another_community_does_not_exist_for_the_reporter(api_as, stranger, review):
+    response = api_as(stranger).post(URL, payload(review), format="json")
+
+    assert response.status_code == 400
+    assert response.json()["target_id"] == ["No such review."]
+    assert not Flag.objects.exists()
+
+
+def test_the_twenty_first_report_of_the_day_is_a_409(api_as, owner, community):
+    from apps.moderation.services import REPORTS_PER_DAY
+
+    client = api_as(owner)
+    for _ in range(REPORTS_PER_DAY):
+        neighbor = MembershipFactory(community=community).user
+        body = {"target_type": "peers.user", "target_id": neighbor.pk, "community": community.pk, "reason": "spam"}
+        assert client.post(URL, body, format="json").status_code == 201
+
+    neighbor = MembershipFactory(community=community).user
+    response = client.post(
+        URL, {"target_type": "peers.user", "target_id": neighbor.pk, "community": community.pk, "reason": "spam"}
+    )
+
+    assert (response.status_code, response.json()["code"]) == (409, "too_many_reports")
+    assert Flag.objects.filter(reporter=owner).count() == REPORTS_PER_DAY
 
 
 def test_a_second_open_report_is_a_409(api_as, owner, review):

@@ -93,7 +93,7 @@ def test_the_organizers_are_notified_once_when_the_threshold_is_reached(
 
     flagged = Notification.objects.filter(recipient=organizer, kind="moderation.flagged")
     assert flagged.count() == 1
-    assert "3 neighbors reported a review by Max Member" in flagged.get().text
+    assert "3 neighbors in good standing reported a review by Max Member" in flagged.get().text
     assert "/admin/moderation/moderationqueueitem/" in flagged.get().url
 
 

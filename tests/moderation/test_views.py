@@ -112,12 +112,12 @@ def test_its_author_still_sees_a_hidden_review_marked_as_hidden(web_as, report, 
     assert "Rude and late, avoid" in html and "Hidden by moderation" in html
 
 
-def test_a_restored_review_is_back_on_the_profile(client, report, neighbors, organizer, owner, review):
+def test_a_restored_review_is_back_on_the_profile(web_as, report, neighbors, organizer, owner, review):
     for neighbor in neighbors:
         report(neighbor, review)
     services.content_restore(target=review, actor=organizer, reason="Fair")
 
-    assert "Rude and late, avoid" in client.get(profile(owner)).content.decode()
+    assert "Rude and late, avoid" in web_as(neighbors[0]).get(profile(owner)).content.decode()
 
 
 def test_a_hidden_review_disappears_from_the_api(api_as, report, neighbors, owner, review):

@@ -19,8 +19,9 @@ def test_a_notification_is_saved_and_emailed_at_once(notify_member, member, djan
         [note] = notify_member(url="/ledger/")
     note.refresh_from_db()
     assert (note.email, note.delivered_at is not None) == ("sent", True)
-    assert [m.subject for m in mail.outbox] == ["Max, your drill is back"]
+    assert [m.subject for m in mail.outbox] == ["Test: immediate"]
     body = mail.outbox[0].body
+    assert "Max, your drill is back" in body
     assert "http://127.0.0.1:8000/ledger/" in body and "/notifications/unsubscribe/" in body
     assert mail.outbox[0].alternatives[0][1] == "text/html"
     assert "List-Unsubscribe" in mail.outbox[0].extra_headers
@@ -141,11 +142,53 @@ def test_receiving_credits_notifies_once_even_when_the_request_is_retried(owner,
     ]
 
 
-def test_a_multi_line_text_is_emailed_with_a_one_line_subject(member):
+def test_another_members_free_text_is_never_in_the_subject_line(member):
     [note] = services.notify(recipients=[member], kind="test.now", text="Please stop.\nSecond line.")
     services.deliver(notification_ids=[note.pk])
-    assert mail.outbox[0].subject == "Please stop. Second line."
-    assert "Second line." in mail.outbox[0].body
+    assert mail.outbox[0].subject == "Test: immediate"
+    assert "Please stop.\nSecond line." in mail.outbox[0].body
+
+
+def test_a_gift_email_has_a_fixed_subject_and_the_memo_only_in_the_body(owner, member, community):
+    from apps.ledger import services as ledger
+
+    ledger.gift_send(
+        sender=owner,
+        recipient=member,
+        community=community,
+        currency="HOUR",
+        amount="1",
+        memo="Click evil.example",
+        idempotency_key="gift-1",
+    )
+    [note] = Notification.objects.filter(recipient=member)
+    services.deliver(notification_ids=[note.pk])
+    assert [m.subject for m in mail.outbox] == ["A neighbor sent you credits"]
+    assert "Click evil.example" in mail.outbox[0].body
+
+
+def test_one_senders_notifications_beyond_the_hourly_limit_wait_for_the_digest(owner, member, settings):
+    settings.NOTIFICATION_EMAILS_PER_SENDER_PER_HOUR = 3
+    notes = [services.notify(recipients=[member], kind="test.now", text=f"gift {i}", actor=owner)[0] for i in range(5)]
+    services.deliver(notification_ids=[n.pk for n in notes])
+    assert len(mail.outbox) == 3
+    emails = [n.email for n in Notification.objects.filter(recipient=member).order_by("pk")]
+    assert emails == ["sent", "sent", "sent", "digest", "digest"]
+    assert Notification.objects.filter(recipient=member).count() == 5  # all shown in-app
+    assert services.send_digests() == 1
+    assert "gift 3" in mail.outbox[-1].body and "gift 4" in mail.outbox[-1].body
+
+
+def test_the_sender_limit_is_per_sender_and_resets_after_an_hour(owner, member, organizer, settings):
+    settings.NOTIFICATION_EMAILS_PER_SENDER_PER_HOUR = 1
+    first = services.notify(recipients=[member], kind="test.now", text="a", actor=owner)
+    other = services.notify(recipients=[member], kind="test.now", text="b", actor=organizer)
+    services.deliver(notification_ids=[first[0].pk, other[0].pk])
+    assert len(mail.outbox) == 2
+    with time_machine.travel(timezone.now() + timedelta(hours=1, minutes=1)):
+        later = services.notify(recipients=[member], kind="test.now", text="c", actor=owner)
+        services.deliver(notification_ids=[later[0].pk])
+    assert len(mail.outbox) == 3
 
 
 def test_marking_read_never_redirects_off_site(client, member):

@@ -116,3 +116,19 @@ def test_notifications_about_hidden_content_disappear_for_others(api_as, web_as,
     content_hide(target=review, actor=organizer, reason="Insulting")
     assert api_as(member).get("/api/v1/notifications/").json()["count"] == 0
     assert 'aria-label="Notifications"' in web_as(member).get("/").content.decode()  # no unread badge
+
+
+def test_a_preferences_put_with_more_rows_than_kinds_is_refused_before_any_query(api_as, member):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from apps.notifications.kinds import KINDS
+
+    rows = [{"kind": "ledger.received", "delivery": "off"}] * 4000
+    client = api_as(member)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.put("/api/v1/notifications/preferences/", rows, format="json")
+    assert response.status_code == 400
+    assert response.json() == {"preferences": [f"Send at most {len(KINDS)} preferences at once, one per kind."]}
+    assert len(queries) == 0  # force_authenticate: not even the user is loaded
+    assert not Preference.objects.filter(user=member).exists()

@@ -16,11 +16,16 @@ pytestmark = pytest.mark.django_db
 def test_signing_up_creates_the_account_and_its_profile_and_sends_a_verification_email(client):
     response = client.post(
         "/accounts/signup/",
-        {"email": "new@example.org", "password1": "a-long-pass-phrase-42", "password2": "a-long-pass-phrase-42"},
+        {
+            "email": "new@example.org",
+            "display_name": "Nell New",
+            "password1": "a-long-pass-phrase-42",
+            "password2": "a-long-pass-phrase-42",
+        },
     )
     assert response.status_code == 302
     user = User.objects.get(email="new@example.org")
-    assert Profile.objects.get(user=user).display_name == "new"
+    assert Profile.objects.get(user=user).display_name == "Nell New"
     assert EmailAddress.objects.get(user=user).verified is False
     assert any("new@example.org" in m.to for m in mail.outbox)
 

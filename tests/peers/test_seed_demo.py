@@ -36,3 +36,19 @@ def test_seed_demo_builds_a_neighborhood_of_about_30_prints_the_logins_and_is_id
     first = _snapshot()
     call_command("seed_demo")
     assert _snapshot() == first
+
+
+def test_the_demo_neighbors_are_not_brand_new_accounts_so_the_trust_rules_weigh_them_fully():
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from apps.reputation.selectors import trust_standing
+
+    call_command("seed_demo")
+    month_ago = timezone.now() - timedelta(days=30)
+    assert not User.objects.filter(email__endswith="@example.org", date_joined__gt=month_ago).exists()
+    assert not Membership.objects.filter(joined_at__gt=month_ago).exists()
+    # Established counterparts count fully: without the back-dating nobody in the demo is
+    # established and the best anyone reaches is a quarter per counterpart.
+    assert max(trust_standing(user=u).counterparts for u in User.objects.filter(email__startswith="neighbor")) >= 2

@@ -110,6 +110,7 @@ def test_profile_update_rejects_half_a_location(member):
         services.profile_update(profile=member.profile, actor=member, latitude=Decimal("52.1"))
 
 
-def test_profile_ensure_creates_a_missing_profile():
-    user = UserFactory(profile=None)
-    assert services.profile_ensure(user=user).display_name == user.email.split("@")[0]
+def test_profile_ensure_creates_a_missing_profile_with_a_name_not_taken_from_the_email():
+    user = UserFactory(email="jane.doe.1984@example.org", profile=None)
+    name = services.profile_ensure(user=user).display_name
+    assert name.startswith("Neighbor ") and "jane" not in name.lower()

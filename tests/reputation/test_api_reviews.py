@@ -103,14 +103,39 @@ def test_i_see_my_own_hidden_review_as_its_author(api_as, owner, exchange, revie
     assert body["results"][0]["revealed_at"] is None
 
 
-def test_both_reviews_are_listed_once_both_parties_reviewed(api_as, owner, member, exchange, review, stranger):
+def test_both_reviews_are_listed_once_both_parties_reviewed(api_as, owner, member, exchange, review, community):
     review(owner, exchange, rating=5, comment="From the owner")
     review(member, exchange, rating=3, comment="From the member")
+    neighbor = MembershipFactory(community=community).user
 
-    about_member = api_as(stranger).get(URL, {"subject": member.pk}).json()
+    about_member = api_as(neighbor).get(URL, {"subject": member.pk}).json()
 
     assert [(r["rating"], r["comment"]) for r in about_member["results"]] == [(5, "From the owner")]
     assert about_member["results"][0]["revealed_at"] is not None
+
+
+def test_reviews_are_listed_only_to_members_of_their_community(
+    api_as, owner, member, exchange, review, stranger, other_community
+):
+    review(owner, exchange, rating=5, comment="From the owner")
+    review(member, exchange, rating=3, comment="From the member")
+    riverside_member = MembershipFactory(community=other_community).user
+
+    for outsider in (stranger, riverside_member):
+        for query in ({}, {"subject": member.pk}, {"author": owner.pk}):
+            body = api_as(outsider).get(URL, query).json()
+            assert body["count"] == 0 and "From the" not in str(body)
+    assert api_as(member).get(URL).json()["count"] == 2
+
+
+def test_a_former_member_still_sees_the_reviews_they_wrote_and_received(api_as, owner, member, exchange, review):
+    review(owner, exchange, rating=5, comment="From the owner")
+    review(member, exchange, rating=3, comment="From the member")
+    member.memberships.all().delete()
+
+    body = api_as(member).get(URL).json()
+
+    assert sorted(r["comment"] for r in body["results"]) == ["From the member", "From the owner"]
 
 
 def test_a_hidden_review_is_listed_for_the_other_party_after_14_days(api_as, owner, member, exchange, review):
@@ -176,12 +201,12 @@ def test_profiles_in_the_api_carry_the_trust_score(api_as, owner, member, exchan
     members = api_as(owner).get(f"/api/v1/communities/{community.pk}/members/").json()["results"]
 
     assert me["trust"] == {
-        "score": "4.17",
+        "score": "3.10",  # two new accounts: (5 * 3 + 0.25 * 5) / 5.25
         "rating_count": 1,
         "completed": {"tools": 1, "skills": 0, "solar": 0, "codesign": 0},
     }
     row = next(r["member"] for r in members if r["member"]["id"] == member.pk)
-    assert row["trust"]["score"] == "4.17"
+    assert row["trust"]["score"] == "3.10"
 
 
 def test_a_member_without_reviews_has_an_empty_trust_score(api_as, member):

@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 import time_machine
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from apps.peers.factories import MembershipFactory, UserFactory
 from apps.reputation import selectors, services
@@ -90,7 +91,7 @@ def test_a_rating_outside_1_to_5_is_bad_input(exchange, owner, review, rating):
 def test_the_first_review_stays_hidden_from_the_other_party(exchange, owner, member, review):
     review(owner, exchange)
 
-    assert list(selectors.reviews_about(user=member)) == []
+    assert list(selectors.reviews_about(user=member, viewer=member)) == []
     assert list(selectors.reviews_visible_to(viewer=member)) == []
     assert selectors.exchange_reviews_for(exchange=exchange, viewer=member) == (None, None)
 
@@ -107,8 +108,8 @@ def test_the_second_review_reveals_both(exchange, owner, member, review):
 
     first.refresh_from_db()
     assert first.revealed_at is not None and first.revealed_at == second.revealed_at
-    assert list(selectors.reviews_about(user=member)) == [first]
-    assert list(selectors.reviews_about(user=owner)) == [second]
+    assert list(selectors.reviews_about(user=member, viewer=member)) == [first]
+    assert list(selectors.reviews_about(user=owner, viewer=member)) == [second]
 
 
 def test_a_lone_review_is_revealed_once_the_window_has_closed(exchange, owner, member, review):
@@ -116,11 +117,11 @@ def test_a_lone_review_is_revealed_once_the_window_has_closed(exchange, owner, m
 
     with time_machine.travel(exchange.completed_at + timedelta(days=13)):
         assert services.reviews_reveal_expired() == 0
-    assert list(selectors.reviews_about(user=member)) == []
+    assert list(selectors.reviews_about(user=member, viewer=member)) == []
 
     with time_machine.travel(exchange.completed_at + timedelta(days=14, minutes=1)):
         assert services.reviews_reveal_expired() == 1
-    assert list(selectors.reviews_about(user=member)) == [lone]
+    assert list(selectors.reviews_about(user=member, viewer=member)) == [lone]
 
 
 def test_revealing_expired_reviews_twice_reveals_them_once(exchange, owner, review):
@@ -144,11 +145,11 @@ def test_the_trust_score_changes_when_the_reviews_are_revealed(exchange, owner, 
     review(owner, exchange, rating=5)
     review(member, exchange, rating=3)
 
-    # Prior m = mean of revealed ratings in sunnyside = (5 + 3) / 2 = 4.
+    # Both accounts are new: no prior from others (m = 3), and each one's word weighs 1/4.
     member_trust = TrustScore.objects.get(user=member)
     assert member_trust.rating_count == 1
-    assert member_trust.score == Decimal("4.17")  # (5 * 4 + 5) / 6
-    assert TrustScore.objects.get(user=owner).score == Decimal("3.83")  # (5 * 4 + 3) / 6
+    assert member_trust.score == Decimal("3.10")  # (5 * 3 + 0.25 * 5) / 5.25
+    assert TrustScore.objects.get(user=owner).score == Decimal("3.00")  # (5 * 3 + 0.25 * 3) / 5.25
 
 
 def test_the_trust_score_changes_when_the_beat_task_reveals(
@@ -160,7 +161,7 @@ def test_the_trust_score_changes_when_the_beat_task_reveals(
         services.reviews_reveal_expired(now=exchange.completed_at + timedelta(days=15))
 
     trust = TrustScore.objects.get(user=member)
-    assert (trust.rating_count, trust.score) == (1, Decimal("5.00"))  # only rating in sunnyside: prior 5
+    assert (trust.rating_count, trust.score) == (1, Decimal("3.10"))  # (5 * 3 + 0.25 * 5) / 5.25
     assert not TrustScore.objects.filter(user=owner).exists()
 
 
@@ -172,12 +173,13 @@ def test_bayesian_score_pulls_few_ratings_towards_the_prior():
 
 
 def test_the_prior_is_the_mean_of_revealed_ratings_in_the_members_communities(community, other_community, member):
-    neighbors = [MembershipFactory(community=community).user for _ in range(4)]
+    month_ago = timezone.now() - timedelta(days=31)
+    neighbors = [MembershipFactory(community=community, user__date_joined=month_ago).user for _ in range(4)]
     for rating, (a, b) in zip([2, 4], [(neighbors[0], neighbors[1]), (neighbors[2], neighbors[3])], strict=True):
         ReviewFactory(exchange=ExchangeFactory(community=community, provider=a, receiver=b), rating=rating)
     hidden = ExchangeFactory(community=community, provider=neighbors[0], receiver=neighbors[2])
     ReviewFactory(exchange=hidden, rating=5, revealed_at=None)
-    elsewhere = MembershipFactory(community=other_community).user
+    elsewhere = MembershipFactory(community=other_community, user__date_joined=month_ago).user
     ReviewFactory(
         exchange=ExchangeFactory(community=other_community, provider=elsewhere, receiver=UserFactory()), rating=1
     )
@@ -220,3 +222,15 @@ def test_reviews_of_a_skill_session_count_in_the_skills_domain(community, owner,
     created = review(member, session, rating=5)
 
     assert (created.domain, created.subject) == ("skills", owner)
+
+
+def test_anonymous_visitors_and_outsiders_read_no_reviews(exchange, owner, member, review, stranger):
+    from django.contrib.auth.models import AnonymousUser
+
+    review(owner, exchange, rating=5)
+    review(member, exchange, rating=3)
+
+    assert list(selectors.reviews_about(user=member, viewer=None)) == []
+    assert list(selectors.reviews_about(user=member, viewer=AnonymousUser())) == []
+    assert list(selectors.reviews_about(user=member, viewer=stranger)) == []
+    assert len(selectors.reviews_about(user=member, viewer=owner)) == 1

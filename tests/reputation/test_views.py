@@ -96,7 +96,7 @@ def test_the_other_partys_review_is_hidden_on_the_form_and_the_profile(web_as, c
     review(owner, exchange, comment="Hidden words")
 
     form_html = web_as(member).get(form_url(exchange)).content.decode()
-    profile_html = client.get(reverse("peers:profile", args=[member.pk])).content.decode()
+    profile_html = client.get(reverse("peers:profile", args=[member.pk])).content.decode()  # as the member
 
     assert "Hidden words" not in form_html and "Hidden words" not in profile_html
     assert "No reviews yet" in profile_html
@@ -111,26 +111,29 @@ def test_once_both_reviewed_each_sees_the_others_review(web_as, owner, member, e
     assert "From Max" in html and "Olive Owner's review of you" in html and "From Olive" in html
 
 
-def test_the_profile_shows_stars_counts_and_revealed_reviews(client, owner, member, exchange, review):
+def test_the_profile_shows_stars_counts_and_revealed_reviews(web_as, owner, member, exchange, review, community):
     review(owner, exchange, rating=5, comment="Took great care of my ladder")
     review(member, exchange, rating=3)
+    neighbor = MembershipFactory(community=community).user
 
-    html = client.get(reverse("peers:profile", args=[member.pk])).content.decode()
+    html = web_as(neighbor).get(reverse("peers:profile", args=[member.pk])).content.decode()
 
-    assert 'aria-label="4.2 out of 5 from 1 review"' in html
-    assert "★★★★☆" in html
+    # Two new accounts: (5 * 3 + 0.25 * 5) / 5.25 = 3.10 (see tests/reputation/test_trust_rule.py).
+    assert 'aria-label="3.1 out of 5 from 1 review"' in html
+    assert "★★★☆☆" in html
     assert "Tool loans completed: 1" in html
     assert "Took great care of my ladder" in html and "Olive Owner" in html
 
 
-def test_a_profile_without_reviews_says_so(client, member):
-    html = client.get(reverse("peers:profile", args=[member.pk])).content.decode()
+def test_a_profile_without_reviews_says_so(web_as, owner, member):
+    html = web_as(owner).get(reverse("peers:profile", args=[member.pk])).content.decode()
 
     assert "No reviews yet" in html and "No completed exchanges yet" in html
 
 
-def test_the_profile_query_count_does_not_grow_with_reviews(client, community, member):
+def test_the_profile_query_count_does_not_grow_with_reviews(web_as, owner, community, member):
     url = reverse("peers:profile", args=[member.pk])
+    client = web_as(owner)
 
     def add(n):
         for _ in range(n):
@@ -159,14 +162,31 @@ def test_the_community_page_query_count_does_not_grow_with_trust_badges(web_as, 
     assert_queries_do_not_grow(lambda: client.get(community.get_absolute_url()), add)
 
 
-def test_reviews_on_the_profile_are_paginated(client, community, member):
+def test_reviews_on_the_profile_are_paginated(web_as, owner, community, member):
     for _ in range(11):
         other = MembershipFactory(community=community).user
         ReviewFactory(exchange=ExchangeFactory(community=community, provider=other, receiver=member))
     url = reverse("peers:profile", args=[member.pk])
+    client = web_as(owner)
 
     assert "Page 1 of 2" in client.get(url).content.decode()
     assert "Page 2 of 2" in client.get(url, {"reviews_page": 2}).content.decode()
+
+
+def test_a_profile_shows_only_reviews_from_communities_the_viewer_belongs_to(
+    web_as, owner, member, community, other_community
+):
+    MembershipFactory(community=other_community, user=member)
+    riverside = MembershipFactory(community=other_community).user
+    ReviewFactory(exchange=ExchangeFactory(community=community, provider=owner, receiver=member), comment="Sunny words")
+    ReviewFactory(
+        exchange=ExchangeFactory(community=other_community, provider=riverside, receiver=member), comment="River words"
+    )
+
+    html = web_as(riverside).get(reverse("peers:profile", args=[member.pk])).content.decode()
+
+    assert "River words" in html
+    assert "Sunny words" not in html and "Olive Owner" not in html
 
 
 def test_a_review_window_that_closed_is_explained(web_as, owner, member, community):

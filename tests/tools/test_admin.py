@@ -60,3 +60,22 @@ def test_the_waitlist_admin_is_scoped_and_read_only(web_as, organizer, tool, mem
     web_as(organizer).post(reverse("admin:tools_waitlistentry_change", args=[mine.pk]), {"status": "booked"})
     mine.refresh_from_db()
     assert mine.status == "waiting"
+
+
+def test_the_fee_fixed_on_a_loan_is_shown_in_the_admin_and_cannot_be_changed_there(web_as, organizer, tool, member):
+    from datetime import timedelta
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from apps.tools import services
+
+    services.tool_update(tool=tool, actor=tool.owner, fee_per_day=Decimal("1.25"))
+    start = timezone.now() + timedelta(days=2)
+    loan = services.reservation_request(tool=tool, borrower=member, starts_at=start, ends_at=start + timedelta(days=2))
+    url = reverse("admin:tools_reservation_change", args=[loan.pk])
+    page = web_as(organizer).get(url).content.decode()
+    assert "2.50" in page and "1.25" in page
+    web_as(organizer).post(url, {"fee_total": "99.00", "fee_per_day": "50.00", "status": "approved"})
+    loan.refresh_from_db()
+    assert (loan.fee_per_day, loan.fee_total, loan.status) == (Decimal("1.25"), Decimal("2.50"), "requested")

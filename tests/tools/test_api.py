@@ -101,7 +101,7 @@ def test_the_tool_list_query_count_is_the_same_for_1_and_50_tools(api_as, member
 
 def test_a_request_goes_through_the_whole_loan_in_the_api(api_as, tool, member, owner):
     Profile.objects.filter(user=owner).update(exact_address="Elm Street 5", phone="+31 6 1111")
-    start, end = window()
+    start, end = window(days=1 / 24)  # in an hour: the pickup window is open, the handoff shown
     created = api_as(member).post(RES, {"tool": tool.pk, "starts_at": start, "ends_at": end}, format="json").json()
     assert created["status"] == "requested" and created["handoff"] is None
     rid = created["id"]

@@ -53,9 +53,17 @@ def test_who_may_make_each_transition_in_the_api(api_as, tool, owner, member, or
 
     neighbor = MembershipFactory(community=community).user  # a member who is no party to the loan
     people = {"owner": owner, "borrower": member, "stranger": neighbor, "organizer": organizer}
+    now = timezone.now()
     for i, (who, expected) in enumerate(outcomes.items()):
+        # Windows around now, three hours apart: each pickup window is open, each pickup in the past.
+        start = now - timedelta(hours=9 - 3 * i)
         loan = ReservationFactory(
-            tool=tool, borrower=member, status=STATE_BEFORE[action], starts_at=at(3 * i), ends_at=at(3 * i + 1)
+            tool=tool,
+            borrower=member,
+            status=STATE_BEFORE[action],
+            starts_at=start,
+            ends_at=start + timedelta(hours=1),
+            picked_up_at=start if STATE_BEFORE[action] == "picked_up" else None,
         )
         response = api_as(people[who]).post(f"{RES}{loan.pk}/{action}/")
         assert response.status_code == expected, (who, response.content)

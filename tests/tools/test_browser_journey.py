@@ -74,6 +74,7 @@ def test_a_drill_is_listed_found_borrowed_returned_and_both_neighbors_review(
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Tools").click()
     page.get_by_role("link", name="List a tool").click()
     page.get_by_role("textbox", name="Title").fill("Cordless hammer drill")
+    page.get_by_label("Notice needed (hours)").fill("0")
     page.get_by_label("Category").select_option(label="Power tools")
     page.get_by_label("Description").fill("18 V with two batteries.")
     page.get_by_role("button", name="List it").click()
@@ -112,7 +113,9 @@ def test_a_drill_is_listed_found_borrowed_returned_and_both_neighbors_review(
     expect(calendar.locator(f'td[data-date="{(monday + timedelta(weeks=4)).isoformat()}"]')).to_have_count(1)
     expect(page).to_have_url(re.compile(rf"/tools/{tool.pk}/$"))
 
-    start = timezone.localtime().replace(hour=10, minute=0, second=0, microsecond=0) + timedelta(days=2)
+    # Within two hours: the pickup can be recorded from two hours before the start, and the
+    # address shows from a day before it.
+    start = (timezone.localtime() + timedelta(hours=2)).replace(minute=0, second=0, microsecond=0)
     page.get_by_label("From").fill(f"{start:%Y-%m-%dT%H:%M}")
     page.get_by_label("Until").fill(f"{start - timedelta(hours=1):%Y-%m-%dT%H:%M}")
     page.get_by_role("button", name="Request to borrow").click()

@@ -101,7 +101,7 @@ def test_both_parties_record_the_condition_once_per_stage(loan, member, owner, o
 
 
 def test_damage_at_return_opens_a_report_about_the_borrower(loan, member, owner, organizer):
-    services.reservation_pickup(reservation=loan, actor=member)
+    services.reservation_pickup(reservation=loan, actor=member, now=loan.starts_at)
     with pytest.raises(RuleViolation):  # the borrower can't report damage
         services.condition_report_create(
             reservation=loan, author=member, stage="return", condition="good", damage=True, note="x"
@@ -120,8 +120,8 @@ def test_damage_at_return_opens_a_report_about_the_borrower(loan, member, owner,
 
 
 def test_a_return_invites_both_to_review(loan, member, owner):
-    services.reservation_pickup(reservation=loan, actor=owner)
-    services.reservation_return(reservation=loan, actor=owner)
+    services.reservation_pickup(reservation=loan, actor=owner, now=loan.starts_at)
+    services.reservation_return(reservation=loan, actor=owner, now=loan.starts_at + timedelta(hours=1))
     invites = Notification.objects.filter(kind="reputation.invited")
     assert sorted(invites.values_list("recipient__email", flat=True)) == [member.email, owner.email]
     assert all(n.url == f"/reviews/new/tools.reservation/{loan.pk}/" for n in invites)

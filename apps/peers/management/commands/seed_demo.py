@@ -6,6 +6,7 @@ it again tops up what is missing and changes nothing else.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from importlib import import_module
 
 import factory.random
@@ -13,12 +14,16 @@ from django.apps import apps as django_apps
 from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils import timezone
 
 from apps.peers.factories import CommunityFactory, MembershipFactory, UserFactory
 from apps.peers.models import Community, Membership, User
 
 DEMO_PASSWORD = "demo-neighbor"  # noqa: S105 - printed for the demo logins on purpose
 NEIGHBORS = 30
+
+
+DEMO_AGE = timedelta(days=180)
 
 
 class Command(BaseCommand):
@@ -70,6 +75,11 @@ class Command(BaseCommand):
                     step(f"\rNeighbors ({i}/{neighbors})", ending="")
                     self.stdout.flush()
             step("")
+            # The demo neighborhood has been going for half a year: its people are not
+            # brand-new accounts, whose reviews and reports the trust rules weigh little.
+            since = timezone.now() - DEMO_AGE
+            User.objects.filter(email__endswith="@example.org", date_joined__gt=since).update(date_joined=since)
+            Membership.objects.filter(community__in=[sunnyside, riverside], joined_at__gt=since).update(joined_at=since)
 
             # Every other app adds its part from its own ``demo.seed(...)``: the peer core
             # never imports the apps that build on it.
