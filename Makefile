@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 PY := $(BIN)/python
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint format migrate seed bench schema clean
+.PHONY: help run test lint format migrate seed bench mutate schema clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -48,6 +48,9 @@ seed: $(STAMP) ## Seed (or top up) the demo neighborhood
 bench: $(STAMP) ## Benchmarks (ledger throughput and verification, skill matching); not part of `make test`
 	$(PY) -m bench.ledger
 	$(PY) -m bench.skills_matching
+
+mutate: $(STAMP) ## Mutation testing of the trust-critical code, score per module (not part of `make test`; 5-15 min)
+	nice -n 10 $(PY) -m mutation.run $(MUTATE_ARGS)
 
 schema: $(STAMP) ## Write the OpenAPI schema to openapi.yaml
 	DJANGO_SETTINGS_MODULE=p2pcommons.settings.test $(PY) manage.py spectacular --file openapi.yaml --validate --fail-on-warn

@@ -112,3 +112,13 @@ def web_as(client):
         return client
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def empty_cache() -> None:
+    """Every test starts with an empty cache: ids are reused after each test's rollback,
+    so a cached answer (a ledger verify, a throttle count) could otherwise leak into the
+    next test that happens to reuse its key."""
+    from django.core.cache import cache
+
+    cache.clear()
