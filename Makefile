@@ -20,11 +20,16 @@ $(STAMP): pyproject.toml | $(PY)
 	$(PY) -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
-run: $(STAMP) ## Migrate, seed the demo neighborhood, serve http://127.0.0.1:8000/ with a worker and beat
+# `make run PORT=8123` (or `PORT=8123 make run`) serves on another port. honcho gives
+# each process type its own PORT counted from -p (web gets PORT itself), and links in
+# emails follow the port unless SITE_URL is set (in the environment or in .env).
+PORT ?= 8000
+
+run: $(STAMP) ## Migrate, seed the demo neighborhood, serve http://127.0.0.1:$PORT/ (default 8000) with a worker and beat
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo
 	$(PY) manage.py collectstatic --noinput --verbosity 0
-	$(BIN)/honcho start -f Procfile
+	SITE_URL="$${SITE_URL:-http://127.0.0.1:$(PORT)}" $(BIN)/honcho start -f Procfile -p $(PORT)
 
 test: $(STAMP) ## Lint, check migrations, run the whole test suite
 	$(BIN)/ruff check .

@@ -159,15 +159,15 @@ def test_a_member_sends_credits_and_both_neighbors_see_the_new_balance(
     page.get_by_label("What for").fill("Borrowed the ladder")
     page.get_by_role("button", name="Send").click()
 
-    expect(page.get_by_text("Sent 1.75 HOUR to Max Member.")).to_be_visible()
-    expect(page.get_by_test_id("balance-sunnyside-HOUR")).to_have_text("-1.75")
+    expect(page.get_by_text("Sent 1.75 hours to Max Member.")).to_be_visible()
+    expect(page.get_by_test_id("balance-sunnyside-HOUR")).to_have_text("-1.75 hours")
 
     other = browser.new_context(base_url=live_server.url)
     try:
         member_page = other.new_page()
         log_in(member_page, email=member.email)
         member_page.get_by_role("link", name="My balance").click()
-        expect(member_page.get_by_test_id("balance-sunnyside-HOUR")).to_have_text("1.75")
+        expect(member_page.get_by_test_id("balance-sunnyside-HOUR")).to_have_text("1.75 hours")
         expect(member_page.get_by_text("from Olive Owner")).to_be_visible()
     finally:
         other.close()

@@ -12,6 +12,7 @@ from apps.peers.admin_scoping import (
     ScopedCommunityFilter,
     confirm_and_apply,
 )
+from p2pcommons.humanize import format_amount
 
 from . import services
 from .models import Account, Entry, LimitChange, Transfer
@@ -29,7 +30,7 @@ class ReasonForm(forms.Form):
 @admin.register(Account)
 class AccountAdmin(ReadOnlyAdminMixin, CommunityScopedAdminMixin, admin.ModelAdmin):
     community_path = "community"
-    list_display = ("holder", "community", "currency", "balance", "limit")
+    list_display = ("holder", "community", "balance_shown", "limit_shown")
     list_filter = ("currency", ("community", ScopedCommunityFilter))
     search_fields = ("owner__profile__display_name", "name")
     list_select_related = ("owner__profile", "community")
@@ -38,6 +39,14 @@ class AccountAdmin(ReadOnlyAdminMixin, CommunityScopedAdminMixin, admin.ModelAdm
     @admin.display(description="holder")
     def holder(self, obj: Account) -> str:
         return obj.holder_name
+
+    @admin.display(description="balance", ordering="balance")
+    def balance_shown(self, obj: Account) -> str:
+        return format_amount(obj.balance, obj.currency)
+
+    @admin.display(description="limit", ordering="limit")
+    def limit_shown(self, obj: Account) -> str:
+        return format_amount(obj.limit, obj.currency)
 
     @admin.action(description="Change the credit limit of the selected accounts")
     def change_limit(self, request, queryset):
@@ -60,10 +69,9 @@ class TransferAdmin(ReadOnlyAdminMixin, CommunityScopedAdminMixin, admin.ModelAd
         "id",
         "created_at",
         "community",
-        "currency",
         "source_holder",
         "target_holder",
-        "amount",
+        "amount_shown",
         "kind",
         "memo",
     )
@@ -80,6 +88,10 @@ class TransferAdmin(ReadOnlyAdminMixin, CommunityScopedAdminMixin, admin.ModelAd
     @admin.display(description="to")
     def target_holder(self, obj: Transfer) -> str:
         return obj.target.holder_name
+
+    @admin.display(description="amount", ordering="amount")
+    def amount_shown(self, obj: Transfer) -> str:
+        return format_amount(obj.amount, obj.currency)
 
     @admin.action(description="Reverse the selected transfers")
     def reverse_transfers(self, request, queryset):
@@ -98,7 +110,7 @@ class TransferAdmin(ReadOnlyAdminMixin, CommunityScopedAdminMixin, admin.ModelAd
 @admin.register(Entry)
 class EntryAdmin(ReadOnlyAdminMixin, CommunityScopedAdminMixin, admin.ModelAdmin):
     community_path = "community"
-    list_display = ("seq", "community", "account", "amount", "balance_after", "short_hash")
+    list_display = ("seq", "community", "account", "amount_shown", "balance_after_shown", "short_hash")
     list_filter = (("community", ScopedCommunityFilter),)
     list_select_related = ("community", "account__owner__profile", "account__community")
     search_fields = ("hash",)
@@ -107,10 +119,26 @@ class EntryAdmin(ReadOnlyAdminMixin, CommunityScopedAdminMixin, admin.ModelAdmin
     def short_hash(self, obj: Entry) -> str:
         return obj.hash[:12]
 
+    @admin.display(description="amount", ordering="amount")
+    def amount_shown(self, obj: Entry) -> str:
+        return format_amount(obj.amount, obj.account.currency)
+
+    @admin.display(description="balance after", ordering="balance_after")
+    def balance_after_shown(self, obj: Entry) -> str:
+        return format_amount(obj.balance_after, obj.account.currency)
+
 
 @admin.register(LimitChange)
 class LimitChangeAdmin(ReadOnlyAdminMixin, CommunityScopedAdminMixin, admin.ModelAdmin):
     community_path = "account__community"
-    list_display = ("created_at", "account", "old_limit", "new_limit", "actor", "reason")
+    list_display = ("created_at", "account", "old_limit_shown", "new_limit_shown", "actor", "reason")
     list_select_related = ("account__owner__profile", "account__community", "actor__profile")
     date_hierarchy = "created_at"
+
+    @admin.display(description="old limit", ordering="old_limit")
+    def old_limit_shown(self, obj: LimitChange) -> str:
+        return format_amount(obj.old_limit, obj.account.currency)
+
+    @admin.display(description="new limit", ordering="new_limit")
+    def new_limit_shown(self, obj: LimitChange) -> str:
+        return format_amount(obj.new_limit, obj.account.currency)

@@ -16,6 +16,7 @@ from django.utils import timezone
 from apps.notifications.services import notify
 from apps.peers.models import Community, Membership, User
 from p2pcommons.errors import RuleViolation
+from p2pcommons.humanize import format_amount
 
 from .chain import entry_document, link_hash
 from .models import Account, Chain, Currency, Entry, LimitChange, Transfer
@@ -189,8 +190,9 @@ def _append(
         _check_member_can_send(src)
     if src.balance - amount < src.limit:
         raise RuleViolation(
-            f"That would take the balance to {src.balance - amount:.2f} {src.currency}, below its limit of "
-            f"{src.limit:.2f}. At most {src.available:.2f} can be sent now.",
+            f"That would take the balance to {format_amount(src.balance - amount, src.currency)}, below its limit "
+            f"of {format_amount(src.limit, src.currency)}. At most {format_amount(src.available, src.currency)} "
+            "can be sent now.",
             code="limit_exceeded",
         )
 
@@ -281,7 +283,7 @@ def gift_send(
             kind="ledger.received",
             actor=sender,
             target=transfer,
-            text=f"{sender.public_name} sent you {transfer.amount} {transfer.currency}"
+            text=f"{sender.public_name} sent you {format_amount(transfer.amount, transfer.currency)}"
             + (f": {transfer.memo}" if transfer.memo else ""),
             url=reverse("ledger:mine"),
         )
@@ -351,7 +353,8 @@ def account_set_limit(*, account: Account, actor: User, limit: Decimal | str, re
         raise ValidationError({"limit": "A limit is zero or below zero."})
     floor = _limit_floor(account.community, account.currency)
     if new_limit < floor:
-        raise ValidationError({"limit": f"The lowest limit in this community is {floor:.2f} {account.currency}."})
+        lowest = format_amount(floor, account.currency)
+        raise ValidationError({"limit": f"The lowest limit in this community is {lowest}."})
     reason = reason.strip()
     if not reason:
         raise ValidationError({"reason": "Say why the limit changes."})

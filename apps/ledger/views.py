@@ -12,10 +12,12 @@ from django.views.decorators.http import require_http_methods
 
 from apps.peers.models import Community, Membership
 from p2pcommons.errors import RuleViolation
+from p2pcommons.humanize import format_amount
 
 from . import selectors, services
 from .chain import verify_community_cached
 from .forms import SendForm
+from .models import Currency
 
 PER_PAGE = 25
 
@@ -40,11 +42,25 @@ def my_balance(request: HttpRequest) -> HttpResponse:
         except (RuleViolation, ValidationError) as exc:
             form.add_service_error(exc)
         else:
-            messages.success(request, f"Sent {transfer.amount} {transfer.currency} to {data['recipient'].public_name}.")
+            amount = format_amount(transfer.amount, transfer.currency)
+            messages.success(request, f"Sent {amount} to {data['recipient'].public_name}.")
             return redirect("ledger:mine")
-    history = Paginator(selectors.entries_of(user=request.user), PER_PAGE).get_page(request.GET.get("page"))
-    context = {"accounts": selectors.accounts_of(user=request.user), "form": form, "page": history}
+    context = {"accounts": selectors.accounts_of(user=request.user), "form": form, "histories": _histories(request)}
     return render(request, "ledger/my_balance.html", context)
+
+
+def _histories(request: HttpRequest) -> list[dict]:
+    """The user's history, one section per currency (hours and credits never share a
+    "balance after" column), each paged on its own (``hour_page``, ``credit_page``).
+    Currencies without any entry are left out."""
+    histories = []
+    for currency in Currency:
+        param = f"{currency.value.lower()}_page"
+        entries = selectors.entries_of(user=request.user).filter(account__currency=currency.value)
+        page = Paginator(entries, PER_PAGE).get_page(request.GET.get(param))
+        if page.object_list:
+            histories.append({"currency": currency.value, "label": currency.label, "param": param, "page": page})
+    return histories
 
 
 @login_required

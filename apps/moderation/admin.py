@@ -5,6 +5,11 @@ the reports, content, members and log entries of the communities they organize o
 site superusers see everything. Nobody edits reports or the log by hand: every change
 goes through an action that calls a service, asks for a reason and is logged.
 
+The queue and the reports show what was reported as organizers need to judge it: the
+content's title, the start of its text and a link to the page where it is shown
+(``_content_summary``). The admin home counts the open reports the visitor can act on.
+``when_column`` writes a moment in a list as the site does ("Tue 24 Nov, 10:00").
+
 Content admins of other apps mix in ``ModeratableAdminMixin`` (a "hidden" column and
 hide / restore actions); ``MembershipAdmin`` uses ``warn_members``, ``suspend_members``
 and ``reinstate_members``.
@@ -12,12 +17,17 @@ and ``reinstate_members``.
 
 from __future__ import annotations
 
+from functools import wraps
+
 from django import forms
 from django.contrib import admin
+from django.contrib.contenttypes.prefetch import GenericPrefetch
 from django.db.models import Model
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils import dateformat, timezone
 from django.utils.html import format_html
+from django.utils.text import Truncator
 from django.utils.timesince import timesince
 
 from apps.peers.admin_scoping import (
@@ -26,8 +36,9 @@ from apps.peers.admin_scoping import (
     ScopedCommunityFilter,
     confirm_and_apply,
 )
+from p2pcommons.humanize import format_when_short
 
-from . import selectors, services
+from . import registry, selectors, services
 from .models import TEXT_MAX_LENGTH, Flag, ModerationAction, ModerationQueueItem
 
 
@@ -50,6 +61,24 @@ def _apply(model_admin, request, queryset, *, title: str, action: str, apply, do
         apply=apply,
         done=done,
     )
+
+
+# --- dates as the site writes them ----------------------------------------------------
+def when_column(field: str, description: str):
+    """A list column showing the moment ``field`` as the site's pages write it, in local
+    time ("Tue 24 Nov, 10:00", with the year when it is not this year), sortable."""
+
+    @admin.display(description=description, ordering=field)
+    def column(obj: Model) -> str:
+        moment = getattr(obj, field)
+        if moment is None:
+            return "-"
+        if timezone.localtime(moment).year != timezone.localtime().year:
+            return dateformat.format(timezone.localtime(moment), "D j M Y, H:i")
+        return format_when_short(moment)
+
+    column.__name__ = field
+    return column
 
 
 # --- reusable actions -------------------------------------------------------------
@@ -126,6 +155,60 @@ def reinstate_members(model_admin, request, queryset):
     )
 
 
+# --- what was reported ---------------------------------------------------------------
+EXCERPT_WORDS = 30
+EXCERPT_FIELDS = ("description", "comment", "bio", "place")
+
+
+def _targets_prefetch() -> GenericPrefetch:
+    """The reported things, one query per kind, with the people they are by and about
+    (and their names), so titles, excerpts and links cost no query per row."""
+    querysets = []
+    for kind in registry.registered():
+        paths = ["profile"] if kind.is_member else [f"{kind.author}__profile"]
+        if kind.subject:
+            paths.append(f"{kind.subject}__profile")
+        querysets.append(kind.model._default_manager.select_related(*paths))
+    return GenericPrefetch("target", querysets)
+
+
+def _content_summary(flag: Flag) -> tuple[str, str, str]:
+    """(title, excerpt, link) of what ``flag`` is about, as organizers need to judge it:
+    the content's own title and the start of its text, and the page where it is shown
+    (the member's profile for a member; the profile of the member a review is about)."""
+    target = flag.target
+    if target is None:
+        return flag.target_label, "", ""
+    kind = registry.moderatable_type_of(target)
+    if kind.is_member:
+        person = target
+        profile = getattr(target, "profile", None)
+        title = target.public_name
+        excerpt = getattr(profile, "bio", "")
+    else:
+        person = registry._follow(target, kind.subject or kind.author)
+        title = getattr(target, "title", "") or str(target)
+        excerpt = next((getattr(target, f) for f in EXCERPT_FIELDS if getattr(target, f, "")), "")
+    if hasattr(target, "get_absolute_url"):
+        url = target.get_absolute_url()
+    else:
+        profile = getattr(person, "profile", None)
+        url = profile.get_absolute_url() if profile is not None else ""
+    return str(title), Truncator(excerpt).words(EXCERPT_WORDS), url
+
+
+def _content_html(flag: Flag, *, extra: str = ""):
+    title, excerpt, url = _content_summary(flag)
+    noun = flag.content_type.name if flag.target is None else registry.moderatable_type_of(flag.target).noun
+    heading = (
+        format_html('<a href="{}"><strong>{}</strong></a>', url, title)
+        if url
+        else format_html("<strong>{}</strong>", title)
+    )
+    quote = format_html('<br><q class="excerpt">{}</q>', excerpt) if excerpt else ""
+    return format_html("{} <small>({})</small>{}{}", heading, noun, quote, extra)
+
+
 # --- reports ------------------------------------------------------------------------
 class TargetLookupsMixin:
     """Allow the queue's and notifications' links that filter on one target."""
@@ -154,22 +237,22 @@ class FlagAdmin(TargetLookupsMixin, ReadOnlyAdminMixin, CommunityScopedAdminMixi
 
     community_path = "community"
     list_display = (
-        "target_label",
+        "reported",
         "reason",
         "reporter_name",
         "counted",
         "community",
         "status",
-        "created_at",
-        "handled_at",
+        when_column("created_at", "reported on"),
+        when_column("handled_at", "handled"),
     )
     list_filter = ("status", "reason", "counts", ("community", ScopedCommunityFilter))
-    list_select_related = ("reporter__profile", "community")
+    list_select_related = ("reporter__profile", "community", "content_type")
     search_fields = ("target_label", "text")
     date_hierarchy = "created_at"
     actions = ["uphold", "dismiss"]
     fields = (
-        "target_label",
+        "reported",
         "target_author_name",
         "community",
         "reporter_name",
@@ -182,6 +265,13 @@ class FlagAdmin(TargetLookupsMixin, ReadOnlyAdminMixin, CommunityScopedAdminMixi
         "handled_at",
     )
     readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related(_targets_prefetch())
+
+    @admin.display(description="reported item")
+    def reported(self, obj: Flag):
+        return _content_html(obj)
 
     @admin.display(description="reported by", ordering="reporter__profile__display_name")
     def reporter_name(self, obj: Flag) -> str:
@@ -226,7 +316,7 @@ class ModerationQueueAdmin(TargetLookupsMixin, ReadOnlyAdminMixin, CommunityScop
     first, then oldest first, with bulk actions on the items themselves."""
 
     community_path = "community"
-    list_display = ("reported", "kind", "community", "author", "report_count", "counting", "waiting", "state")
+    list_display = ("reported", "community", "author", "report_count", "counting", "waiting", "state")
     list_display_links = None
     list_filter = (("community", ScopedCommunityFilter),)
     list_select_related = ("community", "content_type", "target_author__profile")
@@ -234,15 +324,12 @@ class ModerationQueueAdmin(TargetLookupsMixin, ReadOnlyAdminMixin, CommunityScop
 
     def get_queryset(self, request):
         # Ordered by the selector (most reports, then oldest); the changelist keeps it.
-        return selectors.moderation_queue(super().get_queryset(request)).prefetch_related("target")
+        return selectors.moderation_queue(super().get_queryset(request)).prefetch_related(_targets_prefetch())
 
     @admin.display(description="reported item")
-    def reported(self, obj: Flag) -> str:
-        return format_html('<a href="{}">{}</a>', _flags_url(obj, status__exact="open"), obj.target_label)
-
-    @admin.display(description="kind")
-    def kind(self, obj: Flag) -> str:
-        return obj.content_type.name
+    def reported(self, obj: Flag):
+        reports = format_html('<br><a href="{}">Read the reports</a>', _flags_url(obj, status__exact="open"))
+        return _content_html(obj, extra=reports)
 
     @admin.display(description="author / member", ordering="target_author__profile__display_name")
     def author(self, obj: Flag) -> str:
@@ -327,7 +414,15 @@ class ModerationActionAdmin(TargetLookupsMixin, ReadOnlyAdminMixin, CommunitySco
     """The audit log: read-only for everyone, superusers included."""
 
     community_path = "community"
-    list_display = ("created_at", "action", "target_label", "subject_name", "actor_name", "community", "reason")
+    list_display = (
+        when_column("created_at", "when"),
+        "action",
+        "target_label",
+        "subject_name",
+        "actor_name",
+        "community",
+        "reason",
+    )
     list_filter = ("action", ("community", ScopedCommunityFilter))
     list_select_related = ("actor__profile", "subject__profile", "community")
     search_fields = ("target_label", "reason")
@@ -354,3 +449,23 @@ class ModerationActionAdmin(TargetLookupsMixin, ReadOnlyAdminMixin, CommunitySco
     @admin.display(description="by", ordering="actor__profile__display_name")
     def actor_name(self, obj: ModerationAction) -> str:
         return obj.actor.public_name if obj.actor_id else "automatic (report threshold)"
+
+
+# --- the admin home -------------------------------------------------------------------
+def _with_open_reports(index):
+    """The admin home with the number of open reports the visitor can act on (an
+    organizer: in the communities they organize) and a link to the queue."""
+
+    @wraps(index)
+    def view(request: HttpRequest, extra_context: dict | None = None):
+        flag_admin = admin.site._registry.get(Flag)
+        context = dict(extra_context or {})
+        if flag_admin is not None and flag_admin.has_view_permission(request):
+            context["open_reports"] = flag_admin.get_queryset(request).filter(status=Flag.Status.OPEN).count()
+            context["moderation_queue_url"] = reverse("admin:moderation_moderationqueueitem_changelist")
+        return index(request, extra_context=context)
+
+    return view
+
+
+admin.site.index = _with_open_reports(admin.site.index)

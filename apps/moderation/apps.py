@@ -19,7 +19,9 @@ class ModerationConfig(AppConfig):
             User, author="", community="", noun="member", readable=lambda users, viewer: users.filter(is_active=True)
         )
 
-        register_kind("moderation.flagged", label="Something was reported in a community you organize")
+        register_kind(
+            "moderation.flagged", label="Something was reported in a community you organize", for_organizers=True
+        )
         register_kind("moderation.hidden", label="Something you wrote was hidden by moderation")
         register_kind("moderation.restored", label="Something you wrote was restored after moderation")
         register_kind("moderation.warning", label="A warning from your community's organizers")

@@ -2,6 +2,7 @@
 
 from django.contrib import admin
 
+from apps.moderation.admin import when_column
 from apps.peers.admin_scoping import ReadOnlyAdminMixin
 
 from .models import Notification, Preference
@@ -9,7 +10,15 @@ from .models import Notification, Preference
 
 @admin.register(Notification)
 class NotificationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ("created_at", "recipient", "kind", "text", "read_at", "email", "delivered_at")
+    list_display = (
+        when_column("created_at", "created"),
+        "recipient",
+        "kind",
+        "text",
+        when_column("read_at", "read"),
+        "email",
+        when_column("delivered_at", "delivered"),
+    )
     list_filter = ("kind", "email")
     search_fields = ("text", "recipient__email")
     list_select_related = ("recipient__profile",)

@@ -29,6 +29,13 @@ class Kind:
     label: str
     default: str
     subject: str = ""
+    for_organizers: bool = False
+
+    @property
+    def group(self) -> str:
+        """The app that sends it (the key's prefix), whose name heads its group on the
+        preferences page."""
+        return self.key.split(".", 1)[0]
 
     @property
     def email_subject(self) -> str:
@@ -38,13 +45,16 @@ class Kind:
 KINDS: dict[str, Kind] = {}
 
 
-def register_kind(key: str, *, label: str, default: str = "immediate", subject: str = "") -> Kind:
+def register_kind(
+    key: str, *, label: str, default: str = "immediate", subject: str = "", for_organizers: bool = False
+) -> Kind:
     """Declare a kind. Registering the same key again with the same label is harmless
     (``ready()`` may run twice in tests); a conflicting one is a programming error.
-    ``subject`` is the fixed subject line of its emails (default: the label)."""
+    ``subject`` is the fixed subject line of its emails (default: the label);
+    ``for_organizers`` kinds are offered only to people who organize a community."""
     if default not in DELIVERIES:
         raise ValueError(f"default must be one of {DELIVERIES}, not {default!r}")
-    kind = Kind(key=key, label=label, default=default, subject=subject)
+    kind = Kind(key=key, label=label, default=default, subject=subject, for_organizers=for_organizers)
     existing = KINDS.get(key)
     if existing is not None and existing != kind:
         raise ValueError(f"Notification kind {key!r} is already registered differently: {existing}")

@@ -38,9 +38,24 @@ def unread_count(*, user: User) -> int:
 
 
 def preferences_of(*, user: User) -> list[dict]:
-    """Every registered kind with the member's choice (or its default)."""
+    """Every kind the member can receive, with their choice (or its default), grouped by
+    the app that sends it (``group``: the app's name) in a fixed order. Kinds meant for
+    organizers are left out for people who organize no community."""
+    from django.apps import apps
+
+    from apps.peers.selectors import organized_community_ids
+
+    organizes = user.is_superuser or bool(organized_community_ids(user=user))
     chosen = dict(Preference.objects.filter(user=user).values_list("kind", "delivery"))
+    order = {config.label: i for i, config in enumerate(apps.get_app_configs())}
+    kinds = [k for k in KINDS.values() if organizes or not k.for_organizers]
     return [
-        {"kind": k.key, "label": k.label, "delivery": chosen.get(k.key, k.default), "default": k.default}
-        for k in sorted(KINDS.values(), key=lambda k: k.label)
+        {
+            "kind": k.key,
+            "label": k.label,
+            "delivery": chosen.get(k.key, k.default),
+            "default": k.default,
+            "group": apps.get_app_config(k.group).verbose_name if k.group in order else k.group,
+        }
+        for k in sorted(kinds, key=lambda k: (order.get(k.group, len(order)), k.label))
     ]

@@ -85,7 +85,10 @@ def preferences(request: HttpRequest) -> HttpResponse:
                 services.preference_set(user=request.user, kind=kind, delivery=delivery)
         messages.success(request, "Your notification preferences are saved.")
         return redirect("notifications:preferences")
-    return render(request, "notifications/preferences.html", {"form": form})
+    groups: dict[str, list] = {}
+    for row in rows:
+        groups.setdefault(row["group"], []).append(form[row["kind"]])
+    return render(request, "notifications/preferences.html", {"form": form, "groups": groups.items()})
 
 
 @require_http_methods(["GET", "POST"])

@@ -8,7 +8,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db.models import Count
 from django.shortcuts import redirect
 
-from apps.moderation.admin import reinstate_members, suspend_members, warn_members
+from apps.moderation.admin import reinstate_members, suspend_members, warn_members, when_column
 from p2pcommons.errors import RuleViolation
 from p2pcommons.params import parse_id
 
@@ -30,7 +30,14 @@ class UserAdmin(DjangoUserAdmin):
     """Accounts: site superusers only (organizers manage memberships, not accounts)."""
 
     ordering = ("email",)
-    list_display = ("email", "display_name", "is_active", "is_staff", "date_joined", "last_login")
+    list_display = (
+        "email",
+        "display_name",
+        "is_active",
+        "is_staff",
+        when_column("date_joined", "joined"),
+        when_column("last_login", "last signed in"),
+    )
     list_filter = ("is_active", "is_staff", "is_superuser")
     search_fields = ("email", "profile__display_name")
     list_select_related = ("profile",)
@@ -59,7 +66,7 @@ class UserAdmin(DjangoUserAdmin):
 
 @admin.register(Profile)
 class ProfileAdmin(admin.ModelAdmin):
-    list_display = ("display_name", "user", "neighborhood", "updated_at")
+    list_display = ("display_name", "user", "neighborhood", when_column("updated_at", "updated"))
     search_fields = ("display_name", "user__email", "neighborhood")
     list_select_related = ("user",)
     raw_id_fields = ("user",)
@@ -111,7 +118,15 @@ class MembershipAdmin(CommunityScopedAdminMixin, admin.ModelAdmin):
     """
 
     community_path = "community"
-    list_display = ("member", "user_email", "community", "role", "status", "status_reason", "joined_at")
+    list_display = (
+        "member",
+        "user_email",
+        "community",
+        "role",
+        "status",
+        "status_reason",
+        when_column("joined_at", "joined"),
+    )
     list_filter = ("role", "status", ("community", ScopedCommunityFilter))
     search_fields = ("user__email", "user__profile__display_name", "community__name")
     list_select_related = ("user__profile", "community")
@@ -183,7 +198,15 @@ class JoinRequestAdmin(CommunityScopedAdminMixin, admin.ModelAdmin):
     communities' requests and answer them with the actions (each asks to confirm)."""
 
     community_path = "community"
-    list_display = ("person", "community", "message", "status", "created_at", "decided_by_name", "decided_at")
+    list_display = (
+        "person",
+        "community",
+        "message",
+        "status",
+        when_column("created_at", "created"),
+        "decided_by_name",
+        when_column("decided_at", "decided"),
+    )
     list_filter = ("status", ("community", ScopedCommunityFilter))
     search_fields = ("user__profile__display_name", "community__name", "message")
     list_select_related = ("user__profile", "community", "decided_by__profile")

@@ -15,7 +15,9 @@ class PeersConfig(AppConfig):
         import p2pcommons.api.schema  # noqa: F401
         from apps.notifications.kinds import register_kind
 
-        register_kind("peers.join_requested", label="Someone asks to join a community you organize")
+        register_kind(
+            "peers.join_requested", label="Someone asks to join a community you organize", for_organizers=True
+        )
         register_kind("peers.join_decided", label="Your request to join a community was answered")
 
         # The admin has no login form of its own: signing in goes through allauth's login,

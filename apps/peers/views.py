@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from p2pcommons.errors import RuleViolation
@@ -15,9 +18,15 @@ from p2pcommons.errors import RuleViolation
 from . import selectors, services
 from .forms import JoinRequestForm, ProfileForm
 from .models import Community, Membership
+from .sections import community_sections
 
 COMMUNITIES_PER_PAGE = 20
 MEMBERS_PER_PAGE = 30
+# How many of the community's tools and skill offers its page shows (the rest are one
+# link away, in the tools list and the skills directory filtered to it).
+EXCHANGE_PREVIEW = 4
+# A member's first steps stay unfolded this long after joining, folded after that.
+NEW_MEMBER_DAYS = 30
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -39,7 +48,20 @@ def community_detail(request: HttpRequest, slug: str) -> HttpResponse:
     return _render_community(request, community, membership=membership, members_page=members_page, pending=pending)
 
 
+def _exchange_preview(user, community) -> dict:
+    """The exchanges' sections of the community page (``apps.peers.sections``): a few of
+    what the community offers, for its active members."""
+    profile = getattr(user, "profile", None)
+    return {
+        "community_sections": community_sections(user=user, community=community, limit=EXCHANGE_PREVIEW),
+        # "Set your name and area" is done once the profile has a name and a
+        # neighborhood or a location.
+        "profile_done": bool(profile and profile.display_name and (profile.neighborhood or profile.has_location)),
+    }
+
+
 def _render_community(request, community, *, membership, members_page, pending, join_form=None) -> HttpResponse:
+    active = bool(membership and membership.status == Membership.Status.ACTIVE)
     context = {
         "community": community,
         "membership": membership,
@@ -47,6 +69,9 @@ def _render_community(request, community, *, membership, members_page, pending, 
         "i_organize": bool(membership and membership.is_organizer),
         "pending_request": pending,
         "join_form": join_form or JoinRequestForm(),
+        "is_active_member": active,
+        "is_new_member": active and membership.joined_at >= timezone.now() - timedelta(days=NEW_MEMBER_DAYS),
+        **(_exchange_preview(request.user, community) if active else {}),
     }
     return render(request, "peers/community_detail.html", context, status=400 if join_form else 200)
 

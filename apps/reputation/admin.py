@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from apps.moderation.admin import ModeratableAdminMixin
+from apps.moderation.admin import ModeratableAdminMixin, when_column
 from apps.peers.admin_scoping import CommunityScopedAdminMixin, ReadOnlyAdminMixin, ScopedCommunityFilter
 
 from .models import Review, TrustScore
@@ -42,8 +42,8 @@ class ReviewAdmin(ModeratableAdminMixin, ReadOnlyAdminMixin, CommunityScopedAdmi
         "shown_rating",
         "domain",
         "community",
-        "created_at",
-        "revealed_at",
+        when_column("created_at", "created"),
+        when_column("revealed_at", "revealed"),
         "hidden",
     )
     list_filter = (RevealedFilter, "is_hidden", "domain", ("community", ScopedCommunityFilter))

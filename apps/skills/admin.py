@@ -6,6 +6,7 @@ from decimal import Decimal
 from django import forms
 from django.contrib import admin
 
+from apps.moderation.admin import when_column
 from apps.peers.admin_scoping import (
     CommunityScopedAdminMixin,
     ReadOnlyAdminMixin,
@@ -67,7 +68,15 @@ class ListingAdmin(CommunityScopedAdminMixin, admin.ModelAdmin):
     """Organizers may close a listing (e.g. after a report); members write the rest."""
 
     community_path = "community"
-    list_display = ("title", "member_name", "community", "status", "is_hidden", "expires_at", "updated_at")
+    list_display = (
+        "title",
+        "member_name",
+        "community",
+        "status",
+        "is_hidden",
+        when_column("expires_at", "expires"),
+        when_column("updated_at", "updated"),
+    )
     list_filter = ("status", "is_hidden", ("community", ScopedCommunityFilter))
     search_fields = ("title", "description", "member__profile__display_name")
     list_select_related = ("member__profile", "community")
@@ -122,7 +131,7 @@ class SessionAdmin(ReadOnlyAdminMixin, CommunityScopedAdminMixin, admin.ModelAdm
         "title",
         "helper_name",
         "community",
-        "starts_at",
+        when_column("starts_at", "starts"),
         "planned_hours",
         "capacity",
         "status",

@@ -10,6 +10,7 @@ class SkillsConfig(AppConfig):
     def ready(self) -> None:
         from apps.moderation.registry import register_moderatable
         from apps.notifications.kinds import register_kind
+        from apps.peers.sections import CommunitySection, register_community_section
         from apps.reputation.registry import register_exchange
 
         from . import selectors
@@ -49,6 +50,22 @@ class SkillsConfig(AppConfig):
             noun="skill session",
             readable=selectors.sessions_readable,
         )
+        register_community_section(
+            CommunitySection(
+                key="skills",
+                template="skills/_community_section.html",
+                first_step="skills/_community_first_step.html",
+                load=_community_offers,
+                order=20,
+            )
+        )
+
+
+def _community_offers(*, user, community, limit: int) -> list:
+    from .models import Offer
+    from .selectors import listings_search
+
+    return list(listings_search(model=Offer, user=user, community_id=community.pk)[:limit])
 
 
 def _rematch(listing) -> None:

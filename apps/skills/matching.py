@@ -1,7 +1,7 @@
 """How well an offer of help fits a request: one documented, tested function.
 
 ``score(request, offer)`` returns a ``Score`` of five parts, each from 0 to 1, and the
-words shown to people for each ("same skill", "0.8 km", "free Saturday morning").
+words shown to people for each ("same skill", "0.8 km", "can help Saturday morning").
 
     total = 0.45 skill + 0.20 distance + 0.15 availability + 0.10 reputation + 0.10 reciprocity
 
@@ -110,7 +110,7 @@ def availability_part(request: Side, offer: Side) -> tuple[float, str]:
     for offset in range(days):
         day = request.wanted_from + timedelta(days=offset)
         if day.weekday() in by_day:
-            return 1.0, f"free {WEEKDAYS[day.weekday()]} {_day_part(by_day[day.weekday()])}"
+            return 1.0, f"can help {WEEKDAYS[day.weekday()]} {_day_part(by_day[day.weekday()])}"
     return 0.0, ""
 
 

@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from apps.moderation.moderatable import Moderatable, ModeratableQuerySet
+from p2pcommons.humanize import format_when
 
 HOURS = {"max_digits": 5, "decimal_places": 2}
 # How long the lists of one offer or request may be. Checked before anything is looked
@@ -241,7 +242,7 @@ class Session(Moderatable, models.Model):
 
     class Status(models.TextChoices):
         PROPOSED = "proposed", "Proposed"
-        SCHEDULED = "scheduled", "Agreed"
+        SCHEDULED = "scheduled", "Booked"
         CANCELLED = "cancelled", "Cancelled"
         COMPLETED = "completed", "Completed"
 
@@ -270,7 +271,7 @@ class Session(Moderatable, models.Model):
         indexes = [models.Index(fields=["community", "status", "starts_at"])]
 
     def __str__(self) -> str:
-        return f"{self.title} ({timezone.localtime(self.starts_at):%Y-%m-%d %H:%M})"
+        return f"{self.title} ({format_when(self.starts_at)})"
 
     def get_absolute_url(self) -> str:
         return reverse("skills:session", args=[self.pk])

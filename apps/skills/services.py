@@ -25,6 +25,7 @@ from apps.peers.models import Community, Membership, User
 from apps.peers.selectors import community_organizers
 from apps.peers.services import is_organizer, membership_refuse_if_suspended
 from p2pcommons.errors import RuleViolation
+from p2pcommons.humanize import format_amount, format_when
 
 from . import matching
 from .models import (
@@ -753,8 +754,8 @@ def _refuse_beyond_limit(*, learner: User, community: Community, hours: Decimal,
     if balance - hours < limit:
         who = "Your" if you else f"{learner.public_name}'s"
         raise RuleViolation(
-            f"{who} time balance is {balance:+.2f} hours with a limit of {limit:.2f}: "
-            f"{hours:.2f} more hours would take it below the limit.",
+            f"{who} time balance is {format_amount(balance, 'HOUR', signed=True)} with a limit of "
+            f"{format_amount(limit, 'HOUR')}: {format_amount(hours, 'HOUR')} more would take it below the limit.",
             code="limit",
         )
 
@@ -831,8 +832,7 @@ def session_propose(
         kind="skills.session",
         actor=proposer,
         target=session,
-        text=f"{proposer.public_name} proposes a session \u201c{session.title}\u201d on "
-        f"{timezone.localtime(starts_at):%a %d %b %H:%M}",
+        text=f"{proposer.public_name} proposes a session \u201c{session.title}\u201d on {format_when(starts_at)}",
     )
     return session
 
@@ -858,8 +858,7 @@ def session_accept(*, session: Session, actor: User) -> Session:
         kind="skills.session",
         actor=actor,
         target=session,
-        text=f"{actor.public_name} agreed to \u201c{session.title}\u201d on "
-        f"{timezone.localtime(session.starts_at):%a %d %b %H:%M}",
+        text=f"{actor.public_name} agreed to \u201c{session.title}\u201d on {format_when(session.starts_at)}",
     )
     return session
 
@@ -1055,7 +1054,8 @@ def _settle(*, seat: Seat, session: Session) -> None:
         _dispute(
             seat=seat,
             session=session,
-            reason=f"The hours differ: {seat.learner_hours} (learner) and {seat.helper_hours} (helper).",
+            reason=f"The hours differ: {format_amount(seat.learner_hours, 'HOUR')} (learner) and "
+            f"{format_amount(seat.helper_hours, 'HOUR')} (helper).",
             actor=None,
         )
         return
@@ -1082,7 +1082,7 @@ def _settle(*, seat: Seat, session: Session) -> None:
             recipients=[seat.learner, session.helper],
             kind="skills.session",
             target=session,
-            text=f"\u201c{session.title}\u201d: {hours} hours moved from {seat.learner.public_name} "
+            text=f"\u201c{session.title}\u201d: {format_amount(hours, 'HOUR')} moved from {seat.learner.public_name} "
             f"to {session.helper.public_name}.",
         )
         from apps.reputation.services import review_invite
@@ -1190,7 +1190,9 @@ def dispute_settle(*, seat: Seat, actor: User, hours, reason: str) -> Seat:
         kind="skills.session",
         actor=actor,
         target=session,
-        text=f"The organizers settled \u201c{session.title}\u201d at {hours} hours: {reason.strip()}"[:500],
+        text=(
+            f"The organizers settled \u201c{session.title}\u201d at {format_amount(hours, 'HOUR')}: {reason.strip()}"
+        )[:500],
     )
     seat.refresh_from_db()
     return seat

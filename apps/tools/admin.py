@@ -5,6 +5,7 @@ from django.contrib import admin
 from django.utils.html import format_html
 
 from apps.moderation import services as moderation
+from apps.moderation.admin import when_column
 from apps.peers.admin_scoping import (
     CommunityScopedAdminMixin,
     ReadOnlyAdminMixin,
@@ -40,11 +41,15 @@ class PhotoInline(admin.TabularInline):
 
 @admin.register(Category)
 class CategoryAdmin(admin.ModelAdmin):
-    """The managed category list (site superusers)."""
+    """The managed category list (site superusers). Organizers may open a category
+    read-only: a tool's page links to its category."""
 
     list_display = ("name", "slug")
     search_fields = ("name",)
     prepopulated_fields = {"slug": ("name",)}
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return bool(request.user.is_active and request.user.is_staff) or super().has_view_permission(request, obj)
 
 
 @admin.register(Tool)
@@ -52,7 +57,15 @@ class ToolAdmin(CommunityScopedAdminMixin, admin.ModelAdmin):
     """Organizers may pause or retire a tool of their community (e.g. after a damage report)."""
 
     community_path = "community"
-    list_display = ("title", "owner_name", "community", "category", "status", "is_hidden", "created_at")
+    list_display = (
+        "title",
+        "owner_name",
+        "community",
+        "category",
+        "status",
+        "is_hidden",
+        when_column("created_at", "created"),
+    )
     list_filter = ("status", "is_hidden", "category", ("community", ScopedCommunityFilter))
     search_fields = ("title", "description", "owner__profile__display_name")
     list_select_related = ("owner__profile", "community", "category")
@@ -136,7 +149,14 @@ class ReservationAdmin(ReadOnlyAdminMixin, CommunityScopedAdminMixin, admin.Mode
     """Loans change only through their transitions (the services), never by editing."""
 
     community_path = "tool__community"
-    list_display = ("tool", "borrower_name", "starts_at", "ends_at", "status", "fee_total")
+    list_display = (
+        "tool",
+        "borrower_name",
+        when_column("starts_at", "starts"),
+        when_column("ends_at", "ends"),
+        "status",
+        "fee_total",
+    )
     list_filter = ("status", ("tool__community", ScopedCommunityFilter))
     search_fields = ("tool__title", "borrower__profile__display_name")
     list_select_related = ("tool", "borrower__profile")
@@ -154,7 +174,15 @@ class WaitlistEntryAdmin(ReadOnlyAdminMixin, CommunityScopedAdminMixin, admin.Mo
     """The line for taken windows, to answer "why didn't I get it?"; changed only by members and the beat task."""
 
     community_path = "tool__community"
-    list_display = ("tool", "member_name", "starts_at", "ends_at", "status", "created_at", "offer_expires_at")
+    list_display = (
+        "tool",
+        "member_name",
+        when_column("starts_at", "starts"),
+        when_column("ends_at", "ends"),
+        "status",
+        when_column("created_at", "created"),
+        when_column("offer_expires_at", "offer expires"),
+    )
     list_filter = ("status", ("tool__community", ScopedCommunityFilter))
     search_fields = ("tool__title", "member__profile__display_name")
     list_select_related = ("tool", "member__profile")

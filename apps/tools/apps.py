@@ -10,6 +10,7 @@ class ToolsConfig(AppConfig):
     def ready(self) -> None:
         from apps.moderation.registry import register_moderatable
         from apps.notifications.kinds import register_kind
+        from apps.peers.sections import CommunitySection, register_community_section
         from apps.reputation.registry import register_exchange
 
         from .models import Reservation, Tool
@@ -32,6 +33,21 @@ class ToolsConfig(AppConfig):
             completed_at="returned_at",
             community="tool__community",
         )
+        register_community_section(
+            CommunitySection(
+                key="tools",
+                template="tools/_community_section.html",
+                first_step="tools/_community_first_step.html",
+                load=_community_tools,
+                order=10,
+            )
+        )
+
+
+def _community_tools(*, user, community, limit: int) -> list:
+    from .selectors import tools_search
+
+    return list(tools_search(user=user, community_id=community.pk)[:limit])
 
 
 def _offer_freed_windows(tool) -> None:

@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from apps.moderation.moderatable import Moderatable, ModeratableQuerySet
+from p2pcommons.humanize import format_when
 
 
 class Category(models.Model):
@@ -204,7 +205,7 @@ class Reservation(models.Model):
         indexes = [models.Index(fields=["tool", "status", "starts_at"])]
 
     def __str__(self) -> str:
-        return f"{self.tool} for {self.borrower} from {self.starts_at:%Y-%m-%d %H:%M}"
+        return f"{self.tool} for {self.borrower} from {format_when(self.starts_at)}"
 
     def get_absolute_url(self) -> str:
         return reverse("tools:loan", args=[self.pk])

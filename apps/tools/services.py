@@ -14,6 +14,7 @@ from apps.notifications.services import notify
 from apps.peers.models import Membership, User
 from apps.peers.services import membership_refuse_if_suspended
 from p2pcommons.errors import RuleViolation
+from p2pcommons.humanize import format_amount, format_when
 
 from . import images
 from .models import (
@@ -171,9 +172,8 @@ def next_free_start(*, tool: Tool, wanted_start: datetime, duration: timedelta) 
 
 def _conflict(tool: Tool, starts_at: datetime, ends_at: datetime) -> RuleViolation:
     free = next_free_start(tool=tool, wanted_start=starts_at, duration=ends_at - starts_at)
-    local = timezone.localtime(free)
     return RuleViolation(
-        f"{tool.title} is already booked then. The next free window of that length starts {local:%a %d %b %Y %H:%M}.",
+        f"{tool.title} is already booked then. It is next available for that long from {format_when(free)}.",
         code="conflict",
     )
 
@@ -261,7 +261,7 @@ def fee_quote(*, tool: Tool, starts_at: datetime, ends_at: datetime) -> tuple[De
 
 
 def _fee_words(fee_per_day: Decimal | None) -> str:
-    return f"{fee_per_day} credits a day" if fee_per_day else "free"
+    return f"{format_amount(fee_per_day, 'CREDIT')} a day" if fee_per_day else "no fee"
 
 
 def _check_request_caps(*, tool: Tool, borrower: User, now: datetime) -> None:
@@ -276,10 +276,10 @@ def _check_request_caps(*, tool: Tool, borrower: User, now: datetime) -> None:
         )
     recent = mine.filter(tool=tool, created_at__gt=now - REPEAT_WINDOW).order_by("created_at")
     if recent.count() >= MAX_REQUESTS_PER_TOOL:
-        again = timezone.localtime(recent.first().created_at + REPEAT_WINDOW)
+        again = recent.first().created_at + REPEAT_WINDOW
         raise RuleViolation(
             f"You asked for {tool.title} {MAX_REQUESTS_PER_TOOL} times in the last day. "
-            f"You can ask again from {again:%a %d %b %H:%M}.",
+            f"You can ask again from {format_when(again)}.",
             code="too_many_requests_for_tool",
         )
 
@@ -325,8 +325,8 @@ def reservation_request(
                 tool.fee_per_day or None
             ):
                 raise RuleViolation(
-                    f"The fee of {tool.title} is now {_fee_words(tool.fee_per_day)}. Check it and send your "
-                    "request again.",
+                    f"The fee of {tool.title} has changed (now: {_fee_words(tool.fee_per_day)}). Check it and "
+                    "send your request again.",
                     code="fee_changed",
                 )
             _check_request_caps(tool=tool, borrower=borrower, now=timezone.now())
@@ -339,7 +339,7 @@ def reservation_request(
             if held is not None:
                 raise RuleViolation(
                     f"{tool.title} is held for a neighbor on its waitlist until "
-                    f"{timezone.localtime(held.offer_expires_at):%a %d %b %H:%M}. Join the waitlist to be next.",
+                    f"{format_when(held.offer_expires_at)}. Join the waitlist to be next.",
                     code="held",
                 )
             fee_per_day, fee_total = fee_quote(tool=tool, starts_at=starts_at, ends_at=ends_at)
@@ -356,7 +356,7 @@ def reservation_request(
             ReservationEvent.objects.create(reservation=reservation, actor=borrower, to_status=S.REQUESTED)
             if waitlist_entry is not None:
                 WaitlistEntry.objects.filter(pk=waitlist_entry.pk).update(status=W.BOOKED, reservation=reservation)
-            fee = f" for {fee_total} credits" if fee_total else ""
+            fee = f" for {format_amount(fee_total, 'CREDIT')}" if fee_total else ""
             reason = auto_approve_reason(tool=tool, borrower=borrower)
             if reason:
                 reservation = _transition(
@@ -504,7 +504,7 @@ def return_opens_at(reservation: Reservation) -> datetime:
 
 
 def _when(moment: datetime) -> str:
-    return f"{timezone.localtime(moment):%a %d %b %H:%M}"
+    return format_when(moment)
 
 
 def pickup_refusal(*, reservation: Reservation, actor: User, now: datetime | None = None) -> RuleViolation | None:
@@ -522,7 +522,7 @@ def pickup_refusal(*, reservation: Reservation, actor: User, now: datetime | Non
     if reservation.has_fee and not is_borrower:
         return RuleViolation(
             f"Only the borrower can record the pickup of a loan with a fee: recording it pays the "
-            f"{reservation.fee_total} credits.",
+            f"{format_amount(reservation.fee_total, 'CREDIT')}.",
             code="forbidden",
         )
     if reservation.status != S.APPROVED:
@@ -651,15 +651,12 @@ OVERDUE_ESCALATION = timedelta(days=2)
 
 def _reminder_texts(reservation: Reservation, kind: str) -> tuple[list[User], str]:
     tool, borrower = reservation.tool, reservation.borrower
-    when = timezone.localtime
     if kind == Reminder.Kind.PICKUP_TOMORROW:
-        return [
-            borrower
-        ], f"Pickup of {tool.title} from {tool.owner.public_name}: {when(reservation.starts_at):%a %H:%M}"
+        return [borrower], f"Pickup of {tool.title} from {tool.owner.public_name}: {format_when(reservation.starts_at)}"
     if kind == Reminder.Kind.RETURN_TOMORROW:
-        return [borrower], f"{tool.title} is due back to {tool.owner.public_name}: {when(reservation.ends_at):%a %H:%M}"
+        return [borrower], f"{tool.title} is due back to {tool.owner.public_name}: {format_when(reservation.ends_at)}"
     if kind == Reminder.Kind.OVERDUE:
-        return [borrower], f"{tool.title} was due back {when(reservation.ends_at):%a %d %b %H:%M}; please return it."
+        return [borrower], f"{tool.title} was due back {format_when(reservation.ends_at)}; please return it."
     organizers = User.objects.filter(
         memberships__community_id=tool.community_id,
         memberships__role=Membership.Role.ORGANIZER,
@@ -874,8 +871,8 @@ def waitlist_offer_next(*, tool: Tool, now: datetime | None = None) -> list[Wait
                 recipients=[entry.member],
                 kind="tools.waitlist",
                 target=entry,
-                text=f"{tool.title} is free for {timezone.localtime(entry.starts_at):%a %d %b %H:%M}: "
-                f"it is held for you until {timezone.localtime(expires):%a %H:%M}.",
+                text=f"{tool.title} is available from {format_when(entry.starts_at)}: "
+                f"it is held for you until {format_when(expires)}.",
             )
             offered.append(entry)
     return offered

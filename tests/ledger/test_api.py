@@ -71,7 +71,7 @@ def test_bad_input_is_a_400_with_field_errors_and_moves_nothing(api_as, owner, m
 def test_going_past_the_limit_is_a_409_with_the_reason(api_as, owner, member, community):
     response = gift(api_as(owner), member, amount="10.50", community=community.pk)
     assert response.status_code == 409
-    assert response.json()["code"] == "limit_exceeded" and "At most 10.00" in response.json()["detail"]
+    assert response.json()["code"] == "limit_exceeded" and "At most 10 hours" in response.json()["detail"]
 
 
 def test_sending_to_a_non_member_is_a_409_and_writes_nothing(api_as, owner, stranger, community):

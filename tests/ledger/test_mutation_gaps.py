@@ -148,7 +148,7 @@ def test_a_refusal_at_the_limit_says_where_the_balance_would_go(community, owner
     with pytest.raises(RuleViolation) as refused:
         send(hours(owner, community), hours(member, community), "6")
     assert refused.value.code == "limit_exceeded"
-    assert str(refused.value).startswith("That would take the balance to -6.00 HOUR, below its limit of -5.00.")
+    assert str(refused.value).startswith("That would take the balance to -6 hours, below its limit of -5 hours.")
 
 
 def test_a_gift_to_oneself_is_refused_in_the_senders_words(community, owner):

@@ -37,7 +37,7 @@ def test_new_accounts_get_the_communitys_default_limits(community, member):
 
 
 def test_a_transfer_below_the_limit_is_refused_and_writes_nothing(community, owner, member):
-    with pytest.raises(RuleViolation, match=r"below its limit of -10.00. At most 10.00 can be sent now"):
+    with pytest.raises(RuleViolation, match=r"below its limit of -10 hours. At most 10 hours can be sent now"):
         send(hours(owner, community), hours(member, community), "10.01", "k1")
     assert Transfer.objects.count() == 0 and Entry.objects.count() == 0
     assert hours(owner, community).balance == 0

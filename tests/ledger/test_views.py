@@ -1,3 +1,4 @@
+import re
 from decimal import Decimal
 
 import pytest
@@ -28,8 +29,8 @@ def test_my_balance_page_sends_credits_and_shows_the_new_balance(web_as, owner, 
         follow=True,
     )
     html = response.content.decode()
-    assert "Sent 2.00 HOUR to Max Member." in html
-    assert "-2.00" in html and "Soup" in html
+    assert "Sent 2 hours to Max Member." in html
+    assert "-2 hours" in html and "Soup" in html
 
 
 def test_a_double_submitted_form_sends_once(web_as, owner, member, community):
@@ -53,7 +54,7 @@ def test_a_limit_break_is_explained_on_the_form(web_as, owner, member, community
     response = web_as(owner).post(
         MINE, {"community": community.pk, "recipient": member.pk, "currency": "HOUR", "amount": "11", "key": "k"}
     )
-    assert "below its limit of -10.00" in response.content.decode()
+    assert "below its limit of -10 hours" in response.content.decode()
 
 
 def test_the_recipient_list_holds_only_my_communities_members(web_as, owner, member, stranger, community):
@@ -84,7 +85,7 @@ def test_the_community_ledger_shows_the_chain_without_private_data(web_as, owner
     )
     html = web_as(member).get(reverse("ledger:community", args=["sunnyside"]), {"verify": 1}).content.decode()
     assert "Olive Owner" in html and "Max Member" in html
-    assert "OK: 2 entries" in html
+    assert "All 2 lines checked: nothing has been changed or removed" in html
     assert "owner@example.org" not in html
 
 
@@ -105,6 +106,57 @@ def test_the_community_ledger_page_query_count_does_not_grow(web_as, owner, memb
             )
 
     assert_queries_do_not_grow(lambda: client.get(reverse("ledger:community", args=["sunnyside"])), add)
+
+
+def test_my_history_shows_hours_and_credits_apart_each_with_its_unit(web_as, owner, member, community):
+    for currency, amount in (("HOUR", "1.5"), ("CREDIT", "3")):
+        services.gift_send(
+            sender=owner,
+            recipient=member,
+            community=community,
+            currency=currency,
+            amount=amount,
+            memo=f"Thanks ({currency.lower()})",
+            idempotency_key=currency,
+        )
+    html = web_as(member).get(MINE).content.decode()
+    hours = html.index('id="history-hour"')
+    credits = html.index('id="history-credit"')
+    assert hours < html.index("Thanks (hour)") < credits < html.index("Thanks (credit)")
+    assert "+1.50 hours" in html and "balance after: 1.50 hours" in html
+    assert "+3 credits" in html and "balance after: 3 credits" in html
+    visible = re.sub(r"<[^>]+>", " ", html)
+    assert "HOUR" not in visible and "CREDIT" not in visible
+
+
+def test_my_balance_names_each_unit_instead_of_a_currency_code(web_as, owner, member, community):
+    services.gift_send(
+        sender=owner, recipient=member, community=community, currency="HOUR", amount="1", memo="", idempotency_key="k"
+    )
+    html = web_as(owner).get(MINE).content.decode()
+    assert "<strong>-1 hour</strong>" in html
+    assert "Can still send" in html and "<th" not in html.split('id="send-heading"')[0]
+
+
+def test_the_community_ledger_explains_the_check_in_plain_words_and_folds_the_technical_part(
+    web_as, owner, member, community
+):
+    services.gift_send(
+        sender=owner,
+        recipient=member,
+        community=community,
+        currency="CREDIT",
+        amount="2.5",
+        memo="",
+        idempotency_key="k",
+    )
+    html = web_as(member).get(reverse("ledger:community", args=["sunnyside"])).content.decode()
+    summary = html.index("How to check it yourself")
+    details = html[html.rindex("<details", 0, summary) : html.index("</details>", summary)]
+    outside = html.replace(details, "")
+    assert "How to check it yourself" in details and "verify_ledger_export.py" in details
+    assert "verify_ledger_export.py" not in outside and "Hash" not in outside and "hash" not in outside
+    assert "+2.50 credits" in html and "-2.50 credits" in html
 
 
 def test_non_members_are_sent_back_to_the_community_page(web_as, stranger, community):
@@ -225,7 +277,7 @@ def test_a_limit_below_the_floor_is_refused_in_the_admin(web_as, member, organiz
         {"action": "change_limit", "_selected_action": [account.pk], "apply": "1", "limit": "-41", "reason": "x"},
         follow=True,
     )
-    assert "The lowest limit in this community is -40.00 HOUR." in response.content.decode()
+    assert "The lowest limit in this community is -40 hours." in response.content.decode()
     account.refresh_from_db()
     assert account.limit == Decimal("-10.00")
 

@@ -221,12 +221,12 @@ def test_the_queue_query_count_does_not_grow(web_as, organizer, community, owner
             services.flag_create(reporter=reporter, target=reported, reason="spam")
             services.flag_create(reporter=reporter, target=author, reason="scam", community=community)
 
-    # Queries: session, user, organized communities (scope), organized communities and
+    # Queries: session, user, their display name (header), organized communities (scope), organized communities and
     # their names (community filter), count (filtered), count (total), the user's and
     # their groups' permissions (nav sidebar), one page of items (open counts, authors,
     # communities joined), then the reported reviews and the reported members (one
     # query per kind of target, whatever the number of rows).
-    assert assert_queries_do_not_grow(lambda: client.get(reverse(QUEUE)), add) == 12
+    assert assert_queries_do_not_grow(lambda: client.get(reverse(QUEUE)), add) == 13
 
 
 def test_the_reports_list_query_count_does_not_grow(web_as, organizer, community, owner):
@@ -249,9 +249,9 @@ def test_the_audit_log_query_count_does_not_grow(web_as, organizer, community):
             membership = MembershipFactory(community=community)
             services.member_warn(membership=membership, actor=organizer, reason="Be kind")
 
-    # Session, user and organized communities, their groups' permissions (nav sidebar),
+    # Session, user, their display name (header) and organized communities, their groups' permissions (nav sidebar),
     # count(*) and one page of entries with actor, subject and community joined.
-    assert assert_queries_do_not_grow(lambda: client.get(reverse(LOG)), add) == 12
+    assert assert_queries_do_not_grow(lambda: client.get(reverse(LOG)), add) == 13
 
 
 def test_the_organizers_notification_links_to_the_item_in_the_queue(web_as, organizer, report, neighbors, review):
@@ -265,3 +265,80 @@ def test_the_organizers_notification_links_to_the_item_in_the_queue(web_as, orga
 
     assert response.status_code == 200
     assert f"review #{review.pk} by Max Member" in response.content.decode()
+
+
+def test_the_queue_shows_the_reported_tools_title_excerpt_and_a_link_to_it(
+    web_as, organizer, report, member, owner, community
+):
+    from apps.tools.factories import ToolFactory
+
+    tool = ToolFactory(
+        owner=owner,
+        community=community,
+        title="Hedge trimmer",
+        description="Petrol trimmer, cash only, call me on 0612",
+    )
+    report(member, tool, reason="scam")
+
+    html = changelist(web_as(organizer), QUEUE)
+
+    assert f'<a href="{tool.get_absolute_url()}"><strong>Hedge trimmer</strong></a>' in html
+    assert "Petrol trimmer, cash only, call me on 0612" in html
+    assert f"tool listing #{tool.pk}" not in html.split("<tbody>")[1].split('class="field-reported"')[1]
+
+
+def test_the_report_page_shows_what_was_reported_and_links_to_it(web_as, organizer, report, neighbors, review):
+    flag = report(neighbors[0], review)
+
+    html = web_as(organizer).get(reverse("admin:moderation_flag_change", args=[flag.pk])).content.decode()
+    listing = changelist(web_as(organizer), FLAGS)
+
+    profile_of_subject = reverse("peers:profile", args=[review.subject_id])  # where the review is shown
+    for page in (html, listing):
+        assert f'<a href="{profile_of_subject}"><strong>{review}</strong></a>' in page
+        assert "Rude and late, avoid" in page
+
+
+def test_a_reported_member_is_shown_by_name_with_a_link_to_their_profile(web_as, organizer, report, member, owner):
+    owner.profile.bio = "I repair bikes on Saturdays."
+    owner.profile.save()
+    report(member, owner, reason="scam", community=owner.memberships.get().community)
+
+    html = changelist(web_as(organizer), QUEUE)
+
+    assert f'<a href="{owner.profile.get_absolute_url()}"><strong>{owner.public_name}</strong></a>' in html
+    assert "I repair bikes on Saturdays." in html
+
+
+def test_the_admin_home_shows_the_open_reports_of_the_organizers_communities(
+    web_as, organizer, sunnyside_flag, riverside_world, report, neighbors, review
+):
+    report(neighbors[0], review)  # two open reports in sunnyside, two in riverside
+
+    html = web_as(organizer).get(reverse("admin:index")).content.decode()
+
+    assert f'<a href="{reverse(QUEUE)}"><strong>2 open reports</strong>' in html
+
+
+def test_the_admin_home_says_when_no_report_is_open(web_as, organizer, riverside_world):
+    html = web_as(organizer).get(reverse("admin:index")).content.decode()
+
+    assert "No open reports." in html
+
+
+def test_the_admin_header_greets_the_organizer_by_name_not_email(web_as, organizer):
+    html = web_as(organizer).get(reverse("admin:index")).content.decode()
+
+    header = html.split('id="user-tools"')[1].split("</strong>")[0]
+    assert organizer.public_name in header
+    assert organizer.email not in html
+
+
+def test_the_reports_and_the_log_write_dates_as_the_site_does(web_as, organizer, sunnyside_flag, member):
+    from p2pcommons.humanize import format_when_short
+
+    services.member_warn(membership=Membership.objects.get(user=member), actor=organizer, reason="Be kind")
+    client = web_as(organizer)
+
+    assert format_when_short(sunnyside_flag.created_at) in changelist(client, FLAGS)
+    assert format_when_short(ModerationAction.objects.get().created_at) in changelist(client, LOG)

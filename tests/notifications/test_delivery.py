@@ -138,7 +138,7 @@ def test_receiving_credits_notifies_once_even_when_the_request_is_retried(owner,
             idempotency_key="k",
         )
     assert list(Notification.objects.filter(recipient=member).values_list("text", flat=True)) == [
-        "Olive Owner sent you 1.50 HOUR: Thanks"
+        "Olive Owner sent you 1.50 hours: Thanks"
     ]
 
 

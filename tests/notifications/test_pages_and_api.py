@@ -132,3 +132,19 @@ def test_a_preferences_put_with_more_rows_than_kinds_is_refused_before_any_query
     assert response.json() == {"preferences": [f"Send at most {len(KINDS)} preferences at once, one per kind."]}
     assert len(queries) == 0  # force_authenticate: not even the user is loaded
     assert not Preference.objects.filter(user=member).exists()
+
+
+def test_the_preferences_page_groups_kinds_by_exchange(web_as, member):
+    page = web_as(member).get(reverse("notifications:preferences")).content.decode()
+    tools, skills = page.index("<strong>Tool sharing</strong>"), page.index("<strong>Skill swap</strong>")
+    assert page.index("Someone asks to borrow your tool") > tools
+    assert page.index("A good match for your skill offer or request") > skills
+    assert page.count("<fieldset>") == page.count("<legend>") >= 5
+
+
+def test_organizer_kinds_are_offered_to_organizers_only(web_as, api_as, member, organizer):
+    organizer_only = "Something was reported in a community you organize"
+    assert organizer_only not in web_as(member).get(reverse("notifications:preferences")).content.decode()
+    assert organizer_only in web_as(organizer).get(reverse("notifications:preferences")).content.decode()
+    kinds = {row["kind"] for row in api_as(member).get("/api/v1/notifications/preferences/").json()}
+    assert "moderation.flagged" not in kinds and "peers.join_requested" not in kinds and "tools.requested" in kinds

@@ -1,8 +1,11 @@
 import pytest
+from django.core import mail
 from django.urls import reverse
 
 from apps.peers.factories import CommunityFactory, MembershipFactory
 from apps.peers.models import Membership, Profile
+from apps.skills.factories import OfferFactory
+from apps.tools.factories import ToolFactory
 from tests.querycount import assert_queries_do_not_grow
 
 pytestmark = pytest.mark.django_db
@@ -46,6 +49,100 @@ def test_the_community_page_query_count_does_not_grow(web_as, member, community)
         lambda: client.get(community.get_absolute_url()),
         lambda n: MembershipFactory.create_batch(n, community=community),
     )
+
+
+def test_the_community_page_query_count_does_not_grow_with_its_tools_and_skill_offers(web_as, owner, member, community):
+    client = web_as(member)
+
+    def add(n):
+        ToolFactory.create_batch(n, owner=owner, community=community)
+        OfferFactory.create_batch(n, member=owner, community=community)
+
+    assert_queries_do_not_grow(lambda: client.get(community.get_absolute_url()), add)
+    html = client.get(community.get_absolute_url()).content.decode()
+    # A few of each, never all thirty.
+    assert html.count("lent by Olive Owner") == 4
+    assert html.count("offered by Olive Owner") == 4
+
+
+def test_after_joining_the_community_page_says_what_to_do_first(web_as, stranger, community):
+    client = web_as(stranger)
+    page = client.post(reverse("peers:community-join", args=["sunnyside"]), follow=True).content.decode()
+    assert "Welcome! What to do first" in page
+    assert f'href="{reverse("peers:profile-edit")}">Set your name and area</a>' in page
+    assert f'href="{reverse("tools:list")}?community={community.pk}">Browse the tools</a>' in page
+    assert f'href="{reverse("skills:offer-create")}">Offer a skill</a>' in page
+    # The steps are folded away for a long-standing member, not removed.
+    Membership.objects.filter(user=stranger).update(joined_at="2020-01-01T00:00:00Z")
+    later = client.get(community.get_absolute_url()).content.decode()
+    assert "Welcome! What to do first" in later and "<details open>" not in later
+
+
+def test_the_community_page_shows_a_few_of_its_own_tools_and_skill_offers(web_as, owner, member, community):
+    elsewhere = CommunityFactory(slug="riverside", name="Riverside Neighbors")
+    MembershipFactory(user=member, community=elsewhere)
+    ToolFactory(owner=owner, community=community, title="Long ladder")
+    ToolFactory(owner=owner, community=elsewhere, title="Riverside canoe")
+    ToolFactory(owner=owner, community=community, title="Hidden hedge trimmer", is_hidden=True)
+    OfferFactory(member=owner, community=community, title="Bike repair on Saturdays")
+    OfferFactory(member=owner, community=elsewhere, title="Riverside rowing lessons")
+    html = web_as(member).get(community.get_absolute_url()).content.decode()
+    assert "Long ladder" in html and "Bike repair on Saturdays" in html
+    assert "Riverside canoe" not in html and "Riverside rowing lessons" not in html
+    assert "Hidden hedge trimmer" not in html
+    assert f"{reverse('tools:list')}?community={community.pk}" in html
+    assert f"{reverse('skills:directory')}?community={community.pk}" in html
+
+
+def test_an_empty_community_invites_its_members_to_lend_and_offer_first(web_as, member, community):
+    html = web_as(member).get(community.get_absolute_url()).content.decode()
+    assert "Nobody lends a tool here yet." in html
+    assert "Nobody offers a skill here yet." in html
+
+
+def test_outsiders_and_suspended_members_see_no_first_steps_nor_the_communitys_tools(
+    client, web_as, owner, member, stranger, community
+):
+    ToolFactory(owner=owner, community=community, title="Long ladder")
+    Membership.objects.filter(user=member).update(status=Membership.Status.SUSPENDED)
+    for html in (
+        client.get(community.get_absolute_url()).content.decode(),
+        web_as(stranger).get(community.get_absolute_url()).content.decode(),
+        web_as(member).get(community.get_absolute_url()).content.decode(),
+    ):
+        assert "What to do first" not in html and "Long ladder" not in html
+
+
+def test_leaving_is_a_quiet_link_that_still_asks_for_confirmation(web_as, member, community):
+    client = web_as(member)
+    html = client.get(community.get_absolute_url()).content.decode()
+    leave_url = reverse("peers:community-leave", args=["sunnyside"])
+    link = html[html.index(f'href="{leave_url}"') - 3 : html.index("Leave this community")]
+    assert 'role="button"' not in link
+    assert "<small>" in html[html.index(f'href="{leave_url}"') - 20 : html.index(f'href="{leave_url}"')]
+    assert "Leave Sunnyside Commons?" in client.get(leave_url).content.decode()
+    assert Membership.objects.filter(user=member).exists()
+
+
+def test_the_home_page_says_solar_and_design_projects_are_coming_next_not_open(client, community):
+    html = client.get("/").content.decode()
+    assert "trade surplus solar power" not in html and "design shared spaces" not in html
+    assert "Coming next" in html and "not open yet" in html
+
+
+def test_the_welcome_email_names_the_first_steps_and_only_the_exchanges_that_exist(
+    web_as, stranger, community, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        web_as(stranger).post(reverse("peers:community-join", args=["sunnyside"]))
+    (email,) = mail.outbox
+    html = email.alternatives[0][0]
+    for text in (email.body, html):
+        assert "trade surplus solar power" not in text
+        assert "coming next; they are not open yet" in " ".join(text.split())
+        assert reverse("peers:profile-edit") in text
+        assert f"{reverse('tools:list')}?community={community.pk}" in text
+        assert reverse("skills:offer-create") in text
 
 
 def test_joining_from_the_community_page(web_as, stranger, community):

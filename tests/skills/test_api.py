@@ -212,7 +212,7 @@ def test_a_session_beyond_the_limit_is_a_409_naming_the_balance(api_as, communit
         format="json",
     )
     assert response.status_code == 409 and response.json()["code"] == "limit"
-    assert "limit of -10.00" in response.json()["detail"]
+    assert "limit of -10 hours" in response.json()["detail"]
     assert not Session.objects.exists()
 
 

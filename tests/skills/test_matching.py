@@ -68,7 +68,7 @@ def test_the_exact_skill_nearby_available_helper_ranks_first(community, asker, b
     request = ask(asker, community, [bike_repair])
     ranked = list(Match.objects.filter(request=request).order_by("-score"))
     assert [m.offer for m in ranked] == [near, far]
-    assert ranked[0].reasons[:3] == ["same skill", "0.8 km", "free Saturday morning"]
+    assert ranked[0].reasons[:3] == ["same skill", "0.8 km", "can help Saturday morning"]
     assert ranked[1].reasons[0] == "related skill"
 
 
@@ -88,7 +88,7 @@ def test_stored_reasons_match_the_score_parts(community, asker, bike_repair):
     match = Match.objects.get(request=ask(asker, community, [bike_repair]))
     parts = match.parts
     assert parts["skill"] == 1.0 and "same skill" in match.reasons
-    assert parts["availability"] == 1.0 and any(r.startswith("free Saturday") for r in match.reasons)
+    assert parts["availability"] == 1.0 and any(r.startswith("can help Saturday") for r in match.reasons)
     assert 0 < parts["distance"] < 1 and "0.8 km" in match.reasons
     assert parts["reputation"] == 0.5 and not any(r.startswith("trusted") for r in match.reasons)
     assert parts["reciprocity"] == 0 and not any("hours" in r or "helped" in r for r in match.reasons)

@@ -41,7 +41,7 @@ def test_the_exact_skill_nearby_and_free_is_a_strong_match_with_its_reasons():
     s = matching.score(request(), offer())
     assert s.parts["skill"] == 1.0 and s.parts["availability"] == 1.0
     assert 0.83 < s.parts["distance"] < 0.85
-    assert s.reasons == ["same skill", "0.8 km", "free Saturday morning"]
+    assert s.reasons == ["same skill", "0.8 km", "can help Saturday morning"]
     expected = 0.45 + 0.20 * s.parts["distance"] + 0.15 + 0.10 * 0.5 + 0
     assert abs(s.total - expected) < 1e-4
 
@@ -84,7 +84,7 @@ def test_availability_counts_only_a_window_on_a_wanted_day():
     assert matching.score(request(), weekday_only).parts["availability"] == 0
     week = request(wanted_until=date(2026, 12, 4))
     s = matching.score(week, weekday_only)
-    assert s.parts["availability"] == 1.0 and "free Monday evening" in s.reasons
+    assert s.parts["availability"] == 1.0 and "can help Monday evening" in s.reasons
 
 
 def test_reputation_and_reciprocity_lift_the_score_with_their_reasons():

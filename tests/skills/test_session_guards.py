@@ -202,7 +202,7 @@ def test_a_proposal_may_take_the_learner_exactly_to_their_limit_not_past_it(comm
         propose(community, helper, learner, hours="2.01")
     assert exc.value.code == "limit"
     assert str(exc.value) == (
-        "Your time balance is +0.00 hours with a limit of -2.00: 2.01 more hours would take it below the limit."
+        "Your time balance is 0 hours with a limit of -2 hours: 2.01 hours more would take it below the limit."
     )
     with pytest.raises(RuleViolation, match=r"^Max Member's time balance"):
         propose(community, helper, learner, proposer=helper, hours="2.01")
@@ -541,7 +541,7 @@ def test_figures_more_than_half_an_hour_apart_are_disputed_and_nothing_moves(com
     services.session_confirm(session=session, actor=learner, hours="2.00")
     [seat] = services.session_confirm(session=session, actor=helper, hours="2.51")
     assert seat.status == Seat.Status.DISPUTED
-    assert seat.dispute_reason == "The hours differ: 2.00 (learner) and 2.51 (helper)."
+    assert seat.dispute_reason == "The hours differ: 2 hours (learner) and 2.51 hours (helper)."
     assert not Transfer.objects.exists()
     flagged = Notification.objects.get(kind="moderation.flagged")
     assert flagged.recipient == organizer and "A skill session is disputed" in flagged.text
@@ -571,7 +571,7 @@ def test_when_the_hours_move_both_are_told_and_invited_to_review(community, help
     session = one_to_one(community, helper, learner)
     services.session_confirm(session=session, actor=learner, hours="2")
     services.session_confirm(session=session, actor=helper, hours="2")
-    moved = Notification.objects.filter(text__contains="2.00 hours moved from Max Member to Olive Owner")
+    moved = Notification.objects.filter(text__contains="2 hours moved from Max Member to Olive Owner")
     assert sorted(moved.values_list("recipient", flat=True)) == sorted([helper.pk, learner.pk])
     assert Notification.objects.filter(kind="reputation.invited").count() == 2
 
@@ -675,9 +675,7 @@ def test_a_settlement_reverses_what_moved_and_moves_the_settled_hours(disputed, 
     assert seat.transfer.memo == "Fix a bike (settled: 1.00 h)"
     assert seat.dispute_reason.endswith("Settled by an organizer: Both agreed")
     assert Session.objects.get(pk=seat.session_id).status == Session.Status.COMPLETED
-    told = Notification.objects.filter(
-        text__startswith="The organizers settled “Fix a bike” at 1.00 hours: Both agreed"
-    )
+    told = Notification.objects.filter(text__startswith="The organizers settled “Fix a bike” at 1 hour: Both agreed")
     assert sorted(told.values_list("recipient", flat=True)) == sorted([helper.pk, learner.pk])
 
 
@@ -725,7 +723,7 @@ def test_moved_hours_are_an_exchange_transfer_with_a_once_only_key(community, he
     [seat] = services.session_confirm(session=session, actor=helper, hours="1")
     assert seat.transfer.kind == "exchange"
     assert seat.transfer.idempotency_key == f"skills-session:{session.pk}:{learner.pk}"
-    moved = Notification.objects.filter(text__contains="hours moved")
+    moved = Notification.objects.filter(text__contains="1 hour moved")
     assert {(n.target_id, n.url) for n in moved} == {(session.pk, session.get_absolute_url())}
 
 
@@ -736,7 +734,7 @@ def test_a_settlement_beyond_the_limit_names_the_learner_whoever_confirms_last(c
     services.session_confirm(session=session, actor=learner, hours="2")
     with pytest.raises(RuleViolation) as exc:
         services.session_confirm(session=session, actor=helper, hours="2")
-    assert str(exc.value).startswith("Max Member's time balance is +0.00 hours with a limit of -1.00")
+    assert str(exc.value).startswith("Max Member's time balance is 0 hours with a limit of -1 hour")
 
 
 def test_joining_beyond_the_limit_speaks_to_the_learner(community, helper, learner):
@@ -745,7 +743,7 @@ def test_joining_beyond_the_limit_speaks_to_the_learner(community, helper, learn
     Account.objects.filter(pk=account.pk).update(limit=Decimal("-1.00"))
     with pytest.raises(RuleViolation) as exc:
         services.seat_join(session=session, learner=learner)
-    assert str(exc.value).startswith("Your time balance is +0.00 hours with a limit of -1.00")
+    assert str(exc.value).startswith("Your time balance is 0 hours with a limit of -1 hour")
 
 
 def test_the_joined_notice_names_the_learner_and_links_to_the_session(cafe, learner):

@@ -101,7 +101,7 @@ def test_a_session_beyond_the_learners_limit_is_refused_with_their_balance(commu
     with pytest.raises(RuleViolation) as exc:
         propose(community, helper, learner, hours="11")
     assert exc.value.code == "limit"
-    assert "+0.00 hours with a limit of -10.00" in str(exc.value)
+    assert "0 hours with a limit of -10 hours" in str(exc.value)
     assert not Session.objects.exists()
 
 

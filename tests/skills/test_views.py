@@ -162,7 +162,7 @@ def match(offer, wanted):
         offer=offer,
         score=Decimal("0.8200"),
         parts={"skill": 1.0, "distance": 0.84, "availability": 1.0, "reputation": 0.5, "reciprocity": 0.0},
-        reasons=["same skill", "0.8 km", "free Saturday morning"],
+        reasons=["same skill", "0.8 km", "can help Saturday morning"],
     )
 
 
@@ -394,9 +394,9 @@ def test_the_form_shows_the_learners_balance_and_limit_before_booking(web_as, co
     response = web_as(learner).get(f"{NEW_SESSION}?offer={offer.pk}")
     page = text(response)
     assert "Your time balance" in page
-    assert 'data-testid="learner-balance">0.00 hours' in page
-    assert 'data-testid="learner-limit">-10.00' in page
-    assert "You can book up to 10.00 more hours." in words(response)
+    assert 'data-testid="learner-balance">0 hours' in page
+    assert 'data-testid="learner-limit">-10 hours' in page
+    assert "You can book up to 10 hours more." in words(response)
 
 
 def test_the_helper_sees_the_learners_balance_when_offering_to_help(web_as, helper, wanted):
@@ -411,7 +411,7 @@ def test_proposing_beyond_the_learners_limit_shows_their_balance_and_limit_and_b
     assert response.status_code == 200
     page = text(response)
     assert (
-        "Your time balance is +0.00 hours with a limit of -10.00: 11.00 more hours would take it below the limit."
+        "Your time balance is 0 hours with a limit of -10 hours: 11 hours more would take it below the limit."
     ) in page
     assert 'value="Rebuild my whole bike"' in page
     assert not Session.objects.exists()
@@ -420,7 +420,7 @@ def test_proposing_beyond_the_learners_limit_shows_their_balance_and_limit_and_b
 def test_a_helper_proposing_beyond_the_learners_limit_is_told_the_learners_balance(web_as, helper, wanted, community):
     Account.objects.create(owner=wanted.member, community=community, currency="HOUR", limit=Decimal("-1"))
     response = web_as(helper).post(f"{NEW_SESSION}?request={wanted.pk}", session_form(planned_hours="2"))
-    assert "Max Member's time balance is +0.00 hours with a limit of -1.00" in text(response)
+    assert "Max Member's time balance is 0 hours with a limit of -1 hour" in text(response)
     assert not Session.objects.exists()
 
 
@@ -516,7 +516,7 @@ def test_a_member_of_the_community_sees_an_open_group_session_and_how_much_it_co
     page = text(web_as(neighbor).get(session_url(group)))
     assert "Repair café" in page and "0 of 3 places taken" in page
     assert "Join this session" in page
-    assert "It takes 2.00 hours from your time balance: 0.00 hours now, limit -10.00." in page
+    assert "It takes 2 hours from your time balance: 0 hours now, limit -10 hours." in page
     assert not Account.objects.filter(owner=neighbor).exists()  # looking opens no account
 
 
@@ -544,8 +544,8 @@ def test_the_sessions_page_shows_my_hour_balance_and_limit_per_community(
         services.session_confirm(session=agreed, actor=learner, hours="2")
         services.session_confirm(session=agreed, actor=helper, hours="2")
     page = text(web_as(learner).get(SESSIONS))
-    assert 'data-testid="hours-sunnyside"><strong>-2.00 HOUR' in page
-    assert 'data-testid="hours-riverside"><strong>0.00 HOUR' in page
+    assert 'data-testid="hours-sunnyside"><strong>-2 hours' in page
+    assert 'data-testid="hours-riverside"><strong>0 hours' in page
     assert reverse("ledger:mine") in page
     assert "Past and cancelled" in page and "Completed" in page
 
@@ -755,7 +755,7 @@ def test_matches_show_the_score_the_reasons_my_side_and_the_other_person(
 
     mine = text(web_as(learner).get(MATCHES))
     assert f"Match: <strong>{percent}%</strong>" in mine and f'value="{percent}"' in mine
-    assert f"same skill, 0.8 km, free {day:%A} morning" in mine
+    assert f"same skill, 0.8 km, can help {day:%A} morning" in mine
     assert "You asked for help" in mine and "Olive Owner can help with" in mine
     assert f"{NEW_SESSION}?match={match.pk}" in mine
 

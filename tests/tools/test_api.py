@@ -118,7 +118,7 @@ def test_a_conflicting_request_is_a_409_naming_the_next_free_window(api_as, tool
     api_as(member).post(RES, {"tool": tool.pk, "starts_at": start, "ends_at": end}, format="json")
     response = api_as(organizer).post(RES, {"tool": tool.pk, "starts_at": start, "ends_at": end}, format="json")
     assert response.status_code == 409
-    assert response.json()["code"] == "conflict" and "next free window" in response.json()["detail"]
+    assert response.json()["code"] == "conflict" and "next available for that long from" in response.json()["detail"]
 
 
 def test_illegal_or_forbidden_transitions_are_409s_and_change_nothing(api_as, tool, member, owner, stranger):

@@ -70,7 +70,7 @@ def test_a_web_request_sent_after_the_fee_changed_is_refused_on_the_form(web_as,
     response = web_as(member).post(reverse("tools:book", args=[fee_tool.pk]), data)
     page = html(response)
     assert response.status_code == 200
-    assert "The fee of Cordless drill is now 9.00 credits a day" in page
+    assert "The fee of Cordless drill has changed (now: 9 credits a day)" in page
     assert 'name="fee_per_day" value="9.00"' in page  # the form now carries the new fee
     assert not Reservation.objects.exists()
 

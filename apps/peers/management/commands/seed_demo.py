@@ -41,9 +41,9 @@ class Command(BaseCommand):
                 slug="sunnyside",
                 name="Sunnyside Commons",
                 description=(
-                    "Forty streets between the park and the canal. We lend each other ladders and drills, "
-                    "share the sun on our roofs, fix bikes together on Saturdays and are redesigning "
-                    "the corner garden."
+                    "Forty streets between the park and the canal. We lend each other ladders and drills "
+                    "and fix bikes together on Saturdays. Coming next, once the site can do it: sharing "
+                    "the sun on our roofs and redesigning the corner garden together."
                 ),
                 center_latitude="52.36000",
                 center_longitude="4.90000",
