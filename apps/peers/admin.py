@@ -161,31 +161,31 @@ class MembershipAdmin(CommunityScopedAdminMixin, admin.ModelAdmin):
     def user_email(self, obj: Membership) -> str:
         return obj.user.email
 
-    @admin.action(description="Promote selected members to organizer")
-    def promote_to_organizer(self, request, queryset):
-        promoted = 0
+    def _change_roles(self, request, queryset, *, service, done: str) -> None:
+        """Apply a role service to each selected membership; a refusal is shown by name and
+        leaves the others going ahead."""
+        changed = 0
         for membership in queryset:
             try:
-                services.membership_promote(membership=membership, actor=request.user)
+                service(membership=membership, actor=request.user)
             except RuleViolation as exc:
                 self.message_user(request, f"{membership.user.public_name}: {exc}", messages.ERROR)
             else:
-                promoted += 1
-        if promoted:
-            self.message_user(request, f"Promoted {promoted} member(s) to organizer.", messages.SUCCESS)
+                changed += 1
+        if changed:
+            self.message_user(request, done.format(count=changed), messages.SUCCESS)
+
+    @admin.action(description="Promote selected members to organizer")
+    def promote_to_organizer(self, request, queryset):
+        self._change_roles(
+            request, queryset, service=services.membership_promote, done="Promoted {count} member(s) to organizer."
+        )
 
     @admin.action(description="Make selected organizers plain members")
     def demote_to_member(self, request, queryset):
-        demoted = 0
-        for membership in queryset:
-            try:
-                services.membership_demote(membership=membership, actor=request.user)
-            except RuleViolation as exc:
-                self.message_user(request, f"{membership.user.public_name}: {exc}", messages.ERROR)
-            else:
-                demoted += 1
-        if demoted:
-            self.message_user(request, f"{demoted} organizer(s) are now plain members.", messages.SUCCESS)
+        self._change_roles(
+            request, queryset, service=services.membership_demote, done="{count} organizer(s) are now plain members."
+        )
 
 
 class _ConfirmForm(forms.Form):

@@ -178,3 +178,19 @@ def test_the_last_organizer_cannot_be_demoted(organizer, community):
     with pytest.raises(Exception, match="at least one organizer"):
         services.membership_demote(membership=Membership.objects.get(user=organizer), actor=superuser)
     assert _is_staff(organizer) is True
+
+
+def test_the_demote_action_makes_another_organizer_a_member_and_names_who_it_refused(
+    web_as, organizer, second_organizer
+):
+    client = web_as(organizer)
+    mine, theirs = Membership.objects.get(user=organizer), Membership.objects.get(user=second_organizer)
+    page = client.post(
+        reverse("admin:peers_membership_changelist"),
+        {"action": "demote_to_member", "_selected_action": [mine.pk, theirs.pk]},
+        follow=True,
+    ).content.decode()
+    assert Membership.objects.get(pk=theirs.pk).role == "member"
+    assert Membership.objects.get(pk=mine.pk).role == "organizer"  # nobody demotes themselves
+    assert "1 organizer(s) are now plain members." in page
+    assert "Orla Organizer: Another organizer has to do this." in page
