@@ -9,6 +9,10 @@ Amounts (``format_amount``)
     ``signed=True`` adds a "+" before positive amounts (history: what came in).
     A minus sign is the ASCII "-", so the text copies and searches plainly.
 
+How long ago (``format_ago``)
+    "just now" under a minute, then Django's "5 minutes ago", "2 hours, 3 minutes ago"
+    (at most two parts), and after a week the moment itself in the short form.
+
 Places written by one person and read by another (``place_for``)
     "At my place" typed by Max reads "At Max's place" to the other person and "At your
     place" to Max.
@@ -22,10 +26,11 @@ Moments (``format_when``)
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.utils import dateformat, timezone
+from django.utils.timesince import timesince
 
 UNITS: dict[str, tuple[str, str]] = {
     "HOUR": ("hour", "hours"),
@@ -69,6 +74,17 @@ def format_when(moment: datetime) -> str:
 def format_when_short(moment: datetime) -> str:
     """A moment in local time, compact: "Tue 24 Nov, 10:00"."""
     return dateformat.format(timezone.localtime(moment), WHEN_SHORT_FORMAT)
+
+
+def format_ago(moment: datetime, *, now: datetime | None = None) -> str:
+    """How long ago ``moment`` was, for lists of recent things; see the module docstring."""
+    now = now or timezone.now()
+    elapsed = now - moment
+    if elapsed < timedelta(minutes=1):
+        return "just now"
+    if elapsed >= timedelta(days=7):
+        return format_when_short(moment)
+    return f"{timesince(moment, now, depth=2)} ago"
 
 
 _MY = re.compile(r"\b(my|mine)\b", re.IGNORECASE)

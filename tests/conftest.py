@@ -10,6 +10,7 @@ Personas (healthchecks style), all in one community ``sunnyside``:
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 
 import pytest
 from django.db import connection
@@ -122,3 +123,28 @@ def empty_cache() -> None:
     from django.core.cache import cache
 
     cache.clear()
+
+
+# --- real browsers (Playwright + Chromium), for the modules marked ``browser`` ---------
+@pytest.fixture(scope="module")
+def allow_orm_beside_playwright() -> Iterator[None]:
+    """Playwright's sync API keeps an event loop running in this thread, and Django then
+    refuses ORM calls here (SynchronousOnlyOperation), including pytest-django's own
+    database flush. This is pytest-django's documented way out, for the module that uses it.
+    """
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        yield
+
+
+@pytest.fixture(scope="module")
+def browser(allow_orm_beside_playwright) -> Iterator:
+    """A headless Chromium (Debian's package) for one test module."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.test_browser import CHROMIUM_ARGS
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium_path(), headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()

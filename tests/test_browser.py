@@ -11,11 +11,10 @@ import re
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, Page, Route, expect, sync_playwright
+from playwright.sync_api import Browser, Page, Route, expect
 
 from apps.peers.factories import DEFAULT_PASSWORD
 from apps.peers.models import Membership, User
-from tests.conftest import chromium_path
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -29,25 +28,6 @@ CHROMIUM_ARGS = [
 ]
 SIGN_IN = re.compile(r"^sign in$", re.IGNORECASE)
 SIGN_OUT = re.compile(r"^sign out$", re.IGNORECASE)
-
-
-@pytest.fixture(scope="module")
-def allow_orm_beside_playwright() -> Iterator[None]:
-    """Playwright's sync API keeps an event loop running in this thread, and Django then
-    refuses ORM calls here (SynchronousOnlyOperation), including pytest-django's own
-    database flush. This is pytest-django's documented way out, for this module only.
-    """
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-        yield
-
-
-@pytest.fixture(scope="module")
-def browser(allow_orm_beside_playwright) -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium_path(), headless=True, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from apps.notifications.models import Notification
 from apps.skills import services as skills
 from apps.skills.factories import SkillFactory
 from apps.tools.factories import ReservationFactory, ToolFactory
-from p2pcommons.humanize import format_amount, format_when, format_when_short, place_for
+from p2pcommons.humanize import format_ago, format_amount, format_when, format_when_short, place_for
 
 # 09:00 UTC on a winter Tuesday is 10:00 in Amsterdam (TIME_ZONE), CET = UTC+1.
 WINTER_NINE_UTC = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
@@ -183,3 +183,16 @@ def test_a_sessions_title_in_reviews_shows_local_time_in_the_human_format(owner,
         )
     assert str(session) == f"Fix the bike ({SHOWN})"
     assert str(session.seats.get()) == f"Max Member at Fix the bike ({SHOWN})"
+
+
+def test_a_moment_a_few_seconds_ago_is_just_now_not_zero_minutes():
+    now = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+    assert format_ago(now - timedelta(seconds=20), now=now) == "just now"
+    assert format_ago(now - timedelta(minutes=5), now=now) == "5\xa0minutes ago"
+    assert format_ago(now - timedelta(days=8), now=now) == "Mon 16 Nov, 10:00"
+
+
+def test_the_notifications_list_says_just_now_for_a_fresh_notification(web_as, member):
+    Notification.objects.create(recipient=member, kind="gift_received", text="Max sent you 2 hours")
+    html = web_as(member).get(reverse("notifications:list")).content.decode()
+    assert "just now" in html and "0\xa0minutes" not in html and "0 minutes" not in html

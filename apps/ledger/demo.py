@@ -15,16 +15,27 @@ from p2pcommons.errors import RuleViolation
 from . import services
 from .models import Transfer
 
-MEMOS = [
-    "Fixed my bike",
-    "Watered the plants",
-    "Borrowed the ladder",
-    "Soup for the sick week",
-    "Helped with the fence",
-    "Spanish lesson",
-    "Carried the sofa",
-    "Tuned the piano",
-]
+# What neighbors thank each other for: time given (hours) and things shared (credits).
+MEMOS = {
+    "HOUR": [
+        "Fixed my bike's brakes",
+        "Watered the plants while we were away",
+        "Helped put up the fence",
+        "Carried the sofa up three floors",
+        "Spanish practice, thank you!",
+        "Set up my new phone",
+        "Walked Bruno all week",
+        "Hemmed my trousers",
+    ],
+    "CREDIT": [
+        "For the jar of plum jam",
+        "Half the compost bag",
+        "Seedlings for the balcony",
+        "The leftover paint",
+        "Soup when I was ill, thank you",
+        "Bread from Sunday's baking",
+    ],
+}
 
 
 def seed(*, communities: list[Community], rng: random.Random, log: Callable[[str], object]) -> None:
@@ -50,7 +61,7 @@ def seed(*, communities: list[Community], rng: random.Random, log: Callable[[str
                     community=community,
                     currency=currency,
                     amount=amount,
-                    memo=rng.choice(MEMOS),
+                    memo=rng.choice(MEMOS[currency]),
                     idempotency_key=f"demo:{community.slug}:{n}",
                 )
             except RuleViolation:

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from p2pcommons.db import AppendOnlyError
 from p2pcommons.db import AppendOnlyModel as BaseAppendOnlyModel
+from p2pcommons.humanize import format_amount, format_when_short
 from scripts.verify_ledger_export import GENESIS_HASH  # the one definition, shared with the verifier
 
 AMOUNT_DIGITS = {"max_digits": 14, "decimal_places": 2}
@@ -80,7 +81,7 @@ class Account(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.holder_name} · {self.currency} · {self.community}"
+        return f"{self.holder_name} · {self.get_currency_display()} · {self.community}"
 
     @property
     def holder_name(self) -> str:
@@ -143,7 +144,7 @@ class Transfer(AppendOnlyModel):
         indexes = [models.Index(fields=["related_type", "related_id"])]
 
     def __str__(self) -> str:
-        return f"{self.amount} {self.currency} #{self.pk}"
+        return f"{format_amount(self.amount, self.currency)} on {format_when_short(self.created_at)}"
 
 
 class Entry(AppendOnlyModel):
@@ -172,7 +173,7 @@ class Entry(AppendOnlyModel):
         indexes = [models.Index(fields=["account", "-seq"])]
 
     def __str__(self) -> str:
-        return f"#{self.seq} {self.amount:+} on {self.account_id}"
+        return f"Entry {self.seq} of {self.community}"
 
 
 class LimitChange(AppendOnlyModel):
@@ -189,4 +190,5 @@ class LimitChange(AppendOnlyModel):
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
-        return f"{self.account}: {self.old_limit} -> {self.new_limit}"
+        currency = self.account.currency
+        return f"{self.account}: {format_amount(self.old_limit, currency)} to {format_amount(self.new_limit, currency)}"

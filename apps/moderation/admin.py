@@ -17,6 +17,7 @@ and ``reinstate_members``.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from functools import wraps
 
 from django import forms
@@ -345,7 +346,11 @@ class ModerationQueueAdmin(TargetLookupsMixin, ReadOnlyAdminMixin, CommunityScop
 
     @admin.display(description="waiting for", ordering="created_at")
     def waiting(self, obj: Flag) -> str:
-        return timesince(obj.created_at)
+        return (
+            timesince(obj.created_at, depth=1)
+            if timezone.now() - obj.created_at >= timedelta(minutes=1)
+            else "a moment"
+        )
 
     @admin.display(description="state")
     def state(self, obj: Flag) -> str:

@@ -24,12 +24,15 @@ class JoinRequestForm(forms.Form):
 
 
 class ProfileForm(forms.ModelForm):
+    # A place is two numbers on a map site; the labels say which is which in plain words
+    # ("Use my location", static/js/place-picker.js, can fill both).
     latitude = forms.DecimalField(
         required=False,
         max_digits=9,
         decimal_places=6,
         min_value=Decimal("-90"),
         max_value=Decimal("90"),
+        label="North-south position (latitude)",
         help_text="Stored rounded to about 500 m; others see only the rounded point.",
     )
     longitude = forms.DecimalField(
@@ -38,6 +41,7 @@ class ProfileForm(forms.ModelForm):
         decimal_places=6,
         min_value=Decimal("-180"),
         max_value=Decimal("180"),
+        label="East-west position (longitude)",
     )
     clear_location = forms.BooleanField(required=False, label="Forget my location")
 
@@ -64,7 +68,7 @@ class ProfileForm(forms.ModelForm):
         cleaned = super().clean()
         lat, lng = cleaned.get("latitude"), cleaned.get("longitude")
         if (lat is None) != (lng is None) and not self.errors.get("latitude") and not self.errors.get("longitude"):
-            raise forms.ValidationError("Give both latitude and longitude, or neither.")
+            raise forms.ValidationError("Give both numbers of your position (north-south and east-west), or neither.")
         return cleaned
 
 

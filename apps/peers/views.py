@@ -199,3 +199,9 @@ def profile_edit(request: HttpRequest) -> HttpResponse:
     else:
         form = ProfileForm(instance=profile)
     return render(request, "peers/profile_edit.html", {"form": form, "profile": profile})
+
+
+def about_developers(request: HttpRequest) -> HttpResponse:
+    """For people who build apps on the site or want to check the ledger themselves: the
+    API, its docs and the offline ledger check, kept off the neighbors' pages."""
+    return render(request, "peers/about_developers.html")

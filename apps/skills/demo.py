@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from datetime import time, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.utils import timezone
@@ -21,29 +22,130 @@ from p2pcommons.errors import RuleViolation
 from . import services
 from .models import Match, Offer, Request, Seat, Session, Skill
 
+
+@dataclass(frozen=True)
+class OfferPlan:
+    """A neighbor's offer of help, when they are usually free (weekday 0 = Monday, local
+    times on the quarter hour), and what they would call a session for a group."""
+
+    title: str
+    skills: list[str]
+    tags: list[str]
+    windows: list[tuple[int, time, time]]
+    group_title: str
+    group_place: str
+
+
+HALL = "Community hall, back room"
 OFFERS = [
-    ("Bike repair in my shed", ["bike-repair"], ["gears", "brakes", "punctures"]),
-    ("I fix wobbly chairs and drawers", ["furniture-repair"], ["wood"]),
-    ("Sewing machine and patience", ["sewing-and-mending"], ["hems", "zips"]),
-    ("Help with your phone or tablet", ["smartphone-help", "online-forms-and-banking"], ["seniors"]),
-    ("Pruning fruit trees", ["pruning", "tree-planting"], ["apples"]),
-    ("Sourdough and bread baking", ["baking-bread"], ["sourdough"]),
-    ("Spanish conversation over coffee", ["conversation-practice"], ["spanish"]),
-    ("Homework help, maths and science", ["homework-help"], ["maths"]),
-    ("Moving boxes and flat-pack furniture", ["moving-help", "flat-pack-assembly"], ["ikea"]),
-    ("Dog walking in the park", ["dog-walking", "pet-sitting"], ["dogs"]),
-    ("Vegetable beds and composting", ["vegetable-growing", "composting"], ["allotment"]),
-    ("Computer setup and backups", ["computer-setup"], ["linux", "backups"]),
+    OfferPlan(
+        "Bike repair in my shed",
+        ["bike-repair"],
+        ["gears", "brakes", "punctures"],
+        [(5, time(10), time(13)), (2, time(19), time(21))],
+        "Bike repair café: bring your bike",
+        "In front of the community hall",
+    ),
+    OfferPlan(
+        "I fix wobbly chairs and drawers",
+        ["furniture-repair"],
+        ["wood"],
+        [(5, time(13), time(16)), (3, time(19), time(21, 30))],
+        "Repair café: furniture",
+        HALL,
+    ),
+    OfferPlan(
+        "Sewing machine and patience",
+        ["sewing-and-mending"],
+        ["hems", "zips"],
+        [(1, time(19, 30), time(21, 30)), (6, time(14), time(17))],
+        "Mending evening: bring what needs a stitch",
+        HALL,
+    ),
+    OfferPlan(
+        "Help with your phone or tablet",
+        ["smartphone-help", "online-forms-and-banking"],
+        ["seniors"],
+        [(0, time(14), time(16, 30)), (3, time(10), time(12))],
+        "Phone and tablet questions, drop in",
+        "Library, reading room",
+    ),
+    OfferPlan(
+        "Pruning fruit trees",
+        ["pruning", "tree-planting"],
+        ["apples"],
+        [(5, time(9, 30), time(12, 30)), (6, time(10), time(13))],
+        "Pruning workshop in the community garden",
+        "Community garden, by the shed",
+    ),
+    OfferPlan(
+        "Sourdough and bread baking",
+        ["baking-bread"],
+        ["sourdough"],
+        [(6, time(9), time(12)), (4, time(18), time(20))],
+        "Sourdough workshop: take a starter home",
+        "Community hall kitchen",
+    ),
+    OfferPlan(
+        "Spanish conversation over coffee",
+        ["conversation-practice"],
+        ["spanish"],
+        [(2, time(10), time(12)), (4, time(16), time(18))],
+        "Spanish conversation table",
+        "Café on the corner, the big table at the back",
+    ),
+    OfferPlan(
+        "Homework help, maths and science",
+        ["homework-help"],
+        ["maths"],
+        [(0, time(15, 30), time(17, 30)), (2, time(15, 30), time(17, 30))],
+        "Homework club: maths and science",
+        "Library, study room",
+    ),
+    OfferPlan(
+        "Moving boxes and flat-pack furniture",
+        ["moving-help", "flat-pack-assembly"],
+        ["ikea"],
+        [(5, time(10), time(16))],
+        "Flat-pack afternoon: many hands",
+        HALL,
+    ),
+    OfferPlan(
+        "Dog walking in the park",
+        ["dog-walking", "pet-sitting"],
+        ["dogs"],
+        [(0, time(7, 30), time(9)), (4, time(7, 30), time(9)), (6, time(8), time(10))],
+        "Group dog walk in the park",
+        "Park entrance by the playground",
+    ),
+    OfferPlan(
+        "Vegetable beds and composting",
+        ["vegetable-growing", "composting"],
+        ["allotment"],
+        [(5, time(10), time(12, 30)), (2, time(18, 30), time(20, 30))],
+        "Composting for beginners",
+        "Community garden, by the shed",
+    ),
+    OfferPlan(
+        "Computer setup and backups",
+        ["computer-setup"],
+        ["linux", "backups"],
+        [(1, time(19), time(21)), (5, time(14), time(16))],
+        "Backups for beginners: bring your laptop",
+        "Library, reading room",
+    ),
 ]
+GROUP_TITLES = {plan.title: plan.group_title for plan in OFFERS}
+# title, skills, tags, estimated hours, whether help from afar would do
 REQUESTS = [
-    ("My bike's gears keep slipping", ["bike-repair"], ["gears"], "1.5"),
-    ("A chair leg came loose", ["furniture-repair"], [], "1"),
-    ("Hem two pairs of trousers", ["sewing-and-mending"], ["hems"], "1"),
-    ("Set up video calls on my tablet", ["smartphone-help"], ["seniors"], "1"),
-    ("Our apple tree needs pruning", ["pruning"], ["apples"], "2"),
-    ("Learn to keep a sourdough starter", ["baking-bread"], ["sourdough"], "2"),
-    ("Practice Spanish before a trip", ["conversation-practice"], ["spanish"], "3"),
-    ("Help carrying a sofa upstairs", ["moving-help"], [], "1"),
+    ("My bike's gears keep slipping", ["bike-repair"], ["gears"], "1.5", False),
+    ("A chair leg came loose", ["furniture-repair"], [], "1", False),
+    ("Hem two pairs of trousers", ["sewing-and-mending"], ["hems"], "1", False),
+    ("Set up video calls on my tablet", ["smartphone-help"], ["seniors"], "1", True),
+    ("Our apple tree needs pruning", ["pruning"], ["apples"], "2", False),
+    ("Learn to keep a sourdough starter", ["baking-bread"], ["sourdough"], "2", False),
+    ("Practice Spanish before a trip", ["conversation-practice"], ["spanish"], "2", True),
+    ("Help carrying a sofa upstairs", ["moving-help"], [], "1", False),
 ]
 
 
@@ -63,7 +165,7 @@ def seed(*, communities: list[Community], rng: random.Random, log: Callable[[str
         return
     made = {"offers": 0, "requests": 0, "sessions": 0}
     for community in communities:
-        if Offer.objects.filter(community=community, title__in=[o[0] for o in OFFERS]).exists():
+        if Offer.objects.filter(community=community, title__in=GROUP_TITLES).exists():
             continue
         members = _members(community)
         if len(members) < 4:
@@ -71,27 +173,26 @@ def seed(*, communities: list[Community], rng: random.Random, log: Callable[[str
         helpers = members[: max(2, len(members) // 2)]
         askers = members[len(helpers) :] or members[:2]
         offers = []
-        for i, (title, slugs, tags) in enumerate(OFFERS[: max(4, len(helpers))]):
+        for i, plan in enumerate(OFFERS[: max(4, len(helpers))]):
             helper = helpers[i % len(helpers)]
-            windows = [(d, time(h), time(h + 3)) for d, h in rng.sample([(5, 9), (6, 10), (2, 18), (3, 14)], 2)]
             try:
                 offers.append(
                     services.offer_create(
                         member=helper,
                         community=community,
-                        title=title,
-                        skills=[skills[s] for s in slugs if s in skills],
-                        tags=tags,
+                        title=plan.title,
+                        skills=[skills[s] for s in plan.skills if s in skills],
+                        tags=plan.tags,
                         travel_km=Decimal(rng.choice(["2.0", "3.0", "5.0"])),
                         remote_ok=i % 4 == 3,
-                        windows=windows,
+                        windows=plan.windows,
                     )
                 )
             except RuleViolation:
                 continue
         today = timezone.localdate()
         requests = []
-        for i, (title, slugs, tags, hours) in enumerate(REQUESTS[: max(3, len(askers))]):
+        for i, (title, slugs, tags, hours, remote_ok) in enumerate(REQUESTS[: max(3, len(askers))]):
             start = today + timedelta(days=rng.randint(1, 6))
             try:
                 requests.append(
@@ -104,7 +205,7 @@ def seed(*, communities: list[Community], rng: random.Random, log: Callable[[str
                         wanted_from=start,
                         wanted_until=start + timedelta(days=7),
                         estimated_hours=Decimal(hours),
-                        remote_ok=i % 3 == 0,
+                        remote_ok=remote_ok,
                     )
                 )
             except RuleViolation:
@@ -121,11 +222,17 @@ def seed(*, communities: list[Community], rng: random.Random, log: Callable[[str
 
 
 def _sessions(community: Community, requests: list[Request], rng: random.Random) -> int:
-    """One session in each state, from the best match of each request."""
-    states = ["proposed", "scheduled", "completed", "completed", "cancelled", "disputed", "group"]
-    now = timezone.now()
+    """One session in each state, from the best match of each request, at the start of
+    one of the helper's usual times: in the coming days, or for a past one last week. And
+    a group session from the offer that fits one more request (in a small demo, the first)."""
+    states = ["proposed", "scheduled", "completed", "completed", "cancelled", "disputed"]
+    pairs = list(zip(states, requests, strict=False))
+    if requests:
+        pairs.append(("group", requests[len(states)] if len(requests) > len(states) else requests[0]))
+    plans = {plan.title: plan for plan in OFFERS}
+    today = timezone.localdate()
     count = 0
-    for state, request in zip(states, requests, strict=False):
+    for state, request in pairs:
         match = Match.objects.filter(request=request).select_related("offer__member").order_by("-score").first()
         if match is None:
             continue
@@ -133,14 +240,15 @@ def _sessions(community: Community, requests: list[Request], rng: random.Random)
         past = state in ("completed", "disputed")
         try:
             if state == "group":
+                plan = plans[match.offer.title]
                 session = services.group_session_create(
                     helper=helper,
                     community=community,
-                    title=f"Repair café: {match.offer.title.lower()}",
-                    starts_at=now + timedelta(days=rng.randint(3, 9), hours=2),
+                    title=plan.group_title,
+                    starts_at=_slot(match.offer, today + timedelta(days=rng.randint(3, 9))),
                     planned_hours=Decimal("2"),
                     capacity=6,
-                    place="Community hall, back room",
+                    place=plan.group_place,
                     offer=match.offer,
                 )
                 services.seat_join(session=session, learner=learner)
@@ -152,7 +260,7 @@ def _sessions(community: Community, requests: list[Request], rng: random.Random)
                 learner=learner,
                 community=community,
                 title=request.title,
-                starts_at=now + timedelta(days=rng.randint(1, 5), hours=3),
+                starts_at=_slot(match.offer, today + timedelta(days=rng.randint(1, 5))),
                 planned_hours=request.estimated_hours,
                 place="" if request.remote_ok else "At my place",
                 remote=request.remote_ok,
@@ -165,7 +273,8 @@ def _sessions(community: Community, requests: list[Request], rng: random.Random)
                 services.session_cancel(session=session, actor=learner, reason="Fixed it myself after all")
             if past:
                 # The services only book future times; the demo's history is moved back.
-                Session.objects.filter(pk=session.pk).update(starts_at=now - timedelta(days=rng.randint(2, 6)))
+                before = today - timedelta(days=rng.randint(2, 6))
+                Session.objects.filter(pk=session.pk).update(starts_at=_slot(match.offer, before, forward=False))
                 hours = request.estimated_hours
                 services.session_confirm(session=session, actor=learner, hours=hours)
                 helper_hours = hours if state == "completed" else hours + Decimal("2")
@@ -176,6 +285,19 @@ def _sessions(community: Community, requests: list[Request], rng: random.Random)
         except RuleViolation:
             continue  # a neighbor at their limit: skip, as they would
     return count
+
+
+def _slot(offer: Offer, day: date, *, forward: bool = True) -> datetime:
+    """When the helper is usually free: the start of their first weekly window on ``day``
+    or after it (before it, going back), in local time."""
+    windows = sorted(offer.windows.all(), key=lambda w: w.start)
+    zone = timezone.get_current_timezone()
+    for n in range(7):
+        candidate = day + timedelta(days=n if forward else -n)
+        for window in windows:
+            if window.weekday == candidate.weekday():
+                return datetime.combine(candidate, window.start, tzinfo=zone)
+    return datetime.combine(day, time(10), tzinfo=zone)  # an offer without windows
 
 
 def _review(session: Session, helper, learner, rng: random.Random) -> None:

@@ -22,12 +22,13 @@ from django.db.models import Prefetch, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import dateformat, timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from apps.ledger.models import Account
 from apps.peers.models import Community, Membership, User
 from p2pcommons.errors import RuleViolation
+from p2pcommons.humanize import format_amount, format_when
 from p2pcommons.params import query_id, query_int
 
 from . import selectors, services
@@ -282,8 +283,8 @@ def offer_renew(request: HttpRequest, pk: int) -> HttpResponse:
     except (ValidationError, RuleViolation) as exc:
         messages.error(request, _refusal(exc))
     else:
-        until = timezone.localtime(offer.expires_at)
-        messages.success(request, f"“{offer.title}” is open until {until:%d %B %Y}.")
+        until = dateformat.format(timezone.localtime(offer.expires_at), "j F Y")  # as the offer's page writes it
+        messages.success(request, f"“{offer.title}” is open until {until}.")
     return redirect(_back(request, reverse("skills:offer", args=[pk])))
 
 
@@ -697,8 +698,8 @@ def session_accept(request: HttpRequest, pk: int) -> HttpResponse:
         session = services.session_accept(session=session, actor=request.user)
     except (ValidationError, RuleViolation) as exc:
         return _done(request, session, None, exc)
-    when = timezone.localtime(session.starts_at)
-    return _done(request, session, f"Agreed: “{session.title}” on {when:%a %d %b at %H:%M}.")
+    # "Booked", the one name of an agreed session's state, at the local time every page shows.
+    return _done(request, session, f"Booked: “{session.title}” on {format_when(session.starts_at)}.")
 
 
 @login_required
@@ -775,16 +776,16 @@ def session_confirm(request: HttpRequest, pk: int, seat_pk: int) -> HttpResponse
 def _confirmed(session: Session, seat: Seat, hours: Decimal, is_helper: bool) -> str:
     if seat.status == Seat.Status.COMPLETED:
         return (
-            f"Confirmed: {seat.hours} hours moved from {seat.learner.public_name} to "
+            f"Confirmed: {format_amount(seat.hours, HOUR)} moved from {seat.learner.public_name} to "
             f"{session.helper.public_name}. You can review each other now."
         )
     if seat.status == Seat.Status.DISPUTED:
         return (
-            f"You confirmed {hours} hours, but the two figures differ by more than "
-            f"{services.HOURS_TOLERANCE} hours: the organizers will settle it."
+            f"You confirmed {format_amount(hours, HOUR)}, but the two figures differ by more than "
+            f"{format_amount(services.HOURS_TOLERANCE, HOUR)}: the organizers will settle it."
         )
     other = seat.learner if is_helper else session.helper
-    return f"You confirmed {hours} hours. They move once {other.public_name} confirms too."
+    return f"You confirmed {format_amount(hours, HOUR)}. They move once {other.public_name} confirms too."
 
 
 @login_required

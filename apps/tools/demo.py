@@ -16,7 +16,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 
 from django.utils import timezone
@@ -24,7 +24,7 @@ from django.utils import timezone
 from apps.peers.models import Community, Membership, User
 from apps.reputation import services as reputation
 
-from . import images, services
+from . import demo_pictures, services
 from .models import Category, ConditionReport, Reservation, ReservationEvent, Tool
 
 S = Reservation.Status
@@ -33,7 +33,7 @@ DEMO_EMAIL_DOMAIN = "@example.org"
 # the same weekday and, away from a DST change, the same hour).
 STAGING = timedelta(weeks=52)
 
-# slug, name, the base color of its demo photos
+# slug, name, the color of its demo pictures (the drawing, and a pale background of the same hue)
 CATEGORIES = [
     ("power-tools", "Power tools", (196, 84, 40)),
     ("hand-tools", "Hand tools", (120, 90, 60)),
@@ -354,8 +354,8 @@ TOOLS_PER_COMMUNITY = 30
 
 @dataclass(frozen=True)
 class Loan:
-    """One planned loan of a tool: its window (days from today, at 10:00, and its length
-    in days) and the state it ends in.
+    """One planned loan of a tool: its window (days from today, at one of ``PICKUP_TIMES``,
+    and its length in days) and the state it ends in.
 
     ``reviews`` is how many parties review it (2 reveals both); ``waitlist`` puts a
     neighbor in line for the same window (a cancellation then offers it to them);
@@ -398,6 +398,9 @@ STORIES: list[list[Loan]] = [
     ],
 ]
 
+# When neighbors arrange to pick a tool up (local time): before work, mid-morning, after work.
+PICKUP_TIMES = [time(8, 30), time(9, 0), time(10, 0), time(11, 15), time(17, 30), time(18, 0), time(19, 15)]
+
 MESSAGES = [
     "Hanging shelves in the kids' room this weekend.",
     "Our gutter is overflowing again, could I borrow it?",
@@ -435,7 +438,7 @@ class _Counts:
 def seed(*, communities: list[Community], rng: random.Random, log: Callable[[str], object]) -> None:
     """Add the categories, and to each community without its demo tools about 30 tools
     owned by its demo neighbors, with photos, loans, reviews and waitlists."""
-    today = timezone.localtime().replace(hour=10, minute=0, second=0, microsecond=0)
+    today = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
     colors = {}
     new_categories = 0
     for slug, name, color in CATEGORIES:
@@ -547,22 +550,23 @@ def _tool(
 
 
 def _photos(*, tool: Tool, color: tuple[int, int, int], rng: random.Random) -> int:
-    """One to three pictures drawn locally (no downloads), added as the owner would.
-
-    Card-sized (the thumbnail's size): a larger picture only costs time to draw and
-    re-encode, about a second more over a hundred photos, and shows nothing more."""
+    """One to three pictures of the tool drawn locally (no downloads), added as the
+    owner would add photos: the drawing, the same from the other side, a close-up."""
     count = rng.choices([1, 2, 3], weights=[5, 3, 2])[0]
-    captions = [tool.title, f"{tool.title}, with its accessories", f"{tool.title}, close-up"]
-    for n in range(count):
-        shade = tuple(min(255, max(0, c + rng.randint(-30, 30))) for c in color)
-        picture = images.generate_picture(text=tool.title, color=shade, size=images.THUMB_SIZE)
-        services.photo_add(tool=tool, actor=tool.owner, upload=picture, alt_text=captions[n])
+    kind = demo_pictures.kind_for(tool.title, tool.category.slug)
+    for view in range(count):
+        picture = demo_pictures.picture(kind, color=color, view=view)
+        alt_text = ", ".join(part for part in (tool.title, demo_pictures.VIEWS[view]) if part)
+        services.photo_add(tool=tool, actor=tool.owner, upload=picture, alt_text=alt_text)
     return count
 
 
-def _window(today: datetime, start_day: int, days: int, tool: Tool) -> tuple[datetime, datetime]:
-    """``start_day`` days from ``today`` (10:00 local), for ``days`` days or the tool's maximum."""
-    starts_at = today + timedelta(days=start_day)
+def _window(today: datetime, start_day: int, days: int, tool: Tool, rng: random.Random) -> tuple[datetime, datetime]:
+    """``start_day`` days from ``today`` at a pickup time (local, on the quarter hour), for
+    ``days`` days or the tool's maximum. Aware arithmetic on local times keeps the wall
+    clock, so a window across a change to or from summer time still starts at that time."""
+    at = rng.choice(PICKUP_TIMES)
+    starts_at = (today + timedelta(days=start_day)).replace(hour=at.hour, minute=at.minute)
     return starts_at, starts_at + timedelta(days=min(days, tool.max_loan_days))
 
 
@@ -576,7 +580,7 @@ def _loan(
     """
     owner = tool.owner
     borrower = rng.choice([m for m in members if m.pk != owner.pk])
-    starts_at, ends_at = _window(today, plan.start_day, plan.days, tool)
+    starts_at, ends_at = _window(today, plan.start_day, plan.days, tool, rng)
     past = plan.start_day <= 0
     shift = STAGING if past else timedelta(0)
     reservation = services.reservation_request(
@@ -681,7 +685,7 @@ def _auto_approved_booking(
     candidates = [m for m in members if m.pk in trusted and m.pk != tool.owner_id]
     qualified = [m for m in candidates if services.auto_approve_reason(tool=tool, borrower=m)]
     borrower = rng.choice(qualified or candidates or [m for m in members if m.pk != tool.owner_id])
-    starts_at, ends_at = _window(today, 2 + rng.randint(0, 3), 1, tool)
+    starts_at, ends_at = _window(today, 2 + rng.randint(0, 3), 1, tool, rng)
     services.reservation_request(
         tool=tool, borrower=borrower, starts_at=starts_at, ends_at=ends_at, message=rng.choice(MESSAGES)
     )

@@ -29,8 +29,8 @@ class ToolFilterForm(AccessibleErrorsMixin, forms.Form):
         empty_label="All categories",
     )
     community = forms.ModelChoiceField(queryset=None, required=False, empty_label="All my communities")
-    available_from = forms.DateTimeField(required=False, widget=DateTimeLocalInput, label="Free from")
-    available_to = forms.DateTimeField(required=False, widget=DateTimeLocalInput, label="Free until")
+    available_from = forms.DateTimeField(required=False, widget=DateTimeLocalInput, label="Available from")
+    available_to = forms.DateTimeField(required=False, widget=DateTimeLocalInput, label="Available until")
     radius_km = forms.DecimalField(
         required=False,
         min_value=Decimal("0.1"),

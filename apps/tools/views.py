@@ -14,7 +14,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Case, Count, IntegerField, Prefetch, Q, QuerySet, Value, When
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -26,6 +26,7 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from apps.peers.models import User
 from p2pcommons.errors import RuleViolation
+from p2pcommons.humanize import format_amount, format_when_short
 from p2pcommons.params import query_int
 
 from . import selectors, services
@@ -96,7 +97,8 @@ class CalendarDay:
     spans: list[str] = field(default_factory=list)
     is_today: bool = False
 
-    LABELS = {"past": "Past", "free": "Free", "partly": "Partly booked", "busy": "Booked"}
+    # "Free" alone would read as "no fee": a day nobody has booked is "Available".
+    LABELS = {"past": "Past", "free": "Available", "partly": "Partly booked", "busy": "Booked"}
 
     @property
     def label(self) -> str:
@@ -208,7 +210,7 @@ def tool_book(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             fee = ""
             if reservation.has_fee:
-                fee = f" The fee, {reservation.fee_total} credits, is paid when you pick it up."
+                fee = f" The fee, {format_amount(reservation.fee_total, 'CREDIT')}, is paid when you pick it up."
             if reservation.status == S.APPROVED:
                 messages.success(request, f"{tool.title} is booked for you: approved automatically.{fee}")
             else:
@@ -239,10 +241,10 @@ def waitlist_join(request: HttpRequest, pk: int) -> HttpResponse:
     except (ValidationError, RuleViolation) as exc:
         messages.error(request, _refusal(exc))
         return redirect("tools:detail", tool.pk)
-    start = timezone.localtime(entry.starts_at)
     messages.success(
         request,
-        f"You are on the waitlist for {tool.title} from {start:%a %d %b %H:%M}. If it frees up, it is held for you.",
+        f"You are on the waitlist for {tool.title} from {format_when_short(entry.starts_at)}. "
+        "If it becomes available, it is held for you.",
     )
     return redirect("tools:waitlist")
 
@@ -430,25 +432,41 @@ class LoanAction:
     name: str
     label: str
     style: str = ""
+    help: str = ""  # what the button does, in one sentence, where two buttons could be confused
 
 
 def loan_actions(reservation: Reservation, user: User) -> list[LoanAction]:
     """The transitions ``user`` may ask for now (the services decide; this only offers,
-    asking the services' own pickup and return rules)."""
+    asking the services' own pickup and return rules).
+
+    A pending request offers its owner "Approve" and "Decline" only: the service would also
+    let the owner cancel it, but for a request that is the same "no" as declining, and two
+    buttons for one answer only make the owner wonder which to press."""
     is_owner, is_borrower = reservation.tool.owner_id == user.pk, reservation.borrower_id == user.pk
+    borrower, owner = reservation.borrower.public_name, reservation.tool.owner.public_name
     actions = []
     if reservation.status == S.REQUESTED and is_owner:
-        actions += [LoanAction("approve", "Approve"), LoanAction("decline", "Decline", "secondary")]
+        # reservation_approve refuses once the pickup window has closed (the request can only expire).
+        if timezone.now() <= services.pickup_closes_at(reservation):
+            actions.append(
+                LoanAction("approve", "Approve", help=f"Approve: lend it for these dates. {borrower} is told.")
+            )
+        actions.append(
+            LoanAction("decline", "Decline", "secondary", help=f"Decline: say no to this request. {borrower} is told.")
+        )
     if services.pickup_refusal(reservation=reservation, actor=user) is None:
         label = "Mark picked up"
         if reservation.has_fee:
-            label = f"Confirm pickup and pay {reservation.fee_total} credits"
+            label = f"Confirm pickup and pay {format_amount(reservation.fee_total, 'CREDIT')}"
         actions.append(LoanAction("pickup", label))
     if services.return_refusal(reservation=reservation, actor=user) is None:
         actions.append(LoanAction("return", "Mark returned"))
-    if reservation.status in (S.REQUESTED, S.APPROVED) and (is_owner or is_borrower):
-        label = "Cancel request" if reservation.status == S.REQUESTED and is_borrower else "Cancel loan"
-        actions.append(LoanAction("cancel", label, "secondary outline"))
+    if reservation.status == S.REQUESTED and is_borrower:
+        help_text = f"Cancel request: take your request back. {owner} is told."
+        actions.append(LoanAction("cancel", "Cancel request", "secondary outline", help_text))
+    elif reservation.status == S.APPROVED and (is_owner or is_borrower):
+        help_text = f"Cancel loan: call off the approved loan. {borrower if is_owner else owner} is told."
+        actions.append(LoanAction("cancel", "Cancel loan", "secondary outline", help_text))
     return actions
 
 
@@ -457,9 +475,28 @@ def _loans(user: User) -> QuerySet[Reservation]:
     return selectors.reservations_of(user=user).select_related("tool__owner__trust", "borrower__trust")
 
 
+# Loans still to happen or under way come first, the one starting soonest on top; finished
+# ones (returned, declined, cancelled, expired) follow, the most recent first.
+OPEN_FIRST = Case(
+    When(status__in=(S.REQUESTED, S.APPROVED, S.PICKED_UP), then=Value(0)),
+    default=Value(1),
+    output_field=IntegerField(),
+)
+
+
 def _loan_list(request: HttpRequest, *, as_owner: bool) -> HttpResponse:
     loans = _loans(request.user)
-    loans = loans.filter(tool__owner=request.user) if as_owner else loans.filter(borrower=request.user)
+    if as_owner:
+        # Requests are answered by when the loan starts, not by when they were made.
+        open_first = loans.filter(tool__owner=request.user).annotate(finished=OPEN_FIRST)
+        loans = open_first.order_by(
+            "finished",
+            Case(When(finished=0, then="starts_at")).asc(nulls_last=True),
+            Case(When(finished=1, then="starts_at")).desc(),
+            "id",
+        )
+    else:
+        loans = loans.filter(borrower=request.user)
     status = request.GET.get("status", "")
     if status == "overdue":
         loans = loans.filter(status=S.PICKED_UP, ends_at__lt=timezone.now())

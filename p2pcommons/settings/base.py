@@ -154,6 +154,8 @@ LANGUAGE_CODE = "en"
 TIME_ZONE = env.str("TIME_ZONE", default="Europe/Amsterdam")
 USE_I18N = True
 USE_TZ = True
+# Dates written for people the same way everywhere, the admin included (p2pcommons/formats).
+FORMAT_MODULE_PATH = ["p2pcommons.formats"]
 
 # --- Static and media -----------------------------------------------------------
 STATIC_URL = "/static/"

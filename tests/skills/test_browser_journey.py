@@ -23,7 +23,7 @@ from apps.skills import services
 from apps.skills.factories import SkillCategoryFactory, SkillFactory
 from apps.skills.models import Match, Request, Session
 from tests.skills.conftest import place
-from tests.test_browser import SIGN_OUT, allow_orm_beside_playwright, browser, log_in, page  # noqa: F401
+from tests.test_browser import SIGN_OUT, log_in, page  # noqa: F401 - page is a fixture, by its name
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -118,7 +118,7 @@ def test_a_neighbor_gets_help_fixing_a_bike_for_two_hours_and_both_review(
     expect(upcoming.get_by_text("Waiting for your answer")).to_be_visible()
     upcoming.get_by_role("link", name="My bike's gears slip").click()
     page.get_by_role("button", name="Agree to the session").click()
-    expect(page.get_by_text(re.compile(r"^Agreed: “My bike's gears slip” on"))).to_be_visible()
+    expect(page.get_by_text(re.compile(r"^Booked: “My bike's gears slip” on"))).to_be_visible()
     session.refresh_from_db()
     assert session.status == "scheduled"
 
@@ -129,7 +129,7 @@ def test_a_neighbor_gets_help_fixing_a_bike_for_two_hours_and_both_review(
     page.reload()
     expect(page.get_by_label("Hours it took")).to_have_value("2.00")
     page.get_by_role("button", name="Confirm the hours").click()
-    expect(page.get_by_text("You confirmed 2.00 hours. They move once Olive Owner confirms too.")).to_be_visible()
+    expect(page.get_by_text("You confirmed 2 hours. They move once Olive Owner confirms too.")).to_be_visible()
     sign_out(page)
 
     # Olive confirms too: the two hours move from Max to Olive; she reviews Max.
@@ -141,7 +141,7 @@ def test_a_neighbor_gets_help_fixing_a_bike_for_two_hours_and_both_review(
     to_confirm.get_by_role("link", name="My bike's gears slip").click()
     page.get_by_label("Hours it took").fill("2")
     page.get_by_role("button", name="Confirm the hours").click()
-    expect(page.get_by_text("Confirmed: 2.00 hours moved from Max Member to Olive Owner.")).to_be_visible()
+    expect(page.get_by_text("Confirmed: 2 hours moved from Max Member to Olive Owner.")).to_be_visible()
     page.get_by_role("link", name="My time balance and history").last.click()
     expect(page.get_by_test_id("balance-sunnyside-HOUR")).to_have_text("2 hours")
     expect(page.get_by_text("from Max Member")).to_be_visible()

@@ -19,7 +19,7 @@ from playwright.sync_api import Page, expect
 from apps.reputation.models import Review, TrustScore
 from apps.tools.factories import CategoryFactory
 from apps.tools.models import Reservation, Tool
-from tests.test_browser import SIGN_OUT, allow_orm_beside_playwright, browser, log_in, page  # noqa: F401
+from tests.test_browser import SIGN_OUT, log_in, page  # noqa: F401 - page is a fixture, by its name
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

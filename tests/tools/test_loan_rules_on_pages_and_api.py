@@ -60,7 +60,7 @@ def approved_loan(tool, borrower, start, end):
 # --- the fee, before and after the request -----------------------------------------------------
 def test_the_borrower_sees_the_fee_before_sending_the_request(web_as, fee_tool, member):
     page = html(web_as(member).get(reverse("tools:detail", args=[fee_tool.pk])))
-    assert "Fee: 2.00 credits a day" in page
+    assert "Fee: 2 credits a day" in page
     assert 'name="fee_per_day" value="2.00"' in page
 
 
@@ -80,16 +80,16 @@ def test_a_web_request_fixes_the_fee_it_showed_and_says_so(web_as, fee_tool, mem
     response = web_as(member).post(reverse("tools:book", args=[fee_tool.pk]), data, follow=True)
     loan = Reservation.objects.get()
     assert (loan.fee_per_day, loan.fee_total) == (Decimal("2.00"), Decimal("4.00"))
-    assert "The fee, 4.00 credits, is paid when you pick it up." in html(response)
+    assert "The fee, 4 credits, is paid when you pick it up." in html(response)
 
 
 def test_the_owner_sees_the_fixed_fee_when_approving(web_as, fee_tool, member, owner):
     loan = services.reservation_request(tool=fee_tool, borrower=member, starts_at=at(0), ends_at=at(2))
     services.tool_update(tool=fee_tool, actor=owner, fee_per_day=Decimal("7.00"))
     requests = html(web_as(owner).get(reverse("tools:requests")))
-    assert "Fee: 4.00 credits, fixed when requested" in requests and "14.00" not in requests
+    assert "Fee: 4 credits, fixed when requested" in requests and "14 credits" not in requests
     page = html(web_as(owner).get(reverse("tools:loan", args=[loan.pk])))
-    assert "4.00 credits (2.00 a day for 2 days), fixed when it was requested" in page
+    assert "4 credits (2 credits a day for 2 days), fixed when it was requested" in page
 
 
 def test_the_api_shows_the_fixed_fee_and_refuses_a_changed_one(api_as, fee_tool, member, owner):
@@ -118,7 +118,7 @@ def test_in_the_api_the_owner_cannot_record_the_pickup_of_a_loan_with_a_fee(api_
 def test_the_borrower_is_offered_the_pickup_that_pays_and_the_owner_is_not(web_as, fee_tool, member, owner):
     loan = approved_loan(fee_tool, member, soon(), soon() + timedelta(days=1))
     url = reverse("tools:loan", args=[loan.pk])
-    assert "Confirm pickup and pay 2.00 credits" in html(web_as(member).get(url))
+    assert "Confirm pickup and pay 2 credits" in html(web_as(member).get(url))
     owner_page = html(web_as(owner).get(url))
     assert "Mark picked up" not in owner_page and "Confirm pickup" not in owner_page
     response = web_as(owner).post(reverse("tools:loan-action", args=[loan.pk, "pickup"]), follow=True)

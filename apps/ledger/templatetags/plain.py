@@ -5,6 +5,7 @@
     {{ entry.amount|signed_amount:"CREDIT" }}           -> "+3 credits"
     {{ session.starts_at|when }}                        -> "Tuesday 24 November 2026, 10:00"
     {{ session.starts_at|when_short }}                  -> "Tue 24 Nov, 10:00"
+    {{ n.created_at|ago }}                              -> "just now" / "5 minutes ago"
     {{ session|place_for:user }}                        -> "At Max's place" / "At your place"
 
 The library lives in apps.ledger only because Django loads template libraries from
@@ -42,6 +43,11 @@ def when(value) -> str:
 @register.filter
 def when_short(value) -> str:
     return humanize.format_when_short(value) if value else ""
+
+
+@register.filter
+def ago(value) -> str:
+    return humanize.format_ago(value) if value else ""
 
 
 @register.filter

@@ -6,35 +6,65 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('peers', '0002_community_flag_threshold_membership_status_reason'),
+        ("peers", "0002_community_flag_threshold_membership_status_reason"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='community',
-            name='credit_limit_floor',
-            field=models.DecimalField(decimal_places=2, default=Decimal('-500'), help_text="No member's CREDIT limit may be set below this. Only a site administrator changes it.", max_digits=10, validators=[django.core.validators.MaxValueValidator(Decimal('0')), django.core.validators.MinValueValidator(Decimal('-100000'))]),
+            model_name="community",
+            name="credit_limit_floor",
+            field=models.DecimalField(
+                decimal_places=2,
+                default=Decimal("-500"),
+                help_text="No member's CREDIT limit may be set below this. Only a site administrator changes it.",
+                max_digits=10,
+                validators=[
+                    django.core.validators.MaxValueValidator(Decimal("0")),
+                    django.core.validators.MinValueValidator(Decimal("-100000")),
+                ],
+            ),
         ),
         migrations.AddField(
-            model_name='community',
-            name='flag_min_exchanges',
-            field=models.PositiveSmallIntegerField(default=1, help_text='...and who have completed at least this many exchanges.', validators=[django.core.validators.MaxValueValidator(100)]),
+            model_name="community",
+            name="flag_min_exchanges",
+            field=models.PositiveSmallIntegerField(
+                default=1,
+                help_text="...and who have completed at least this many exchanges.",
+                validators=[django.core.validators.MaxValueValidator(100)],
+            ),
         ),
         migrations.AddField(
-            model_name='community',
-            name='flag_min_member_days',
-            field=models.PositiveSmallIntegerField(default=7, help_text='A report counts toward hiding content only from members who joined at least this many days ago.', validators=[django.core.validators.MaxValueValidator(365)]),
+            model_name="community",
+            name="flag_min_member_days",
+            field=models.PositiveSmallIntegerField(
+                default=7,
+                help_text="A report counts toward hiding content only from members who joined at least this many days ago.",
+                validators=[django.core.validators.MaxValueValidator(365)],
+            ),
         ),
         migrations.AddField(
-            model_name='community',
-            name='hour_limit_floor',
-            field=models.DecimalField(decimal_places=2, default=Decimal('-40'), help_text="No member's HOUR limit may be set below this. Only a site administrator changes it.", max_digits=8, validators=[django.core.validators.MaxValueValidator(Decimal('0')), django.core.validators.MinValueValidator(Decimal('-1000'))]),
+            model_name="community",
+            name="hour_limit_floor",
+            field=models.DecimalField(
+                decimal_places=2,
+                default=Decimal("-40"),
+                help_text="No member's HOUR limit may be set below this. Only a site administrator changes it.",
+                max_digits=8,
+                validators=[
+                    django.core.validators.MaxValueValidator(Decimal("0")),
+                    django.core.validators.MinValueValidator(Decimal("-1000")),
+                ],
+            ),
         ),
         migrations.AddField(
-            model_name='community',
-            name='join_policy',
-            field=models.CharField(choices=[('open', 'Anyone may join'), ('approval', 'An organizer approves each request to join')], default='open', help_text="Whether people join at once, or ask and wait for an organizer's approval.", max_length=16),
+            model_name="community",
+            name="join_policy",
+            field=models.CharField(
+                choices=[("open", "Anyone may join"), ("approval", "An organizer approves each request to join")],
+                default="open",
+                help_text="Whether people join at once, or ask and wait for an organizer's approval.",
+                max_length=16,
+            ),
         ),
     ]

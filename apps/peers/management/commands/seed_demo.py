@@ -16,6 +16,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
+from apps.peers import demo_people
 from apps.peers.factories import CommunityFactory, MembershipFactory, UserFactory
 from apps.peers.models import Community, Membership, User
 
@@ -24,6 +25,19 @@ NEIGHBORS = 30
 
 
 DEMO_AGE = timedelta(days=180)
+ORGANIZER = demo_people.person(
+    "Olivia Brandt",
+    "I organize the Saturday bike repair mornings and look after this site for Sunnyside Commons. "
+    "Not sure how something works? Send me a message.",
+    "Weesperzijde",
+    102,
+)
+RIVER_ORGANIZER = demo_people.person(
+    "Ravi Menon",
+    "I live on a houseboat by the Westerdok and look after Riverside Neighbors. Ask me anything about the site.",
+    "Westelijke Eilanden",
+    103,
+)
 
 
 class Command(BaseCommand):
@@ -59,17 +73,23 @@ class Command(BaseCommand):
             )
 
             step("Accounts ...")
-            admin = self._user("admin@example.org", "Site Admin", is_staff=True, is_superuser=True)
-            organizer = self._user("organizer@example.org", "Olivia Organizer", is_staff=True)
+            admin = self._user(
+                "admin@example.org",
+                demo_people.person("Site Admin", "Looks after the site for both neighborhoods.", "Plantage", 101),
+                is_staff=True,
+                is_superuser=True,
+            )
+            organizer = self._user("organizer@example.org", ORGANIZER, is_staff=True)
             MembershipFactory(user=organizer, community=sunnyside, role=Membership.Role.ORGANIZER)
-            river_organizer = self._user("river@example.org", "Ravi Riverside", is_staff=True)
+            river_organizer = self._user("river@example.org", RIVER_ORGANIZER, is_staff=True)
             MembershipFactory(user=river_organizer, community=riverside, role=Membership.Role.ORGANIZER)
 
             step(f"Neighbors (0/{neighbors})", ending="")
             for i in range(1, neighbors + 1):
-                user = self._user(f"neighbor{i:02d}@example.org")
+                in_both = i % 5 == 0
+                user = self._user(f"neighbor{i:02d}@example.org", demo_people.neighbor(i, in_both=in_both))
                 MembershipFactory(user=user, community=sunnyside)
-                if i % 5 == 0:
+                if in_both:
                     MembershipFactory(user=user, community=riverside)
                 if i % 5 == 0 or i == neighbors:
                     step(f"\rNeighbors ({i}/{neighbors})", ending="")
@@ -103,12 +123,11 @@ class Command(BaseCommand):
         step(f"  {river_organizer.email:<28} organizer of Riverside Neighbors")
         step(f"  {'neighbor01@example.org':<28} ... neighbor{neighbors:02d}@example.org: neighbors")
 
-    def _user(self, email: str, display_name: str | None = None, **flags) -> User:
-        """Get or create a demo user with the demo password; never resets an existing one."""
+    def _user(self, email: str, profile: dict[str, object], **flags) -> User:
+        """Get or create a demo user with the demo password and the given profile (every
+        field given, so none comes from Faker); never resets an existing one."""
         existing = User.objects.filter(email=email).first()
         if existing is not None:
             return existing
-        kwargs = {"email": email, "password": DEMO_PASSWORD, **flags}
-        if display_name:
-            kwargs["profile__display_name"] = display_name
-        return UserFactory(**kwargs)
+        fields = {f"profile__{name}": value for name, value in profile.items()}
+        return UserFactory(email=email, password=DEMO_PASSWORD, **fields, **flags)
