@@ -6,12 +6,12 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin
 
-from apps.moderation.admin import when_column
 from apps.peers.admin_scoping import (
     CommunityScopedAdminMixin,
     ReadOnlyAdminMixin,
     ScopedCommunityFilter,
     confirm_and_apply,
+    when_column,
 )
 from p2pcommons.humanize import format_amount
 

@@ -7,15 +7,15 @@ from decimal import Decimal
 from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.exceptions import ValidationError as DRFValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.peers.models import Community, Membership
-from p2pcommons.api.schema import FIELD_ERRORS, NOT_FOUND, RULE_VIOLATION
+from apps.peers.models import Community
+from p2pcommons.api.schema import FIELD_ERRORS, FORBIDDEN, NOT_FOUND, conflicts
 from p2pcommons.converters import IdConverter
 from p2pcommons.params import query_id
 
@@ -102,7 +102,19 @@ class AccountViewSet(viewsets.ReadOnlyModelViewSet):
         tags=["ledger"],
         parameters=[IDEMPOTENCY_HEADER],
         request=TransferCreateSerializer,
-        responses={201: TransferSerializer, 200: TransferSerializer, 400: FIELD_ERRORS, 409: RULE_VIOLATION},
+        responses={
+            201: TransferSerializer,
+            200: TransferSerializer,
+            400: FIELD_ERRORS,
+            409: conflicts(
+                "same_account",
+                "recipient_not_member",
+                "not_member",
+                "suspended",
+                "limit_exceeded",
+                "idempotency_key_reused",
+            ),
+        },
     ),
 )
 class TransferViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
@@ -151,8 +163,7 @@ def _community_for_member(request) -> Community:
     if community_id is None:
         raise DRFValidationError({"community": ["Give the community's id, e.g. ?community=1."]})
     community = get_object_or_404(Community, pk=community_id)
-    is_member = Membership.objects.filter(user=request.user, community=community).exists()
-    if not (is_member or request.user.is_superuser):
+    if not selectors.may_audit(user=request.user, community=community):
         raise PermissionDenied("Only members of this community can audit its ledger.")
     return community
 
@@ -168,13 +179,67 @@ class LedgerVerifyView(APIView):
         responses={
             200: VerifyResultSerializer,
             400: FIELD_ERRORS,
-            403: OpenApiResponse(description="Not a member"),
+            403: FORBIDDEN,
             404: NOT_FOUND,
         },
     )
     def get(self, request):
         community = _community_for_member(request)
         return Response({"community": community.pk, **verify_community_cached(community=community).as_dict()})
+
+
+MONEY = {"max_digits": 16, "decimal_places": 2}
+
+
+class ExportCommunitySerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    slug = serializers.CharField()
+    name = serializers.CharField()
+
+
+class ExportAccountSerializer(serializers.Serializer):
+    """An account as the export lists it: the holder's public name, never private data."""
+
+    id = serializers.IntegerField()
+    currency = serializers.ChoiceField(choices=Currency.choices)
+    holder = serializers.CharField()
+    limit = serializers.DecimalField(**MONEY)
+    balance = serializers.DecimalField(**MONEY)
+
+
+class ExportEntrySerializer(serializers.Serializer):
+    """One link of the hash chain: the fields its hash covers (canonical form ``v``), then
+    its id, the previous link's hash and its own."""
+
+    v = serializers.IntegerField(help_text="The canonical form's version.")
+    seq = serializers.IntegerField()
+    community = serializers.IntegerField()
+    account = serializers.IntegerField()
+    amount = serializers.DecimalField(**MONEY, help_text="Negative for the paying account.")
+    balance_after = serializers.DecimalField(**MONEY)
+    transfer = serializers.IntegerField()
+    transfer_amount = serializers.DecimalField(**MONEY)
+    source = serializers.IntegerField()
+    target = serializers.IntegerField()
+    currency = serializers.ChoiceField(choices=Currency.choices)
+    kind = serializers.ChoiceField(choices=Transfer.Kind.choices)
+    memo = serializers.CharField(allow_blank=True)
+    idempotency_key = serializers.CharField()
+    reverses = serializers.IntegerField(allow_null=True)
+    created_at = serializers.DateTimeField(help_text="In UTC, with microseconds.")
+    id = serializers.IntegerField()
+    prev_hash = serializers.CharField()
+    hash = serializers.CharField()
+
+
+class LedgerExportSerializer(serializers.Serializer):
+    """The export document (describes the streamed answer; nothing is serialized with it)."""
+
+    format = serializers.CharField(help_text='"p2pcommons-ledger-export/2"')
+    community = ExportCommunitySerializer()
+    exported_at = serializers.DateTimeField(help_text="In UTC, with microseconds.")
+    accounts = ExportAccountSerializer(many=True)
+    entries = ExportEntrySerializer(many=True)
 
 
 class LedgerExportView(APIView):
@@ -187,9 +252,9 @@ class LedgerExportView(APIView):
         tags=["ledger"],
         parameters=[COMMUNITY_PARAM],
         responses={
-            200: OpenApiTypes.OBJECT,
+            200: LedgerExportSerializer,
             400: FIELD_ERRORS,
-            403: OpenApiResponse(description="Not a member"),
+            403: FORBIDDEN,
             404: NOT_FOUND,
         },
     )

@@ -9,7 +9,8 @@ import random
 from collections.abc import Callable
 from decimal import Decimal
 
-from apps.peers.models import Community, Membership
+from apps.peers.models import Community
+from apps.peers.selectors import active_members_of
 from p2pcommons.errors import RuleViolation
 
 from . import services
@@ -43,11 +44,7 @@ def seed(*, communities: list[Community], rng: random.Random, log: Callable[[str
     for community in communities:
         if Transfer.objects.filter(community=community, idempotency_key__contains=f":demo:{community.slug}:").exists():
             continue
-        members = list(
-            Membership.objects.filter(community=community, status=Membership.Status.ACTIVE)
-            .select_related("user__profile")
-            .order_by("user_id")
-        )
+        members = active_members_of(community_id=community.pk)
         if len(members) < 2:
             continue
         for n in range(len(members) * 2):
@@ -56,8 +53,8 @@ def seed(*, communities: list[Community], rng: random.Random, log: Callable[[str
             amount = Decimal(rng.choice([50, 100, 150, 200, 300])) / 100
             try:
                 services.gift_send(
-                    sender=sender.user,
-                    recipient=recipient.user,
+                    sender=sender,
+                    recipient=recipient,
                     community=community,
                     currency=currency,
                     amount=amount,

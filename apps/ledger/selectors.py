@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 
 from apps.peers.models import Community, User
-from apps.peers.selectors import organized_community_ids
+from apps.peers.selectors import membership_of, organized_community_ids
 
 from .models import Account, Entry, Transfer
 
@@ -46,3 +46,9 @@ def community_chain(*, community: Community) -> QuerySet[Entry]:
     return (
         Entry.objects.filter(community=community).select_related("transfer", "account__owner__profile").order_by("-seq")
     )
+
+
+def may_audit(*, user: User, community: Community) -> bool:
+    """Whether ``user`` may read and verify the community's public chain: its members
+    (a suspended one too: the chain is theirs to audit) and site superusers."""
+    return user.is_superuser or membership_of(user=user, community=community) is not None

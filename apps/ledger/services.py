@@ -14,7 +14,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from apps.notifications.services import notify
-from apps.peers.models import Community, Membership, User
+from apps.peers.guards import require_active_member, require_organizer
+from apps.peers.models import Community, User
+from apps.peers.selectors import active_member
 from p2pcommons.errors import RuleViolation
 from p2pcommons.humanize import format_amount
 
@@ -79,14 +81,7 @@ def _check_member_can_send(account: Account) -> None:
     suspended member is told why, someone who left or never joined that they can't."""
     if account.owner_id is None:
         return
-    from apps.peers.services import membership_refuse_if_suspended
-
-    if Membership.objects.filter(
-        user_id=account.owner_id, community_id=account.community_id, status=Membership.Status.ACTIVE
-    ).exists():
-        return
-    membership_refuse_if_suspended(user=account.owner, community_id=account.community_id, doing="send credits")
-    raise RuleViolation("Only members of the community can send credits there.", code="not_member")
+    require_active_member(user=account.owner, community_id=account.community_id, doing="send credits")
 
 
 def transfer_create(
@@ -184,7 +179,9 @@ def _append(
         existing.was_created = False
         return existing
 
-    locked = {a.pk: a for a in Account.objects.select_for_update().filter(pk__in=[source.pk, target.pk]).order_by("pk")}
+    # The owners come along (the membership check asks about them), unlocked: only the accounts are.
+    accounts = Account.objects.select_for_update(of=("self",)).select_related("owner")
+    locked = {a.pk: a for a in accounts.filter(pk__in=[source.pk, target.pk]).order_by("pk")}
     src, dst = locked[source.pk], locked[target.pk]
     if enforce_membership:
         _check_member_can_send(src)
@@ -244,14 +241,7 @@ def gift_recipient(*, community: Community, user_id: int) -> User:
     id too large for the database: one answer for all, which never names the person,
     so the send form can't be used to learn who is behind an id.
     """
-    recipient = None
-    if abs(user_id) <= MAX_ID:
-        recipient = User.objects.filter(
-            pk=user_id,
-            is_active=True,
-            memberships__community=community,
-            memberships__status=Membership.Status.ACTIVE,
-        ).first()
+    recipient = active_member(community_id=community.pk, user_id=user_id) if abs(user_id) <= MAX_ID else None
     if recipient is None:
         raise RuleViolation(f"That recipient is not an active member of {community.name}.", code="recipient_not_member")
     return recipient
@@ -290,13 +280,6 @@ def gift_send(
     return transfer
 
 
-def _require_organizer(actor: User, community_id: int) -> None:
-    from apps.peers.services import is_organizer
-
-    if not (actor.is_superuser or is_organizer(user=actor, community_id=community_id)):
-        raise RuleViolation("Only an organizer of this community can do that.", code="not_organizer")
-
-
 def transfer_reverse(*, transfer: Transfer, actor: User, reason: str) -> Transfer:
     """Undo a transfer with a reversing one (target -> source) that references it.
 
@@ -305,7 +288,7 @@ def transfer_reverse(*, transfer: Transfer, actor: User, reason: str) -> Transfe
     (a unique constraint), and a reversal can't be reversed. Subject to the usual limits;
     it goes through even when a party has since left the community.
     """
-    _require_organizer(actor, transfer.community_id)
+    require_organizer(user=actor, community_id=transfer.community_id, doing="reverse transfers")
     if Account.objects.filter(pk__in=[transfer.source_id, transfer.target_id], owner=actor).exists():
         raise RuleViolation("You took part in this transfer: another organizer must reverse it.", code="own_transfer")
     if not reason.strip():
@@ -340,7 +323,7 @@ def account_set_limit(*, account: Account, actor: User, limit: Decimal | str, re
     superuser changes. Holds SELECT FOR UPDATE on the account so a transfer can't slip
     below the new limit between the check and the change.
     """
-    _require_organizer(actor, account.community_id)
+    require_organizer(user=actor, community_id=account.community_id, doing="change limits")
     if account.owner_id == actor.pk:
         raise RuleViolation("You can't change your own limit: another organizer must.", code="own_account")
     try:

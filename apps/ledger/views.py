@@ -10,7 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
-from apps.peers.models import Community, Membership
+from apps.peers.models import Community
 from p2pcommons.errors import RuleViolation
 from p2pcommons.humanize import format_amount
 
@@ -67,8 +67,7 @@ def _histories(request: HttpRequest) -> list[dict]:
 def community_ledger(request: HttpRequest, slug: str) -> HttpResponse:
     """The community's public chain: every entry, amounts and display names only."""
     community = get_object_or_404(Community, slug=slug)
-    is_member = Membership.objects.filter(user=request.user, community=community).exists()
-    if not (is_member or request.user.is_superuser):
+    if not selectors.may_audit(user=request.user, community=community):
         messages.info(request, "Join the community to see and audit its ledger.")
         return redirect(community)
     page = Paginator(selectors.community_chain(community=community), PER_PAGE).get_page(request.GET.get("page"))

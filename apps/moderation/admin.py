@@ -26,7 +26,7 @@ from django.contrib.contenttypes.prefetch import GenericPrefetch
 from django.db.models import Model
 from django.http import HttpRequest
 from django.urls import reverse
-from django.utils import dateformat, timezone
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.text import Truncator
 from django.utils.timesince import timesince
@@ -36,8 +36,8 @@ from apps.peers.admin_scoping import (
     ReadOnlyAdminMixin,
     ScopedCommunityFilter,
     confirm_and_apply,
+    when_column,
 )
-from p2pcommons.humanize import format_when_short
 
 from . import registry, selectors, services
 from .models import TEXT_MAX_LENGTH, Flag, ModerationAction, ModerationQueueItem
@@ -62,24 +62,6 @@ def _apply(model_admin, request, queryset, *, title: str, action: str, apply, do
         apply=apply,
         done=done,
     )
-
-
-# --- dates as the site writes them ----------------------------------------------------
-def when_column(field: str, description: str):
-    """A list column showing the moment ``field`` as the site's pages write it, in local
-    time ("Tue 24 Nov, 10:00", with the year when it is not this year), sortable."""
-
-    @admin.display(description=description, ordering=field)
-    def column(obj: Model) -> str:
-        moment = getattr(obj, field)
-        if moment is None:
-            return "-"
-        if timezone.localtime(moment).year != timezone.localtime().year:
-            return dateformat.format(timezone.localtime(moment), "D j M Y, H:i")
-        return format_when_short(moment)
-
-    column.__name__ = field
-    return column
 
 
 # --- reusable actions -------------------------------------------------------------

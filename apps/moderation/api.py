@@ -3,13 +3,14 @@ organizers, those of the communities they organize)."""
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.response import Response
 
+from apps.peers.api import PersonSerializer
 from apps.peers.models import Community
-from apps.reputation.api import PersonSerializer
-from p2pcommons.api.schema import FIELD_ERRORS, NOT_FOUND, RULE_VIOLATION
+from p2pcommons.api.fields import RegistryChoiceField, from_the_project
+from p2pcommons.api.schema import FIELD_ERRORS, NOT_FOUND, conflicts
 from p2pcommons.converters import IdConverter
 
 from . import registry, selectors, services
@@ -18,10 +19,31 @@ from .models import TEXT_MAX_LENGTH, Flag, Reason
 MAX_ID = 2**63 - 1
 
 
+def target_type_choices() -> list[tuple[str, str]]:
+    """Every kind of thing that can be reported, "app_label.model" (the enum ``TargetTypeEnum``)."""
+    return sorted(
+        (kind.key, kind.noun) for kind in registry.registered() if from_the_project(kind.model._meta.app_label)
+    )
+
+
+class TargetTypeField(RegistryChoiceField):
+    """What is reported, "app_label.model": a registered ``ModeratableType`` in, its key out."""
+
+    def __init__(self, **kwargs) -> None:
+        kwargs.setdefault("help_text", 'What you report, "app_label.model", e.g. "reputation.review" or "peers.user".')
+        super().__init__(target_type_choices, **kwargs)
+
+    def to_internal_value(self, data) -> registry.ModeratableType:
+        try:
+            return registry.moderatable_type_for(str(data))
+        except registry.UnknownModeratableType as exc:
+            raise serializers.ValidationError(str(exc)) from None
+
+
 class FlagSerializer(serializers.ModelSerializer):
     """A report. ``target_label`` describes what was reported without quoting it."""
 
-    target_type = serializers.SerializerMethodField(help_text='What was reported, "app_label.model".')
+    target_type = serializers.SerializerMethodField()
     target_id = serializers.IntegerField(source="object_id", read_only=True)
     reporter = PersonSerializer(read_only=True)
 
@@ -42,6 +64,7 @@ class FlagSerializer(serializers.ModelSerializer):
         )
         read_only_fields = fields
 
+    @extend_schema_field(TargetTypeField(help_text='What was reported, "app_label.model".'))
     def get_target_type(self, flag: Flag) -> str:
         return f"{flag.content_type.app_label}.{flag.content_type.model}"
 
@@ -49,9 +72,7 @@ class FlagSerializer(serializers.ModelSerializer):
 class FlagCreateSerializer(serializers.Serializer):
     """Report content or a member. Shape only: the rules live in services."""
 
-    target_type = serializers.CharField(
-        max_length=100, help_text='What you report, "app_label.model", e.g. "reputation.review" or "peers.user".'
-    )
+    target_type = TargetTypeField()
     target_id = serializers.IntegerField(min_value=1, max_value=MAX_ID)
     community = serializers.IntegerField(
         min_value=1,
@@ -61,12 +82,6 @@ class FlagCreateSerializer(serializers.Serializer):
     )
     reason = serializers.ChoiceField(choices=Reason.choices)
     text = serializers.CharField(max_length=TEXT_MAX_LENGTH, allow_blank=True, required=False)
-
-    def validate_target_type(self, value: str) -> registry.ModeratableType:
-        try:
-            return registry.moderatable_type_for(value)
-        except registry.UnknownModeratableType as exc:
-            raise serializers.ValidationError(str(exc)) from None
 
     def validate(self, attrs: dict) -> dict:
         kind = attrs["target_type"]
@@ -94,7 +109,13 @@ class FlagCreateSerializer(serializers.Serializer):
         summary="Report content or a member",
         tags=["moderation"],
         request=FlagCreateSerializer,
-        responses={201: FlagSerializer, 400: FIELD_ERRORS, 409: RULE_VIOLATION},
+        responses={
+            201: FlagSerializer,
+            400: FIELD_ERRORS,
+            409: conflicts(
+                "not_member", "suspended", "too_many_reports", "own_content", "not_visible", "already_flagged"
+            ),
+        },
     ),
 )
 class FlagViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):

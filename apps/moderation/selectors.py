@@ -8,6 +8,7 @@ from django.db.models import Count, Min, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from apps.peers.models import Community, Membership, User
+from apps.peers.selectors import active_community_ids, community_ids_of, membership_of, organizer_scope
 
 from .models import Flag
 
@@ -18,11 +19,9 @@ def flags_visible_to(*, user: User) -> QuerySet[Flag]:
     """The reports ``user`` may read: their own, and those in communities they organize
     (all of them for site superusers). Newest first, one query per page."""
     flags = Flag.objects.select_related(*_FLAG_RELATED).order_by("-created_at", "-id")
-    if user.is_superuser:
+    organized = organizer_scope(user=user)
+    if organized is None:
         return flags
-    organized = Membership.objects.filter(
-        user=user, role=Membership.Role.ORGANIZER, status=Membership.Status.ACTIVE
-    ).values("community_id")
     return flags.filter(Q(reporter=user) | Q(community_id__in=organized))
 
 
@@ -56,8 +55,8 @@ def shared_communities(*, user: User, other: User) -> QuerySet[Community]:
     if not user.is_authenticated:
         return Community.objects.none()
     return (
-        Community.objects.filter(memberships__user=user, memberships__status=Membership.Status.ACTIVE)
-        .filter(memberships__user=other)
+        Community.objects.filter(pk__in=active_community_ids(user=user))
+        .filter(pk__in=community_ids_of(user=other))
         .order_by("name")
     )
 
@@ -70,12 +69,10 @@ def reporter_has_standing(*, reporter: User, community: Community, now: datetime
     from apps.reputation.selectors import completed_exchange_count
 
     now = now or timezone.now()
-    joined_at = (
-        Membership.objects.filter(user=reporter, community=community, status=Membership.Status.ACTIVE)
-        .values_list("joined_at", flat=True)
-        .first()
-    )
-    if joined_at is None or joined_at > now - timedelta(days=community.flag_min_member_days):
+    membership = membership_of(user=reporter, community=community)
+    if membership is None or membership.status != Membership.Status.ACTIVE:
+        return False
+    if membership.joined_at > now - timedelta(days=community.flag_min_member_days):
         return False
     if not community.flag_min_exchanges:
         return True

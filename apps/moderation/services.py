@@ -17,14 +17,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from apps.notifications.services import notify
+from apps.peers.guards import require_active_member, require_organizer
 from apps.peers.models import Community, Membership, User
-from apps.peers.selectors import community_organizers
-from apps.peers.services import (
-    is_organizer,
-    membership_refuse_if_suspended,
-    staff_access_end_if_not_organizing,
-    staff_access_grant_if_organizing,
-)
+from apps.peers.selectors import membership_for_update, membership_for_update_by_id, membership_of, organizers_of
+from apps.peers.services import staff_access_end_if_not_organizing, staff_access_grant_if_organizing
 from p2pcommons.errors import RuleViolation
 
 from . import registry, selectors
@@ -49,11 +45,6 @@ def target_label(*, target: Model, kind: registry.ModeratableType | None = None)
 
 def _target_filter(target: Model) -> dict:
     return {"content_type": ContentType.objects.get_for_model(target), "object_id": target.pk}
-
-
-def _require_organizer(*, actor: User, community_id: int) -> None:
-    if not (actor.is_superuser or is_organizer(user=actor, community_id=community_id)):
-        raise RuleViolation("Only an organizer of this community can moderate it.", code="not_organizer")
 
 
 def _refuse_own_case(*, actor: User, concerned: set[int], what: str) -> None:
@@ -199,15 +190,13 @@ def flag_create(
         target = kind.model._default_manager.select_for_update().get(pk=target.pk)
         if kind.is_member:
             author = target
-            if not Membership.objects.filter(user=author, community=community).exists():
+            if membership_of(user=author, community=community) is None:
                 raise RuleViolation(f"{author.public_name} is not a member of {community.name}.", code="not_member")
         else:
             author = kind.author_of(target)
             community = kind.community_of(target)
-        membership = Membership.objects.select_for_update().filter(user=reporter, community=community)
-        if membership.values_list("pk", flat=True).first() is None:
-            raise RuleViolation("Only members of the community can report things there.", code="not_member")
-        membership_refuse_if_suspended(user=reporter, community_id=community.pk, doing="report anything")
+        membership_for_update(user=reporter, community_id=community.pk)  # the cap below: one report at a time
+        require_active_member(user=reporter, community=community, doing="report anything")
         now = timezone.now()
         recent = Flag.objects.filter(reporter=reporter, community=community, created_at__gt=now - REPORTS_WINDOW)
         if recent.count() >= REPORTS_PER_DAY:
@@ -262,7 +251,7 @@ def _threshold_reached(
     label = target_label(target=target, kind=kind)
     if kind.is_member:
         notify(
-            recipients=community_organizers(community_id=community.pk),
+            recipients=organizers_of(community_id=community.pk),
             kind="moderation.flagged",
             text=f"{reporters} neighbors in good standing in {community.name} reported {label}.",
             target=target,
@@ -289,7 +278,7 @@ def _threshold_reached(
             target=target,
         )
     notify(
-        recipients=community_organizers(community_id=community.pk),
+        recipients=organizers_of(community_id=community.pk),
         kind="moderation.flagged",
         text=f"{reporters} neighbors in good standing reported a {kind.noun} by {author.public_name} in "
         f"{community.name}; it is hidden until you decide.",
@@ -321,7 +310,7 @@ def flag_dismiss(*, flag: Flag, actor: User, reason: str) -> Flag:
 
 def _handle_flag(*, flag: Flag, actor: User, reason: str, status: str) -> Flag:
     reason = _require_reason(reason)
-    _require_organizer(actor=actor, community_id=flag.community_id)
+    require_organizer(user=actor, community_id=flag.community_id, doing="moderate it")
     flag = Flag.objects.select_for_update().get(pk=flag.pk)
     kind = registry.moderatable_type_for(f"{flag.content_type.app_label}.{flag.content_type.model}")
     target = flag.target
@@ -371,7 +360,7 @@ def content_hide(*, target: Model, actor: User, reason: str) -> Model:
     reason = _require_reason(reason)
     kind = registry.moderatable_type_of(target)
     if not kind.is_member:
-        _require_organizer(actor=actor, community_id=kind.community_of(target).pk)
+        require_organizer(user=actor, community_id=kind.community_of(target).pk, doing="moderate it")
     kind, target = _lock_content(target)
     _refuse_own_case(
         actor=actor, concerned=kind.people_concerned_ids(target), what=f"hide a {kind.noun} by you or about you"
@@ -414,7 +403,7 @@ def content_restore(*, target: Model, actor: User, reason: str) -> Model:
     reason = _require_reason(reason)
     kind = registry.moderatable_type_of(target)
     if not kind.is_member:
-        _require_organizer(actor=actor, community_id=kind.community_of(target).pk)
+        require_organizer(user=actor, community_id=kind.community_of(target).pk, doing="moderate it")
     kind, target = _lock_content(target)
     _refuse_own_case(
         actor=actor, concerned=kind.people_concerned_ids(target), what=f"restore a {kind.noun} by you or about you"
@@ -449,12 +438,8 @@ def _show(*, kind: registry.ModeratableType, target: Model, actor: User, reason:
 
 # --- members --------------------------------------------------------------------
 def _lock_membership(membership: Membership, actor: User) -> Membership:
-    _require_organizer(actor=actor, community_id=membership.community_id)
-    return (
-        Membership.objects.select_for_update(of=("self",))
-        .select_related("user__profile", "community")
-        .get(pk=membership.pk)
-    )
+    require_organizer(user=actor, community_id=membership.community_id, doing="moderate it")
+    return membership_for_update_by_id(membership_id=membership.pk)
 
 
 @transaction.atomic
@@ -561,13 +546,13 @@ def _queue_target(flag: Flag) -> tuple[registry.ModeratableType, Model]:
 
 def queue_hide(*, flag: Flag, actor: User, reason: str) -> Model:
     """The queue's "hide" on the target of ``flag`` (see ``content_hide``)."""
-    _require_organizer(actor=actor, community_id=flag.community_id)
+    require_organizer(user=actor, community_id=flag.community_id, doing="moderate it")
     return content_hide(target=_queue_target(flag)[1], actor=actor, reason=reason)
 
 
 def queue_restore(*, flag: Flag, actor: User, reason: str) -> Model:
     """The queue's "restore" on the target of ``flag`` (see ``content_restore``)."""
-    _require_organizer(actor=actor, community_id=flag.community_id)
+    require_organizer(user=actor, community_id=flag.community_id, doing="moderate it")
     return content_restore(target=_queue_target(flag)[1], actor=actor, reason=reason)
 
 
@@ -576,7 +561,7 @@ def queue_resolve(*, flag: Flag, actor: User, reason: str, uphold: bool) -> int:
     """Uphold or dismiss every open report on the target of ``flag`` in its community; each
     is logged. Returns how many were handled."""
     _require_reason(reason)
-    _require_organizer(actor=actor, community_id=flag.community_id)
+    require_organizer(user=actor, community_id=flag.community_id, doing="moderate it")
     handle = flag_uphold if uphold else flag_dismiss
     open_flags = Flag.objects.filter(
         content_type_id=flag.content_type_id,

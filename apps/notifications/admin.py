@@ -2,8 +2,7 @@
 
 from django.contrib import admin
 
-from apps.moderation.admin import when_column
-from apps.peers.admin_scoping import ReadOnlyAdminMixin
+from apps.peers.admin_scoping import ReadOnlyAdminMixin, when_column
 
 from .models import Notification, Preference
 

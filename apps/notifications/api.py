@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from p2pcommons.api.fields import RegistryChoiceField, from_the_project
 from p2pcommons.api.schema import FIELD_ERRORS, NOT_FOUND
 from p2pcommons.converters import IdConverter
 from p2pcommons.params import parse_id
@@ -18,7 +19,18 @@ from .kinds import DELIVERIES, KINDS
 from .models import Notification
 
 
+def kind_choices() -> list[tuple[str, str]]:
+    """Every registered kind of notification (the enum ``NotificationKindEnum``)."""
+    return sorted((kind.key, kind.label) for kind in KINDS.values() if from_the_project(kind.group))
+
+
+@extend_schema_field(RegistryChoiceField(kind_choices))
+class KindInputField(serializers.CharField):
+    """A kind, as any string: the view answers unknown ones itself, naming them all."""
+
+
 class NotificationSerializer(serializers.ModelSerializer):
+    kind = RegistryChoiceField(kind_choices, read_only=True)
     actor_name = serializers.SerializerMethodField()
     is_read = serializers.BooleanField(read_only=True)
 
@@ -32,10 +44,10 @@ class NotificationSerializer(serializers.ModelSerializer):
 
 
 class PreferenceSerializer(serializers.Serializer):
-    kind = serializers.CharField()
+    kind = KindInputField()
     label = serializers.CharField(read_only=True)
     delivery = serializers.ChoiceField(choices=DELIVERIES)
-    default = serializers.CharField(read_only=True)
+    default = serializers.ChoiceField(choices=DELIVERIES, read_only=True)
 
 
 class MarkedSerializer(serializers.Serializer):

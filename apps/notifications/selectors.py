@@ -6,6 +6,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db.models import QuerySet
 
 from apps.peers.models import User
+from apps.peers.selectors import active_community_ids
 
 from .kinds import KINDS
 from .models import Notification, Preference
@@ -14,6 +15,9 @@ from .models import Notification, Preference
 def _without_hidden_targets(qs: QuerySet[Notification], user: User) -> QuerySet[Notification]:
     """Drop notifications about content moderation has hidden from this user: hidden
     content disappears from notifications as it does from every list (subqueries only)."""
+    # Imported here, not at the top: apps.moderation imports apps.notifications at module
+    # level (its services notify), so a top-level import would make the cycle
+    # notifications -> moderation -> notifications.
     from apps.moderation.registry import registered
 
     for kind in registered():
@@ -43,9 +47,7 @@ def preferences_of(*, user: User) -> list[dict]:
     organizers are left out for people who organize no community."""
     from django.apps import apps
 
-    from apps.peers.selectors import organized_community_ids
-
-    organizes = user.is_superuser or bool(organized_community_ids(user=user))
+    organizes = user.is_superuser or active_community_ids(user=user, as_organizer=True).exists()
     chosen = dict(Preference.objects.filter(user=user).values_list("kind", "delivery"))
     order = {config.label: i for i, config in enumerate(apps.get_app_configs())}
     kinds = [k for k in KINDS.values() if organizes or not k.for_organizers]

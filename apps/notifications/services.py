@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from apps.peers.models import User
+from p2pcommons.enqueue import enqueue_now
 from p2pcommons.errors import RuleViolation
 
 from .kinds import DELIVERIES, KINDS, get_kind
@@ -71,7 +72,7 @@ def notify(
         return []
     Notification.objects.bulk_create(rows)
     ids = [n.pk for n in rows]
-    transaction.on_commit(lambda: enqueue_delivery(ids))
+    transaction.on_commit(lambda: enqueue_delivery(ids))  # the outbox sweep covers a broker that is down
     return rows
 
 
@@ -79,10 +80,7 @@ def enqueue_delivery(ids: list[int]) -> None:
     """Hand the ids to a worker; if the broker is unreachable, leave them to the outbox."""
     from .tasks import deliver_notifications
 
-    try:
-        deliver_notifications.apply_async(args=[ids], retry=False)
-    except Exception:  # the broker's errors vary by transport; none may reach the user's request
-        logger.warning("Broker unreachable; %d notification(s) wait in the outbox", len(ids), exc_info=True)
+    enqueue_now(deliver_notifications, ids, waits_for=f"the outbox sweep ({len(ids)} notification(s))")
 
 
 def delivery_for(*, user: User, kind: str) -> str:

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.options import IS_POPUP_VAR
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db.models import Count
 from django.shortcuts import redirect
 
-from apps.moderation.admin import reinstate_members, suspend_members, warn_members, when_column
 from p2pcommons.errors import RuleViolation
 from p2pcommons.params import parse_id
 
 from . import services
-from .admin_scoping import CommunityScopedAdminMixin, ScopedCommunityFilter, confirm_and_apply
+from .admin_scoping import CommunityScopedAdminMixin, ScopedCommunityFilter, confirm_and_apply, when_column
 from .models import Community, JoinRequest, Membership, Profile, User
 
 
@@ -132,7 +132,22 @@ class MembershipAdmin(CommunityScopedAdminMixin, admin.ModelAdmin):
     list_select_related = ("user__profile", "community")
     raw_id_fields = ("user",)
     date_hierarchy = "joined_at"
-    actions = ["promote_to_organizer", "demote_to_member", warn_members, suspend_members, reinstate_members]
+    actions = ["promote_to_organizer", "demote_to_member"]  # and moderation's, in get_actions
+
+    def get_actions(self, request):
+        """Ours, then moderation's warn, suspend and reinstate (each asks for a reason)."""
+        actions = super().get_actions(request)
+        if self.actions is None or IS_POPUP_VAR in request.GET:
+            return actions
+        # Imported here, not at the top: apps.moderation imports apps.peers at module level
+        # (its services act on memberships), so a top-level import would make the cycle
+        # peers -> moderation -> peers.
+        from apps.moderation.admin import reinstate_members, suspend_members, warn_members
+
+        for func in (warn_members, suspend_members, reinstate_members):
+            action = self.get_action(func)
+            actions[action[1]] = action
+        return actions
 
     def get_readonly_fields(self, request, obj=None):
         # Roles and statuses change through the actions so the rules in services apply

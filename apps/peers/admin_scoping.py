@@ -20,6 +20,9 @@ from __future__ import annotations
 from django.contrib import admin
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest
+from django.utils import dateformat, timezone
+
+from p2pcommons.humanize import format_when_short
 
 from .models import Community
 from .selectors import organized_community_ids
@@ -167,3 +170,22 @@ def confirm_and_apply(
         "opts": model_admin.model._meta,
     }
     return render(request, "admin/confirm_action.html", context)
+
+
+# --- dates as the site writes them ----------------------------------------------------
+def when_column(field: str, description: str):
+    """A list column showing the moment ``field`` as the site's pages write it, in local
+    time ("Tue 24 Nov, 10:00", with the year when it is not this year), sortable. Here,
+    with the other admin helpers, so every app's admin can use it."""
+
+    @admin.display(description=description, ordering=field)
+    def column(obj: Model) -> str:
+        moment = getattr(obj, field)
+        if moment is None:
+            return "-"
+        if timezone.localtime(moment).year != timezone.localtime().year:
+            return dateformat.format(timezone.localtime(moment), "D j M Y, H:i")
+        return format_when_short(moment)
+
+    column.__name__ = field
+    return column

@@ -6,32 +6,68 @@ from decimal import Decimal
 
 from django.http import Http404
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import generics, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from apps.reputation.api import TrustSerializer
-from p2pcommons.api.schema import FIELD_ERRORS, NOT_FOUND, RULE_VIOLATION
+from p2pcommons.api.schema import FIELD_ERRORS, NOT_FOUND, conflicts
 from p2pcommons.converters import IdConverter
 
 from . import selectors, services
 from .models import Community, JoinRequest, Membership, Profile
 
 
-class PublicProfileSerializer(serializers.ModelSerializer):
+class PersonSerializer(serializers.Serializer):
+    """Who someone is to other members: their id and the name they chose."""
+
+    id = serializers.IntegerField(source="pk")
+    display_name = serializers.CharField(source="public_name")
+
+
+class WithTrust:
+    """Adds ``trust``, the member's reputation (``apps.reputation.api.TrustSerializer``),
+    to a profile serializer. Imported when the fields are built, not at module level:
+    apps.reputation imports apps.peers everywhere, so the peer core must not import it
+    back (this breaks the peers -> reputation import cycle)."""
+
+    def get_fields(self):
+        from apps.reputation.api import TrustSerializer
+
+        fields = super().get_fields()
+        fields["trust"] = TrustSerializer(source="user", read_only=True)
+        return fields
+
+
+class PublicProfileSerializer(WithTrust, serializers.ModelSerializer):
     """What any member may see about another."""
 
     id = serializers.IntegerField(source="user_id", read_only=True)
-    trust = TrustSerializer(source="user", read_only=True)
 
     class Meta:
         model = Profile
-        fields = ("id", "display_name", "bio", "avatar", "neighborhood", "approx_latitude", "approx_longitude", "trust")
+        fields = ("id", "display_name", "bio", "avatar", "neighborhood", "approx_latitude", "approx_longitude")
         read_only_fields = fields
 
 
-class MeSerializer(serializers.ModelSerializer):
+class MyCommunitySerializer(serializers.Serializer):
+    """One of my memberships, with its community's name: what an app lists under "my communities"."""
+
+    id = serializers.IntegerField(source="community_id", help_text="The community's id.")
+    slug = serializers.CharField(source="community.slug")
+    name = serializers.CharField(source="community.name")
+    role = serializers.ChoiceField(choices=Membership.Role.choices)
+    status = serializers.ChoiceField(choices=Membership.Status.choices)
+
+
+class MyMembershipSerializer(serializers.Serializer):
+    """My role and standing in a community."""
+
+    role = serializers.ChoiceField(choices=Membership.Role.choices)
+    status = serializers.ChoiceField(choices=Membership.Status.choices)
+
+
+class MeSerializer(WithTrust, serializers.ModelSerializer):
     """The member's own profile, private fields included.
 
     ``latitude``/``longitude`` are write-only: they are rounded to about 500 m before
@@ -58,7 +94,6 @@ class MeSerializer(serializers.ModelSerializer):
     )
     clear_location = serializers.BooleanField(write_only=True, required=False, default=False)
     communities = serializers.SerializerMethodField()
-    trust = TrustSerializer(source="user", read_only=True)
 
     class Meta:
         model = Profile
@@ -77,7 +112,6 @@ class MeSerializer(serializers.ModelSerializer):
             "exact_address",
             "phone",
             "communities",
-            "trust",
         )
         read_only_fields = ("approx_latitude", "approx_longitude", "avatar")
         extra_kwargs = {"display_name": {"required": False, "allow_blank": False}}
@@ -87,17 +121,9 @@ class MeSerializer(serializers.ModelSerializer):
             raise serializers.ValidationError({"longitude": "Give both latitude and longitude, or neither."})
         return attrs
 
+    @extend_schema_field(MyCommunitySerializer(many=True))
     def get_communities(self, profile: Profile) -> list[dict]:
-        return [
-            {
-                "id": m.community_id,
-                "slug": m.community.slug,
-                "name": m.community.name,
-                "role": m.role,
-                "status": m.status,
-            }
-            for m in selectors.memberships_of(user=profile.user)
-        ]
+        return MyCommunitySerializer(selectors.memberships_of(user=profile.user), many=True).data
 
     def update(self, instance: Profile, validated_data: dict) -> Profile:
         return services.profile_update(profile=instance, actor=self.context["request"].user, **validated_data)
@@ -126,24 +152,23 @@ class CommunitySerializer(serializers.ModelSerializer):
         )
         read_only_fields = fields
 
+    @extend_schema_field(MyMembershipSerializer(allow_null=True))
     def get_my_membership(self, community: Community) -> dict | None:
+        """My role and standing here; null when I am not a member."""
         mine = self.context.get("my_memberships", {}).get(community.pk)
-        return {"role": mine.role, "status": mine.status} if mine else None
+        return MyMembershipSerializer(mine).data if mine else None
 
 
 class JoinRequestSerializer(serializers.ModelSerializer):
     """A request to join a community that approves each newcomer."""
 
-    person = serializers.SerializerMethodField()
+    person = PersonSerializer(source="user", read_only=True)
 
     class Meta:
         model = JoinRequest
         fields = ("id", "community", "person", "message", "status", "created_at", "decided_at")
         read_only_fields = ("id", "community", "person", "status", "created_at", "decided_at")
         extra_kwargs = {"message": {"required": False, "allow_blank": True, "max_length": 1000}}
-
-    def get_person(self, join_request: JoinRequest) -> dict:
-        return {"id": join_request.user_id, "display_name": join_request.user.public_name}
 
 
 class MembershipSerializer(serializers.ModelSerializer):
@@ -192,7 +217,12 @@ class CommunityViewSet(viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(
         request=None,
-        responses={200: MembershipSerializer, 201: MembershipSerializer, 404: NOT_FOUND},
+        responses={
+            200: MembershipSerializer,
+            201: MembershipSerializer,
+            404: NOT_FOUND,
+            409: conflicts("approval_required"),
+        },
         tags=["communities"],
     )
     @action(detail=True, methods=["post"])
@@ -216,7 +246,12 @@ class CommunityViewSet(viewsets.ReadOnlyModelViewSet):
         methods=["POST"],
         summary="Ask to join a community whose organizers approve each newcomer",
         request=JoinRequestSerializer,
-        responses={201: JoinRequestSerializer, 400: FIELD_ERRORS, 404: NOT_FOUND, 409: RULE_VIOLATION},
+        responses={
+            201: JoinRequestSerializer,
+            400: FIELD_ERRORS,
+            404: NOT_FOUND,
+            409: conflicts("open_community", "already_member"),
+        },
         tags=["communities"],
     )
     @action(detail=True, methods=["get", "post"], url_path="join-requests")
@@ -237,7 +272,7 @@ class CommunityViewSet(viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(
         request=None,
-        responses={200: MembershipSerializer, 404: NOT_FOUND, 409: RULE_VIOLATION},
+        responses={200: MembershipSerializer, 404: NOT_FOUND, 409: conflicts("not_organizer", "already_decided")},
         tags=["communities"],
         summary="Approve a request to join (organizers)",
     )
@@ -250,7 +285,7 @@ class CommunityViewSet(viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(
         request=None,
-        responses={200: JoinRequestSerializer, 404: NOT_FOUND, 409: RULE_VIOLATION},
+        responses={200: JoinRequestSerializer, 404: NOT_FOUND, 409: conflicts("not_organizer", "already_decided")},
         tags=["communities"],
         summary="Decline a request to join (organizers)",
     )
@@ -264,9 +299,7 @@ class CommunityViewSet(viewsets.ReadOnlyModelViewSet):
 
     def _require_organizer(self, community: Community) -> None:
         # Not an organizer here: the requests don't exist for them (404, as for a missing one).
-        if not (
-            self.request.user.is_superuser or services.is_organizer(user=self.request.user, community_id=community.pk)
-        ):
+        if not selectors.is_organizer(user=self.request.user, community_id=community.pk):
             raise Http404
 
     def _join_request(self, request_pk) -> JoinRequest:
@@ -276,7 +309,11 @@ class CommunityViewSet(viewsets.ReadOnlyModelViewSet):
             JoinRequest.objects.select_related("user__profile"), pk=request_pk, community=community
         )
 
-    @extend_schema(request=None, responses={204: None, 404: NOT_FOUND, 409: RULE_VIOLATION}, tags=["communities"])
+    @extend_schema(
+        request=None,
+        responses={204: None, 404: NOT_FOUND, 409: conflicts("not_member", "suspended", "last_organizer")},
+        tags=["communities"],
+    )
     @action(detail=True, methods=["post"])
     def leave(self, request, pk=None):
         """Leave this community. The last organizer can't leave."""
@@ -307,7 +344,9 @@ class CommunityMemberViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         return selectors.community_members(community=community)
 
     @extend_schema(
-        request=None, responses={200: MembershipSerializer, 404: NOT_FOUND, 409: RULE_VIOLATION}, tags=["communities"]
+        request=None,
+        responses={200: MembershipSerializer, 404: NOT_FOUND, 409: conflicts("not_organizer", "suspended")},
+        tags=["communities"],
     )
     @action(detail=True, methods=["post"])
     def promote(self, request, community_pk=None, pk=None):

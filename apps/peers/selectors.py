@@ -1,4 +1,10 @@
-"""Reads for identity and communities, with their query budgets."""
+"""Reads for identity and communities, with their query budgets.
+
+The membership vocabulary every app uses to ask who belongs where (``active_community_ids``,
+``is_active_member``, ``is_organizer``, ``organizers_of``, ...) lives here, and the guards
+that refuse with one code and one message in ``guards.py``: no other app queries
+``Membership`` itself, so "member" and "organizer" mean the same thing everywhere.
+"""
 
 from __future__ import annotations
 
@@ -29,16 +35,16 @@ def memberships_of(*, user: User) -> QuerySet[Membership]:
     return Membership.objects.filter(user=user).select_related("community")
 
 
-def membership_of(*, user: User, community: Community) -> Membership | None:
+def membership_of(
+    *, user: User, community: Community | None = None, community_id: int | None = None
+) -> Membership | None:
+    """The membership of ``user`` in the community (given by object or id), whatever its
+    status (a suspended one too), or None when they don't belong (never joined, or left)."""
     if not user.is_authenticated:
         return None
-    return Membership.objects.filter(user=user, community=community).first()
-
-
-def is_active_member(*, user: User, community: Community) -> bool:
-    if not user.is_authenticated:
-        return False
-    return Membership.objects.filter(user=user, community=community, status=Membership.Status.ACTIVE).exists()
+    if community_id is None:
+        community_id = community.pk
+    return Membership.objects.filter(user=user, community_id=community_id).first()
 
 
 def organized_community_ids(*, user: User) -> list[int]:
@@ -95,9 +101,64 @@ def join_requests_for(*, community: Community) -> QuerySet[JoinRequest]:
     )
 
 
-def community_organizers(*, community_id: int) -> list[User]:
+# --- the membership vocabulary -----------------------------------------------------------
+def active_community_ids(*, user: User, as_organizer: bool = False) -> QuerySet[Membership]:
+    """Ids of the communities ``user`` is an active member (or, ``as_organizer``, an active
+    organizer) of, as a lazy query: used in ``community_id__in=`` it is a subquery, so it
+    costs no query of its own. None for anonymous visitors."""
+    if not user.is_authenticated:
+        return Membership.objects.none().values_list("community_id", flat=True)
+    memberships = Membership.objects.filter(user=user, status=Membership.Status.ACTIVE)
+    if as_organizer:
+        memberships = memberships.filter(role=Membership.Role.ORGANIZER)
+    return memberships.values_list("community_id", flat=True)
+
+
+def community_ids_of(*, user: User) -> QuerySet[Membership]:
+    """Ids of every community ``user`` belongs to, suspended memberships included (what
+    they may still read, unlike ``active_community_ids``: where they may act), as a lazy
+    query, a subquery in ``community_id__in=``. None for anonymous visitors."""
+    if not user.is_authenticated:
+        return Membership.objects.none().values_list("community_id", flat=True)
+    return Membership.objects.filter(user=user).values_list("community_id", flat=True)
+
+
+def organizer_scope(*, user: User) -> QuerySet[Membership] | None:
+    """Where ``user`` acts as an organizer, for filtering lists (what ``is_organizer``
+    answers for one community): None means every community (a site superuser, so the
+    list needs no filter); otherwise the ids of the communities they actively organize,
+    as a lazy subquery (none for anonymous visitors)."""
+    if user.is_authenticated and user.is_superuser:
+        return None
+    return active_community_ids(user=user, as_organizer=True)
+
+
+def is_active_member(*, user: User, community_id: int | None = None, community: Community | None = None) -> bool:
+    """Whether ``user`` is an active member of the community (given by id or object); a
+    suspended member is not. Superusers are not members by their rank alone."""
+    if not user.is_authenticated:
+        return False
+    if community_id is None:
+        community_id = community.pk
+    return Membership.objects.filter(user=user, community_id=community_id, status=Membership.Status.ACTIVE).exists()
+
+
+def is_organizer(*, user: User, community_id: int) -> bool:
+    """Whether ``user`` may act as an organizer of the community: an active organizer of
+    it, or a site superuser (who may do what any organizer may, everywhere)."""
+    if not user.is_authenticated:
+        return False
+    if user.is_superuser:
+        return True
+    return Membership.objects.filter(
+        user=user, community_id=community_id, role=Membership.Role.ORGANIZER, status=Membership.Status.ACTIVE
+    ).exists()
+
+
+def organizers_of(*, community_id: int) -> list[User]:
     """The active organizers of a community (active accounts, with their profiles): the
-    people every app tells about things that need an organizer."""
+    people every app tells about things that need an organizer. Superusers are not
+    listed: they are not told about every community."""
     return list(
         User.objects.filter(
             memberships__community_id=community_id,
@@ -107,4 +168,47 @@ def community_organizers(*, community_id: int) -> list[User]:
         )
         .select_related("profile")
         .distinct()
+    )
+
+
+# The name the apps used before the vocabulary; kept while peers' services still call it
+# (issue 12 moves them to ``organizers_of``).
+community_organizers = organizers_of
+
+
+def active_member(*, community_id: int, user_id: int) -> User | None:
+    """The person with that id if they are an active member of the community with an
+    active account, else None (one query; unknown ids included)."""
+    return User.objects.filter(
+        pk=user_id,
+        is_active=True,
+        memberships__community_id=community_id,
+        memberships__status=Membership.Status.ACTIVE,
+    ).first()
+
+
+def active_members_of(*, community_id: int) -> list[User]:
+    """The active members of a community, with their profiles, in a fixed order (by account)."""
+    return list(
+        User.objects.filter(memberships__community_id=community_id, memberships__status=Membership.Status.ACTIVE)
+        .select_related("profile")
+        .order_by("pk")
+    )
+
+
+def membership_for_update(*, user: User, community_id: int) -> Membership | None:
+    """The membership row of ``user`` in the community (any status), locked with SELECT
+    FOR UPDATE; call it inside a transaction. Services lock it to count one member's
+    writes one after the other (e.g. a cap on open requests)."""
+    return Membership.objects.select_for_update().filter(user=user, community_id=community_id).first()
+
+
+def membership_for_update_by_id(*, membership_id: int) -> Membership:
+    """The membership with that id, locked with SELECT FOR UPDATE (its row only), with the
+    member's profile and the community joined; call it inside a transaction. Moderation
+    locks it to warn, suspend or reinstate one member one decision after the other."""
+    return (
+        Membership.objects.select_for_update(of=("self",))
+        .select_related("user__profile", "community")
+        .get(pk=membership_id)
     )

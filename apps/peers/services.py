@@ -12,9 +12,11 @@ from django.utils import timezone
 from django.utils.crypto import get_random_string
 
 from p2pcommons import images
+from p2pcommons.enqueue import enqueue_on_commit
 from p2pcommons.errors import RuleViolation
 
 from . import geo, selectors
+from .guards import require_organizer
 from .models import Community, JoinRequest, Membership, Profile, User
 
 PROFILE_PUBLIC_FIELDS = ("display_name", "bio", "neighborhood")
@@ -128,7 +130,7 @@ def community_join(*, community: Community, user: User, approved_by: User | None
         with transaction.atomic():
             membership = Membership.objects.create(user=user, community=community)
             profile_ensure(user=user)
-            transaction.on_commit(lambda: membership_send_welcome.delay(membership.pk))
+            enqueue_on_commit(membership_send_welcome, membership.pk, waits_for="nothing: this welcome is not sent")
     except IntegrityError:
         return Membership.objects.get(user=user, community=community)
     return membership
@@ -158,7 +160,7 @@ def join_request_create(*, community: Community, user: User, message: str = "") 
         with transaction.atomic():
             join_request = JoinRequest.objects.create(community=community, user=user, message=message)
             notify(
-                recipients=selectors.community_organizers(community_id=community.pk),
+                recipients=selectors.organizers_of(community_id=community.pk),
                 kind="peers.join_requested",
                 text=f"{user.public_name} asks to join {community.name}.",
                 target=community,
@@ -175,8 +177,7 @@ def _decide(*, join_request: JoinRequest, actor: User, status: str) -> JoinReque
     open, and record the decision. Holds SELECT FOR UPDATE on the request row, so two
     organizers deciding at once act one after the other and the second is refused."""
     join_request = JoinRequest.objects.select_for_update().select_related("community", "user").get(pk=join_request.pk)
-    if not (actor.is_superuser or is_organizer(user=actor, community_id=join_request.community_id)):
-        raise RuleViolation("Only an organizer of this community can answer requests to join.", code="not_organizer")
+    require_organizer(user=actor, community_id=join_request.community_id, doing="answer requests to join")
     if join_request.status != JoinRequest.Status.REQUESTED:
         raise RuleViolation("This request was already answered.", code="already_decided")
     join_request.status = status
@@ -269,8 +270,7 @@ def membership_promote(*, membership: Membership, actor: User) -> Membership:
     """Make a member an organizer. Only an active organizer of the same community (or a
     site superuser) may. Organizers get access to the admin, scoped to their communities.
     """
-    if not (actor.is_superuser or is_organizer(user=actor, community_id=membership.community_id)):
-        raise RuleViolation("Only an organizer of this community can promote members.", code="not_organizer")
+    require_organizer(user=actor, community_id=membership.community_id, doing="promote members")
     membership = Membership.objects.select_for_update().get(pk=membership.pk)
     if membership.status != Membership.Status.ACTIVE:
         raise RuleViolation("A suspended member can't be promoted.", code="suspended")
@@ -289,8 +289,7 @@ def membership_demote(*, membership: Membership, actor: User) -> Membership:
     can't leave a community without organizers. Admin access goes with the last role.
     """
     Community.objects.select_for_update().filter(pk=membership.community_id).first()
-    if not (actor.is_superuser or is_organizer(user=actor, community_id=membership.community_id)):
-        raise RuleViolation("Only an organizer of this community can change roles.", code="not_organizer")
+    require_organizer(user=actor, community_id=membership.community_id, doing="change roles")
     if actor.pk == membership.user_id and not actor.is_superuser:
         raise RuleViolation("Another organizer has to do this.", code="self")
     membership = Membership.objects.select_for_update().get(pk=membership.pk)
@@ -341,30 +340,6 @@ def membership_mark_welcomed(*, membership_id: int) -> bool:
     duplicated task sends it once. Returns True for the one caller that claimed it.
     """
     return Membership.objects.filter(pk=membership_id, welcomed_at__isnull=True).update(welcomed_at=timezone.now()) == 1
-
-
-def membership_refuse_if_suspended(*, user: User, community_id: int, doing: str) -> None:
-    """Raise ``RuleViolation`` (code ``suspended``) with the organizers' reason when
-    ``user``'s membership of the community is suspended. Every service by which a member
-    posts, books or trades in a community calls it; ``doing`` completes "you can't ...".
-    """
-    membership = (
-        Membership.objects.filter(user=user, community_id=community_id, status=Membership.Status.SUSPENDED)
-        .select_related("community")
-        .first()
-    )
-    if membership is not None:
-        why = f" Reason: {membership.status_reason}" if membership.status_reason else ""
-        raise RuleViolation(
-            f"Your membership in {membership.community.name} is suspended, so you can't {doing} there.{why}",
-            code="suspended",
-        )
-
-
-def is_organizer(*, user: User, community_id: int) -> bool:
-    return Membership.objects.filter(
-        user=user, community_id=community_id, role=Membership.Role.ORGANIZER, status=Membership.Status.ACTIVE
-    ).exists()
 
 
 def _grant_admin_access(user: User) -> None:

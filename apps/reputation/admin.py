@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from apps.moderation.admin import ModeratableAdminMixin, when_column
-from apps.peers.admin_scoping import CommunityScopedAdminMixin, ReadOnlyAdminMixin, ScopedCommunityFilter
+from apps.moderation.admin import ModeratableAdminMixin
+from apps.peers.admin_scoping import CommunityScopedAdminMixin, ReadOnlyAdminMixin, ScopedCommunityFilter, when_column
 
 from .models import Review, TrustScore
 

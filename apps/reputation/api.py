@@ -2,17 +2,42 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.response import Response
 
-from p2pcommons.api.schema import FIELD_ERRORS, RULE_VIOLATION
+from apps.peers.api import PersonSerializer
+from p2pcommons.api.fields import RegistryChoiceField, from_the_project
+from p2pcommons.api.schema import FIELD_ERRORS, conflicts
 
 from . import registry, selectors, services
 from .models import MAX_RATING, MIN_RATING, Review
 
 MAX_ID = 2**63 - 1
 AUTHOR_PATTERN = r"^(me|[0-9]{1,18})$"
+
+
+def exchange_type_choices() -> list[tuple[str, str]]:
+    """Every registered kind of exchange, "app_label.model" (the enum ``ExchangeTypeEnum``)."""
+    return sorted(
+        (kind.key, registry.DOMAINS[kind.domain])
+        for kind in registry.registered()
+        if from_the_project(kind.model._meta.app_label)
+    )
+
+
+class ExchangeTypeField(RegistryChoiceField):
+    """The kind of exchange, "app_label.model": a registered ``ExchangeType`` in, its key out."""
+
+    def __init__(self, **kwargs) -> None:
+        kwargs.setdefault("help_text", 'The kind of exchange, "app_label.model".')
+        super().__init__(exchange_type_choices, **kwargs)
+
+    def to_internal_value(self, data) -> registry.ExchangeType:
+        try:
+            return registry.exchange_type_for(str(data))
+        except registry.UnknownExchangeType as exc:
+            raise serializers.ValidationError(str(exc)) from None
 
 
 class TrustSerializer(serializers.Serializer):
@@ -40,16 +65,11 @@ class TrustSerializer(serializers.Serializer):
         return super().to_representation(data)
 
 
-class PersonSerializer(serializers.Serializer):
-    id = serializers.IntegerField(source="pk")
-    display_name = serializers.CharField(source="public_name")
-
-
 class ReviewSerializer(serializers.ModelSerializer):
     """A review. ``revealed_at`` is null while it is hidden (only its author sees it then).
     ``is_hidden`` is true when moderation hid it (only its author and organizers see it then)."""
 
-    exchange_type = serializers.SerializerMethodField(help_text='The kind of exchange, "app_label.model".')
+    exchange_type = serializers.SerializerMethodField()
     exchange_id = serializers.IntegerField(source="object_id", read_only=True)
     author = PersonSerializer(read_only=True)
     subject = PersonSerializer(read_only=True)
@@ -72,6 +92,7 @@ class ReviewSerializer(serializers.ModelSerializer):
         )
         read_only_fields = fields
 
+    @extend_schema_field(ExchangeTypeField())
     def get_exchange_type(self, review: Review) -> str:
         return f"{review.content_type.app_label}.{review.content_type.model}"
 
@@ -79,16 +100,10 @@ class ReviewSerializer(serializers.ModelSerializer):
 class ReviewCreateSerializer(serializers.Serializer):
     """Review the other party of an exchange you took part in. Shape only: rules live in services."""
 
-    exchange_type = serializers.CharField(max_length=100, help_text='The kind of exchange, "app_label.model".')
+    exchange_type = ExchangeTypeField()
     exchange_id = serializers.IntegerField(min_value=1, max_value=MAX_ID)
     rating = serializers.IntegerField(min_value=MIN_RATING, max_value=MAX_RATING)
     comment = serializers.CharField(max_length=services.COMMENT_MAX_LENGTH, allow_blank=True, required=False)
-
-    def validate_exchange_type(self, value: str) -> registry.ExchangeType:
-        try:
-            return registry.exchange_type_for(value)
-        except registry.UnknownExchangeType as exc:
-            raise serializers.ValidationError(str(exc)) from None
 
     def validate(self, attrs: dict) -> dict:
         exchange_type = attrs["exchange_type"]
@@ -126,7 +141,11 @@ class ReviewFilterSerializer(serializers.Serializer):
         summary="Review an exchange",
         tags=["reviews"],
         request=ReviewCreateSerializer,
-        responses={201: ReviewSerializer, 400: FIELD_ERRORS, 409: RULE_VIOLATION},
+        responses={
+            201: ReviewSerializer,
+            400: FIELD_ERRORS,
+            409: conflicts("not_a_party", "not_completed", "review_window_closed", "already_reviewed", "suspended"),
+        },
     ),
 )
 class ReviewViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):

@@ -16,7 +16,8 @@ from django.contrib.contenttypes.models import ContentType
 from django.db.models import F, Model, Q, QuerySet
 from django.utils import timezone
 
-from apps.peers.models import Membership, User
+from apps.peers.models import User
+from apps.peers.selectors import community_ids_of
 
 from . import registry
 from .models import Review, TrustScore
@@ -44,9 +45,7 @@ def readable_reviews(reviews: QuerySet[Review], *, viewer: User | None) -> Query
     if viewer.is_superuser:
         return readable
     return readable.filter(
-        Q(community_id__in=Membership.objects.filter(user_id=viewer.pk).values("community_id"))
-        | Q(author_id=viewer.pk)
-        | Q(subject_id=viewer.pk)
+        Q(community_id__in=community_ids_of(user=viewer)) | Q(author_id=viewer.pk) | Q(subject_id=viewer.pk)
     )
 
 

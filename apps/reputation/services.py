@@ -12,8 +12,10 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Model, Q, QuerySet, Sum
 from django.utils import timezone
 
-from apps.peers.models import Membership, User
-from apps.peers.services import membership_refuse_if_suspended
+from apps.peers.guards import membership_refuse_if_suspended
+from apps.peers.models import User
+from apps.peers.selectors import community_ids_of
+from p2pcommons.enqueue import enqueue_on_commit
 from p2pcommons.errors import RuleViolation
 
 from . import registry, selectors
@@ -159,7 +161,7 @@ def trust_recompute_on_commit(*, user_ids: Iterable[int]) -> None:
     from .tasks import trust_recompute
 
     for user_id in sorted(set(user_ids)):
-        transaction.on_commit(lambda user_id=user_id: trust_recompute.delay(user_id))
+        enqueue_on_commit(trust_recompute, user_id, waits_for="the hourly refresh of stale trust scores")
 
 
 def bayesian_score(
@@ -189,7 +191,7 @@ def community_prior(*, user: User, now: datetime | None = None) -> Decimal:
     their fresh accomplices can't set their own prior. ``DEFAULT_PRIOR`` when there are none.
     """
     now = now or timezone.now()
-    communities = Q(community_id__in=Membership.objects.filter(user=user).values("community_id")) | Q(
+    communities = Q(community_id__in=community_ids_of(user=user)) | Q(
         community_id__in=Review.objects.filter(subject=user).values("community_id")
     )
     totals = (

@@ -6,17 +6,17 @@ from decimal import Decimal
 from django import forms
 from django.contrib import admin
 
-from apps.moderation.admin import when_column
 from apps.peers.admin_scoping import (
     CommunityScopedAdminMixin,
     ReadOnlyAdminMixin,
     ScopedCommunityFilter,
     apply_or_report,
     confirm_and_apply,
+    when_column,
 )
 
 from . import services
-from .models import MAX_HOURS, Offer, Request, Seat, Session, Skill, SkillCategory
+from .models import MAX_HOURS, Offer, Request, Seat, Session, SessionEvent, Skill, SkillCategory
 
 
 @admin.register(SkillCategory)
@@ -122,6 +122,19 @@ class SeatInline(admin.TabularInline):
         return False
 
 
+class SessionEventInline(admin.TabularInline):
+    """The session's timeline: each change of its state, by whom (empty: the platform)."""
+
+    model = SessionEvent
+    extra = 0
+    can_delete = False
+    fields = ("created_at", "actor", "from_status", "to_status", "note")
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
 @admin.register(Session)
 class SessionAdmin(ReadOnlyAdminMixin, CommunityScopedAdminMixin, admin.ModelAdmin):
     """Sessions change only through their services; disputes are settled on the seats."""
@@ -141,7 +154,7 @@ class SessionAdmin(ReadOnlyAdminMixin, CommunityScopedAdminMixin, admin.ModelAdm
     search_fields = ("title", "helper__profile__display_name")
     list_select_related = ("helper__profile", "community")
     date_hierarchy = "starts_at"
-    inlines = [SeatInline]
+    inlines = [SeatInline, SessionEventInline]
 
     @admin.display(description="helper", ordering="helper__profile__display_name")
     def helper_name(self, obj: Session) -> str:

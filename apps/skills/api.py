@@ -3,25 +3,33 @@
 from __future__ import annotations
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_serializer,
+    extend_schema_view,
+)
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError as DRFValidationError
 from rest_framework.response import Response
 
-from apps.peers.models import Community, Membership, User
-from apps.reputation.api import PersonSerializer, TrustSerializer
-from p2pcommons.api.schema import FIELD_ERRORS, NOT_FOUND, RULE_VIOLATION
+from apps.peers import selectors as peers
+from apps.peers.api import PersonSerializer
+from apps.peers.models import Community, User
+from apps.reputation.api import TrustSerializer
+from p2pcommons.api.schema import FIELD_ERRORS, NOT_FOUND, conflicts
+from p2pcommons.api_transitions import ActionsField, transition_endpoints
 from p2pcommons.converters import IdConverter
 from p2pcommons.params import parse_id
 
 from . import selectors, services
+from .api_sessions import ConfirmSerializer, ReasonSerializer, SessionCreateSerializer, SessionSerializer
 from .models import (
-    MAX_HOURS,
     MAX_SKILLS,
     MAX_TAGS,
     MAX_WINDOWS,
-    MIN_HOURS,
     Match,
     Offer,
     Request,
@@ -29,6 +37,7 @@ from .models import (
     Skill,
     SkillCategory,
 )
+from .transitions import OFFER, REQUEST, SEAT, SESSION, with_headroom
 
 
 class SkillSerializer(serializers.ModelSerializer):
@@ -39,6 +48,7 @@ class SkillSerializer(serializers.ModelSerializer):
         fields = ("id", "slug", "name", "category", "community")
 
 
+@extend_schema_serializer(component_name="SkillCategory")
 class CategorySerializer(serializers.ModelSerializer):
     skills = SkillSerializer(many=True, read_only=True)
 
@@ -122,20 +132,21 @@ class ListingSerializer(serializers.ModelSerializer):
     def validate_community(self, community: Community) -> Community:
         if self.instance is not None and community.pk != self.instance.community_id:
             raise serializers.ValidationError("A listing stays in its community.")
-        user = self.context["request"].user
-        if not Membership.objects.filter(user=user, community=community, status=Membership.Status.ACTIVE).exists():
+        if not peers.is_active_member(user=self.context["request"].user, community=community):
             raise serializers.ValidationError("You can only post in a community you are an active member of.")
         return community
 
 
+@extend_schema_serializer(component_name="SkillOffer")
 class OfferSerializer(ListingSerializer):
     windows = WindowSerializer(
         many=True, required=False, max_length=MAX_WINDOWS, help_text="When you are usually free, weekly."
     )
+    actions = ActionsField(OFFER)
 
     class Meta:
         model = Offer
-        fields = (*ListingSerializer.common_fields, "travel_km", "windows")
+        fields = (*ListingSerializer.common_fields, "travel_km", "windows", "actions")
         read_only_fields = ListingSerializer.common_read_only
 
     def _windows(self, data):
@@ -154,10 +165,13 @@ class OfferSerializer(ListingSerializer):
         )
 
 
+@extend_schema_serializer(component_name="SkillRequest")
 class RequestSerializer(ListingSerializer):
+    actions = ActionsField(REQUEST)
+
     class Meta:
         model = Request
-        fields = (*ListingSerializer.common_fields, "wanted_from", "wanted_until", "estimated_hours")
+        fields = (*ListingSerializer.common_fields, "wanted_from", "wanted_until", "estimated_hours", "actions")
         read_only_fields = ListingSerializer.common_read_only
 
     def create(self, validated_data):
@@ -204,6 +218,10 @@ LISTING_FILTERS = [
 ]
 
 
+# The steps a member takes on their own listing (``POST .../{id}/<step>/``).
+LISTING_STEPS = ("close", "reopen", "renew")
+
+
 class ListingViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
     """Open offers or requests of my communities; members edit their own (close with ``status``)."""
 
@@ -213,7 +231,7 @@ class ListingViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.
     def get_queryset(self):
         user = self.request.user
         own = selectors.offers_of if self.model is Offer else selectors.requests_of
-        if self.action in ("update", "partial_update", "renew"):
+        if self.action in ("update", "partial_update", *LISTING_STEPS):
             return own(user=user).select_related("member__profile", "member__trust")
         if self.action == "list" and self.request.query_params.get("mine") in ("true", "1"):
             return own(user=user).select_related("member__profile", "member__trust")
@@ -233,23 +251,55 @@ class ListingViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.
         )
 
 
-def _listing_schema(serializer, tag: str):
+MEMBER_CODES = ("not_member", "suspended")
+
+
+def _listing_schema(serializer, tag: str, *codes: str, update_conflict: str):
+    """The schema of a listing viewset; ``codes``: the refusals of its create and update
+    besides not being an active member (update and partial update share ``update_conflict``)."""
     return extend_schema_view(
         list=extend_schema(
             tags=[tag], parameters=LISTING_FILTERS, responses={200: serializer(many=True), 400: FIELD_ERRORS}
         ),
         retrieve=extend_schema(tags=[tag], responses={200: serializer, 404: NOT_FOUND}),
-        create=extend_schema(tags=[tag], responses={201: serializer, 400: FIELD_ERRORS, 409: RULE_VIOLATION}),
+        create=extend_schema(
+            tags=[tag], responses={201: serializer, 400: FIELD_ERRORS, 409: conflicts(*MEMBER_CODES, *codes)}
+        ),
         update=extend_schema(
-            tags=[tag], responses={200: serializer, 400: FIELD_ERRORS, 404: NOT_FOUND, 409: RULE_VIOLATION}
+            tags=[tag],
+            responses={
+                200: serializer,
+                400: FIELD_ERRORS,
+                404: NOT_FOUND,
+                409: conflicts("forbidden", "expired", *MEMBER_CODES, *codes, name=update_conflict),
+            },
         ),
         partial_update=extend_schema(
-            tags=[tag], responses={200: serializer, 400: FIELD_ERRORS, 404: NOT_FOUND, 409: RULE_VIOLATION}
+            tags=[tag],
+            responses={
+                200: serializer,
+                400: FIELD_ERRORS,
+                404: NOT_FOUND,
+                409: conflicts("forbidden", "expired", *MEMBER_CODES, *codes, name=update_conflict),
+            },
         ),
     )
 
 
-@_listing_schema(OfferSerializer, "skills")
+@transition_endpoints(
+    OFFER,
+    perform={"close": services.offer_close, "reopen": services.offer_reopen, "renew": services.offer_renew},
+    obj_kwarg="offer",
+    serializer=OfferSerializer,
+    tags=["skills"],
+    docs={
+        "close": "Close my offer: nobody is matched with it any more.",
+        "reopen": "Open my closed offer again (one past its date is renewed instead).",
+        "renew": "Keep my offer open for another half year (in its last 30 days, or once expired).",
+    },
+    also_refused={"reopen": MEMBER_CODES, "renew": MEMBER_CODES},
+)
+@_listing_schema(OfferSerializer, "skills", update_conflict="SkillOfferUpdateConflict")
 class OfferViewSet(ListingViewSet):
     """Offers of help ("I can help with ..."): matching runs in a worker after each change."""
 
@@ -257,15 +307,20 @@ class OfferViewSet(ListingViewSet):
     serializer_class = OfferSerializer
     queryset = Offer.objects.none()
 
-    @extend_schema(tags=["skills"], request=None, responses={200: OfferSerializer, 404: NOT_FOUND})
-    @action(detail=True, methods=["post"])
-    def renew(self, request, pk=None):
-        """Keep my offer open for another half year."""
-        offer = services.offer_renew(offer=self.get_object(), actor=request.user)
-        return Response(self.get_serializer(offer).data)
 
-
-@_listing_schema(RequestSerializer, "skills")
+@transition_endpoints(
+    REQUEST,
+    perform={"close": services.request_close, "reopen": services.request_reopen},
+    obj_kwarg="request",
+    serializer=RequestSerializer,
+    tags=["skills"],
+    docs={
+        "close": "Close my request: nobody is matched with it any more.",
+        "reopen": "Open my closed request again, while its dates are ahead (at most 5 open at a time).",
+    },
+    also_refused={"reopen": ("too_many_requests", *MEMBER_CODES)},
+)
+@_listing_schema(RequestSerializer, "skills", "too_many_requests", update_conflict="SkillRequestUpdateConflict")
 class RequestViewSet(ListingViewSet):
     """Requests for help ("I need help with ..."): open until the day after the last wanted day."""
 
@@ -289,6 +344,9 @@ class ListingRefSerializer(serializers.Serializer):
     title = serializers.CharField()
 
 
+MY_SIDE_CHOICES = (("requester", "I asked for help"), ("helper", "I offered help"))
+
+
 class MatchSerializer(serializers.ModelSerializer):
     request = ListingRefSerializer(read_only=True)
     offer = ListingRefSerializer(read_only=True)
@@ -297,7 +355,7 @@ class MatchSerializer(serializers.ModelSerializer):
     helper_trust = TrustSerializer(source="offer.member", read_only=True)
     parts = serializers.DictField(child=serializers.FloatField(), read_only=True, help_text="Each part, 0 to 1.")
     reasons = serializers.ListField(child=serializers.CharField(), read_only=True)
-    my_side = serializers.SerializerMethodField(help_text='"requester" or "helper": which side I am on.')
+    my_side = serializers.SerializerMethodField()
 
     class Meta:
         model = Match
@@ -316,6 +374,7 @@ class MatchSerializer(serializers.ModelSerializer):
         )
         read_only_fields = fields
 
+    @extend_schema_field(serializers.ChoiceField(choices=MY_SIDE_CHOICES, help_text="Which side I am on."))
     def get_my_side(self, obj: Match) -> str:
         return "requester" if obj.request.member_id == self.context["request"].user.pk else "helper"
 
@@ -333,82 +392,12 @@ class MatchViewSet(viewsets.ReadOnlyModelViewSet):
         return selectors.matches_of(user=self.request.user)
 
 
-class SeatSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    learner = PersonSerializer()
-    status = serializers.CharField()
-    learner_hours = serializers.DecimalField(max_digits=5, decimal_places=2, allow_null=True)
-    helper_hours = serializers.DecimalField(max_digits=5, decimal_places=2, allow_null=True)
-    hours = serializers.DecimalField(max_digits=5, decimal_places=2, allow_null=True)
-
-
-class SessionSerializer(serializers.ModelSerializer):
-    helper = PersonSerializer(read_only=True)
-    proposed_by = PersonSerializer(read_only=True)
-    seats = SeatSerializer(many=True, read_only=True)
-
-    class Meta:
-        model = Session
-        fields = (
-            "id",
-            "title",
-            "community",
-            "helper",
-            "proposed_by",
-            "request",
-            "offer",
-            "starts_at",
-            "planned_hours",
-            "place",
-            "remote",
-            "capacity",
-            "status",
-            "seats",
-            "created_at",
-        )
-        read_only_fields = fields
-
-
-class SessionCreateSerializer(serializers.Serializer):
-    """One-to-one: name the ``helper`` and the ``learner`` (you are one of them; the other
-    agrees). Group: ``capacity`` above 1 and you are the helper; learners join."""
-
-    community = serializers.PrimaryKeyRelatedField(queryset=Community.objects.all())
-    title = serializers.CharField(max_length=120)
-    helper = serializers.PrimaryKeyRelatedField(queryset=User.objects.filter(is_active=True))
-    learner = serializers.PrimaryKeyRelatedField(queryset=User.objects.filter(is_active=True), required=False)
-    starts_at = serializers.DateTimeField(help_text="ISO 8601 with a timezone offset.")
-    planned_hours = serializers.DecimalField(max_digits=5, decimal_places=2, min_value=MIN_HOURS, max_value=MAX_HOURS)
-    place = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
-    remote = serializers.BooleanField(required=False, default=False)
-    capacity = serializers.IntegerField(required=False, default=1, min_value=1, max_value=30)
-    request = serializers.PrimaryKeyRelatedField(queryset=Request.objects.all(), required=False, allow_null=True)
-    offer = serializers.PrimaryKeyRelatedField(queryset=Offer.objects.all(), required=False, allow_null=True)
-
-    def validate(self, attrs):
-        if attrs["capacity"] == 1 and "learner" not in attrs:
-            raise serializers.ValidationError({"learner": "A one-to-one session names its learner."})
-        return attrs
-
-
-class ConfirmSerializer(serializers.Serializer):
-    hours = serializers.DecimalField(max_digits=5, decimal_places=2, min_value=0, max_value=MAX_HOURS)
-    learner = serializers.IntegerField(
-        required=False, min_value=1, max_value=2**62, help_text="Helper of a group session: only this learner's seat."
-    )
-
-
-class ReasonSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
-    learner = serializers.IntegerField(
-        required=False, min_value=1, max_value=2**62, help_text="Helper of a group session: which learner's seat."
-    )
-
-
-ACTION = {
-    "tags": ["skills"],
-    "responses": {200: SessionSerializer, 400: FIELD_ERRORS, 404: NOT_FOUND, 409: RULE_VIOLATION},
-}
+def _action(*codes: str, body: bool = False) -> dict:
+    """The schema of a session action: its refusals' codes, and a 400 only if it reads a body."""
+    responses = {200: SessionSerializer, 404: NOT_FOUND, 409: conflicts(*codes)}
+    if body:
+        responses[400] = FIELD_ERRORS
+    return {"tags": ["skills"], "responses": responses}
 
 
 @extend_schema_view(
@@ -421,10 +410,17 @@ ACTION = {
     create=extend_schema(
         tags=["skills"],
         request=SessionCreateSerializer,
-        responses={201: SessionSerializer, 400: FIELD_ERRORS, 409: RULE_VIOLATION},
+        responses={
+            201: SessionSerializer,
+            400: FIELD_ERRORS,
+            409: conflicts("forbidden", "same_person", "limit", *MEMBER_CODES),
+        },
     ),
 )
 class SessionViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Sessions: ``actions`` lists the steps the requesting member may take now, each a
+    ``POST .../{id}/<step>/``; a place's own steps are in its ``actions``."""
+
     serializer_class = SessionSerializer
     queryset = Session.objects.none()
     lookup_value_regex = IdConverter.regex
@@ -432,8 +428,10 @@ class SessionViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     def get_queryset(self):
         user = self.request.user
         if self.action == "join" or (self.action == "list" and self.request.query_params.get("open") in ("true", "1")):
-            return selectors.group_sessions_open(user=user)
-        return selectors.sessions_of(user=user)
+            sessions = selectors.group_sessions_open(user=user)
+        else:
+            sessions = selectors.sessions_of(user=user)
+        return with_headroom(sessions, user)  # "join" in each row's actions asks no query of its own
 
     def create(self, request, *args, **kwargs):
         payload = SessionCreateSerializer(data=request.data)
@@ -472,13 +470,13 @@ class SessionViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     def _fresh(self, session: Session) -> Response:
         return Response(self.get_serializer(selectors.sessions_of(user=self.request.user).get(pk=session.pk)).data)
 
-    @extend_schema(request=None, **ACTION)
-    @action(detail=True, methods=["post"])
-    def accept(self, request, pk=None):
-        """The other person agrees to a proposed one-to-one session."""
-        return self._fresh(services.session_accept(session=self.get_object(), actor=request.user))
-
-    @extend_schema(request=ConfirmSerializer, **ACTION)
+    @extend_schema(
+        request=ConfirmSerializer,
+        # The hours move in the ledger: its refusals (a limit, a member who left) too.
+        **_action(
+            *SESSION.codes("confirm"), *SEAT.codes("confirm"), "limit", "limit_exceeded", *MEMBER_CODES, body=True
+        ),
+    )
     @action(detail=True, methods=["post"])
     def confirm(self, request, pk=None):
         """Confirm the hours it actually took (after it started). When the learner and the
@@ -497,7 +495,7 @@ class SessionViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         )
         return self._fresh(session)
 
-    @extend_schema(request=ReasonSerializer, **ACTION)
+    @extend_schema(request=ReasonSerializer, **_action(*SESSION.codes("cancel"), *SEAT.codes("leave"), body=True))
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
         """Call it off before it starts (helper, or the learner of a one-to-one session);
@@ -505,35 +503,50 @@ class SessionViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         session = self.get_object()
         payload = ReasonSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        seat = session.seats.filter(learner=request.user).first()
-        if session.is_group and seat is not None:
-            services.seat_leave(seat=seat, actor=request.user)
-        else:
-            services.session_cancel(session=session, actor=request.user, reason=payload.validated_data["reason"])
+        services.session_withdraw(session=session, actor=request.user, reason=payload.validated_data["reason"])
         return self._fresh(session)
 
-    @extend_schema(request=None, **ACTION)
-    @action(detail=True, methods=["post"])
-    def join(self, request, pk=None):
-        """Take a place at an open group session."""
-        session = self.get_object()
-        services.seat_join(session=session, learner=request.user)
-        return self._fresh(session)
-
-    @extend_schema(request=ReasonSerializer, **ACTION)
+    @extend_schema(request=ReasonSerializer, **_action(*SEAT.codes("dispute"), body=True))
     @action(detail=True, methods=["post"])
     def dispute(self, request, pk=None):
-        """Tell the organizers something is wrong with the hours (they settle it)."""
+        """Tell the organizers something is wrong with the hours (they settle it); the
+        helper of a group session names the learner."""
         session = self.get_object()
         payload = ReasonSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        if session.helper_id == request.user.pk:
-            learner_id = payload.validated_data.get("learner")
-            seats = session.seats.all() if learner_id is None else session.seats.filter(learner_id=learner_id)
-            seat = seats.first() if seats.count() == 1 else None
-            if seat is None:
-                raise DRFValidationError({"learner": ["Say which learner's hours you dispute."]})
-        else:
-            seat = session.seats.filter(learner=request.user).first()
-        services.seat_dispute(seat=seat, actor=request.user, reason=payload.validated_data["reason"])
+        data = payload.validated_data
+        services.session_dispute(
+            session=session, actor=request.user, reason=data["reason"], learner_id=data.get("learner")
+        )
         return self._fresh(session)
+
+
+def _join(*, session: Session, actor: User) -> Session:
+    return services.seat_join(session=session, learner=actor).session
+
+
+def _leave(*, session: Session, actor: User) -> Session:
+    return services.session_leave(session=session, actor=actor).session
+
+
+transition_endpoints(
+    SESSION,
+    perform={"accept": services.session_accept, "join": _join},
+    obj_kwarg="session",
+    serializer=SessionSerializer,
+    tags=["skills"],
+    docs={
+        "accept": "The other person agrees to a proposed one-to-one session.",
+        "join": "Take a place at an open group session.",
+    },
+    also_refused={"join": MEMBER_CODES},
+)(SessionViewSet)
+# Giving up one's place at a group session is a place's step (``SEAT``), taken at the session's URL.
+transition_endpoints(
+    SEAT,
+    perform={"leave": _leave},
+    obj_kwarg="session",
+    serializer=SessionSerializer,
+    tags=["skills"],
+    docs={"leave": "Give up my place at a group session before it starts."},
+)(SessionViewSet)

@@ -16,7 +16,8 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from apps.peers.models import Community, Membership
+from apps.peers.models import Community
+from apps.peers.selectors import active_members_of
 from p2pcommons.errors import RuleViolation
 
 from . import services
@@ -149,15 +150,6 @@ REQUESTS = [
 ]
 
 
-def _members(community: Community) -> list:
-    return [
-        m.user
-        for m in Membership.objects.filter(community=community, status=Membership.Status.ACTIVE)
-        .select_related("user__profile")
-        .order_by("user_id")
-    ]
-
-
 def seed(*, communities: list[Community], rng: random.Random, log: Callable[[str], object]) -> None:
     skills = {s.slug: s for s in Skill.objects.filter(community__isnull=True)}
     if not skills:
@@ -167,7 +159,7 @@ def seed(*, communities: list[Community], rng: random.Random, log: Callable[[str
     for community in communities:
         if Offer.objects.filter(community=community, title__in=GROUP_TITLES).exists():
             continue
-        members = _members(community)
+        members = active_members_of(community_id=community.pk)
         if len(members) < 4:
             continue
         helpers = members[: max(2, len(members) // 2)]

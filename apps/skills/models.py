@@ -115,6 +115,17 @@ class Listing(Moderatable, models.Model):
     def is_open(self) -> bool:
         return self.status == self.Status.OPEN and self.expires_at > timezone.now()
 
+    @property
+    def is_expired(self) -> bool:
+        return self.expires_at <= timezone.now()
+
+    @property
+    def state_label(self) -> str:
+        """What its badge says: open, closed, or (open but past its date) expired."""
+        if self.is_open:
+            return "Open"
+        return "Closed" if self.status == self.Status.CLOSED else "Expired"
+
 
 class Offer(Listing):
     """An offer of help ("I can help with X"): skills, weekly availability, how far the helper travels."""
@@ -279,6 +290,25 @@ class Session(Moderatable, models.Model):
     @property
     def is_group(self) -> bool:
         return self.capacity > 1
+
+
+class SessionEvent(models.Model):
+    """Each change of a session's state: when, by whom (empty: the platform), from which
+    state to which, with the note given (a reason for cancelling). The session page's
+    timeline; written by ``apps.skills.transitions.SESSION``."""
+
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="events")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
+    from_status = models.CharField(max_length=9, blank=True)
+    to_status = models.CharField(max_length=9)
+    note = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.from_status or 'new'} -> {self.to_status}"
 
 
 class Seat(models.Model):

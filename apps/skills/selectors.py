@@ -6,7 +6,8 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from apps.peers.geo import distance_km_expression
-from apps.peers.models import Membership, User
+from apps.peers.models import User
+from apps.peers.selectors import active_community_ids
 
 from .models import AvailabilityWindow, Match, Offer, Request, Seat, Session, Skill, SkillCategory
 
@@ -28,10 +29,6 @@ def categories() -> QuerySet[SkillCategory]:
     )
 
 
-def _my_communities(user: User):
-    return Membership.objects.filter(user=user, status=Membership.Status.ACTIVE).values("community_id")
-
-
 def listings_search(
     *,
     model: type[Offer] | type[Request],
@@ -48,7 +45,7 @@ def listings_search(
     annotates ``distance_km`` from the listing's approximate location."""
     qs = (
         model.objects.filter(
-            community_id__in=_my_communities(user),
+            community_id__in=active_community_ids(user=user),
             status=model.Status.OPEN,
             expires_at__gt=timezone.now(),
             is_hidden=False,
@@ -88,7 +85,7 @@ def listings_readable(queryset: QuerySet, user: User) -> QuerySet:
     open ones of their communities. Moderation narrows it further (``visible_to``)."""
     return queryset.filter(
         Q(member=user)
-        | Q(community_id__in=_my_communities(user), status=Offer.Status.OPEN, expires_at__gt=timezone.now())
+        | Q(community_id__in=active_community_ids(user=user), status=Offer.Status.OPEN, expires_at__gt=timezone.now())
     )
 
 
@@ -161,7 +158,7 @@ def sessions_of(*, user: User) -> QuerySet[Session]:
 def _open_groups(user: User) -> QuerySet[Session]:
     return (
         Session.objects.filter(
-            community_id__in=_my_communities(user),
+            community_id__in=active_community_ids(user=user),
             status=Session.Status.SCHEDULED,
             capacity__gt=1,
             starts_at__gt=timezone.now(),
@@ -189,7 +186,7 @@ def sessions_readable(queryset: QuerySet, user: User) -> QuerySet:
     and upcoming group sessions of their communities."""
     mine = Seat.objects.filter(learner=user).values("session_id")
     upcoming_groups = Q(
-        community_id__in=_my_communities(user),
+        community_id__in=active_community_ids(user=user),
         status=Session.Status.SCHEDULED,
         capacity__gt=1,
         starts_at__gt=timezone.now(),

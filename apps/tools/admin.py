@@ -5,13 +5,13 @@ from django.contrib import admin
 from django.utils.html import format_html
 
 from apps.moderation import services as moderation
-from apps.moderation.admin import when_column
 from apps.peers.admin_scoping import (
     CommunityScopedAdminMixin,
     ReadOnlyAdminMixin,
     ScopedCommunityFilter,
     apply_or_report,
     confirm_and_apply,
+    when_column,
 )
 
 from . import services

@@ -7,21 +7,62 @@ from decimal import Decimal
 from django.db.models import Prefetch
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_serializer,
+    extend_schema_view,
+)
 from rest_framework import mixins, parsers, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.exceptions import ValidationError as DRFValidationError
 from rest_framework.response import Response
 
-from apps.peers.models import Community, Membership
-from apps.reputation.api import PersonSerializer, TrustSerializer
-from p2pcommons.api.schema import FIELD_ERRORS, NOT_FOUND, RULE_VIOLATION
+from apps.peers.api import PersonSerializer
+from apps.peers.models import Community
+from apps.peers.selectors import is_active_member
+from apps.reputation.api import TrustSerializer
+from p2pcommons.api.schema import FIELD_ERRORS, NOT_FOUND, conflicts
+from p2pcommons.api_transitions import ActionsField, transition_endpoints
 from p2pcommons.converters import IdConverter
 from p2pcommons.forms import within_search_span
 
 from . import selectors, services
 from .models import Category, ConditionReport, Reservation, Tool, ToolPhoto, WaitlistEntry
+from .transitions import LOAN
+
+# What refuses a loan request (apps.tools.services.booking and the membership guards).
+REQUEST_REFUSALS = (
+    "conflict",
+    "fee_changed",
+    "held",
+    "not_active",
+    "own_tool",
+    "too_many_open_requests",
+    "too_many_requests_for_tool",
+    "not_member",
+    "suspended",
+)
+WAITLIST_REFUSALS = ("already_waiting", "window_free", "not_active", "held", "own_tool", "not_member", "suspended")
+
+
+@extend_schema_serializer(component_name="ToolCategory")
+class ToolCategorySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Category
+        fields = ("slug", "name")
+        read_only_fields = fields
+
+
+@extend_schema_view(list=extend_schema(summary="Tool categories", tags=["tools"]))
+class ToolCategoryViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """The categories a tool can be listed under (``category`` in tools and filters)."""
+
+    serializer_class = ToolCategorySerializer
+    queryset = Category.objects.order_by("name")
+    pagination_class = None
 
 
 class ToolPhotoSerializer(serializers.ModelSerializer):
@@ -75,7 +116,7 @@ class ToolSerializer(serializers.ModelSerializer):
         user = self.context["request"].user
         if self.instance is not None and community.pk != self.instance.community_id:
             raise serializers.ValidationError("A listed tool stays in its community; list it anew elsewhere.")
-        if not Membership.objects.filter(user=user, community=community, status=Membership.Status.ACTIVE).exists():
+        if not is_active_member(user=user, community=community):
             raise serializers.ValidationError("You can only list tools in a community you are an active member of.")
         return community
 
@@ -128,6 +169,7 @@ class ReservationSerializer(serializers.ModelSerializer):
     fee_days = serializers.IntegerField(read_only=True)
     overdue = serializers.BooleanField(source="is_overdue", read_only=True)
     condition_reports = ConditionReportSerializer(many=True, read_only=True)
+    actions = ActionsField(LOAN)
 
     class Meta:
         model = Reservation
@@ -153,6 +195,7 @@ class ReservationSerializer(serializers.ModelSerializer):
             "created_at",
             "picked_up_at",
             "returned_at",
+            "actions",
         )
         read_only_fields = fields
 
@@ -285,14 +328,9 @@ class ToolViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.Rea
     @extend_schema(
         tags=["tools"],
         request={"multipart/form-data": PhotoUploadSerializer},
-        responses={201: ToolPhotoSerializer, 400: FIELD_ERRORS, 404: NOT_FOUND, 409: RULE_VIOLATION},
+        responses={201: ToolPhotoSerializer, 400: FIELD_ERRORS, 404: NOT_FOUND, 409: conflicts("forbidden")},
     )
-    @action(
-        detail=True,
-        methods=["post"],
-        parser_classes=[parsers.MultiPartParser, parsers.FormParser],
-        pagination_class=None,
-    )
+    @action(detail=True, methods=["post"], parser_classes=[parsers.MultiPartParser], pagination_class=None)
     def photos(self, request, pk=None):
         """The owner adds a photo (re-encoded as JPEG, EXIF dropped, thumbnailed; at most 8)."""
         tool = self.get_object()
@@ -310,7 +348,7 @@ class ToolViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.Rea
         tags=["tools"],
         request=None,
         parameters=[OpenApiParameter("photo_id", OpenApiTypes.INT, OpenApiParameter.PATH)],
-        responses={204: None, 404: NOT_FOUND, 409: RULE_VIOLATION},
+        responses={204: None, 404: NOT_FOUND, 409: conflicts("forbidden")},
     )
     @action(detail=True, methods=["delete"], url_path=rf"photos/(?P<photo_id>{IdConverter.regex})")
     def photo_remove(self, request, pk=None, photo_id=None):
@@ -322,15 +360,62 @@ class ToolViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.Rea
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+class ReservationFilterSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=Reservation.Status.choices, required=False)
+    role = serializers.ChoiceField(
+        choices=[("borrower", "Loans I borrow"), ("lender", "Loans of my tools")], required=False
+    )
+
+
 @extend_schema_view(
-    list=extend_schema(summary="Loans I borrow or lend", tags=["reservations"]),
+    list=extend_schema(
+        summary="Loans I borrow or lend",
+        tags=["reservations"],
+        parameters=[
+            OpenApiParameter("status", str, enum=Reservation.Status.values, description="Only loans in this state."),
+            OpenApiParameter(
+                "role",
+                str,
+                enum=["borrower", "lender"],
+                description="Only loans I borrow (borrower) or of my tools (lender).",
+            ),
+        ],
+        responses={200: ReservationSerializer(many=True), 400: FIELD_ERRORS},
+    ),
     retrieve=extend_schema(tags=["reservations"], responses={200: ReservationSerializer, 404: NOT_FOUND}),
     create=extend_schema(
         summary="Ask to borrow a tool for a window",
         tags=["reservations"],
         request=ReservationCreateSerializer,
-        responses={201: ReservationSerializer, 400: FIELD_ERRORS, 409: RULE_VIOLATION},
+        responses={
+            201: ReservationSerializer,
+            400: FIELD_ERRORS,
+            409: conflicts(*REQUEST_REFUSALS, data={"next_free_start": OpenApiTypes.DATETIME}),
+        },
     ),
+)
+@transition_endpoints(
+    LOAN,
+    perform={
+        "approve": services.reservation_approve,
+        "decline": services.reservation_decline,
+        "cancel": services.reservation_cancel,
+        "pickup": services.reservation_pickup,
+        "return": services.reservation_return,
+    },
+    obj_kwarg="reservation",
+    serializer=ReservationSerializer,
+    tags=["reservations"],
+    # Recording the pickup pays a fee through the ledger, which may refuse it.
+    also_refused={"pickup": ("limit_exceeded",)},
+    docs={
+        "approve": "The owner approves a request, until its pickup window closes.",
+        "decline": "The owner declines a request, with an optional note.",
+        "cancel": "The borrower takes a request back, or either party calls off an approved loan before pickup.",
+        "pickup": "Record the handoff, from 2 hours before the start until 12 hours after it. A loan with a fee: "
+        "the borrower only, which pays the fee fixed at request (``fee_total``); a free loan: either party.",
+        "return": "The owner confirms the tool is back (not before the pickup).",
+    },
 )
 class ReservationViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = ReservationSerializer
@@ -338,9 +423,20 @@ class ReservationViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet)
     lookup_value_regex = IdConverter.regex
 
     def get_queryset(self):
-        return selectors.reservations_of(user=self.request.user).prefetch_related(
+        loans = selectors.reservations_of(user=self.request.user).prefetch_related(
             Prefetch("condition_reports", queryset=ConditionReport.objects.select_related("author__profile"))
         )
+        if self.action == "list":
+            filters = ReservationFilterSerializer(data=self.request.query_params)
+            filters.is_valid(raise_exception=True)
+            wanted = filters.validated_data
+            if "status" in wanted:
+                loans = loans.filter(status=wanted["status"])
+            if wanted.get("role") == "borrower":
+                loans = loans.filter(borrower=self.request.user)
+            elif wanted.get("role") == "lender":
+                loans = loans.filter(tool__owner=self.request.user)
+        return loans
 
     def create(self, request, *args, **kwargs):
         payload = ReservationCreateSerializer(data=request.data)
@@ -358,61 +454,17 @@ class ReservationViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet)
         )
         return Response(self.get_serializer(reservation).data, status=status.HTTP_201_CREATED)
 
-    def _transition(self, service, **extra):
-        reservation = self.get_object()
-        reservation = service(reservation=reservation, actor=self.request.user, **extra)
-        return Response(self.get_serializer(reservation).data)
-
-    TRANSITION_SCHEMA = extend_schema(
-        request=None,
-        responses={200: ReservationSerializer, 404: NOT_FOUND, 409: RULE_VIOLATION},
-        tags=["reservations"],
-    )
-
-    @TRANSITION_SCHEMA
-    @action(detail=True, methods=["post"])
-    def approve(self, request, pk=None):
-        """The owner approves a request."""
-        return self._transition(services.reservation_approve)
-
-    @TRANSITION_SCHEMA
-    @action(detail=True, methods=["post"])
-    def decline(self, request, pk=None):
-        """The owner declines a request."""
-        return self._transition(services.reservation_decline)
-
-    @TRANSITION_SCHEMA
-    @action(detail=True, methods=["post"])
-    def cancel(self, request, pk=None):
-        """The borrower or the owner calls it off before pickup."""
-        return self._transition(services.reservation_cancel)
-
-    @TRANSITION_SCHEMA
-    @action(detail=True, methods=["post"])
-    def pickup(self, request, pk=None):
-        """Record the handoff, from 2 hours before the start until 12 hours after it. A loan with a fee: the
-        borrower only, which pays the fee fixed at request (``fee_total``); a free loan: either party."""
-        return self._transition(services.reservation_pickup)
-
-    @TRANSITION_SCHEMA
-    @action(detail=True, methods=["post"], url_path="return")
-    def return_(self, request, pk=None):
-        """The owner confirms the tool is back (not before the pickup)."""
-        return self._transition(services.reservation_return)
-
     @extend_schema(
         tags=["reservations"],
-        request={
-            "multipart/form-data": ConditionReportCreateSerializer,
-            "application/json": ConditionReportCreateSerializer,
+        request={"multipart/form-data": ConditionReportCreateSerializer},
+        responses={
+            201: ConditionReportSerializer,
+            400: FIELD_ERRORS,
+            404: NOT_FOUND,
+            409: conflicts(*LOAN.codes("report_pickup"), *LOAN.codes("report_damage")),
         },
-        responses={201: ConditionReportSerializer, 400: FIELD_ERRORS, 404: NOT_FOUND, 409: RULE_VIOLATION},
     )
-    @action(
-        detail=True,
-        methods=["post"],
-        parser_classes=[parsers.JSONParser, parsers.MultiPartParser, parsers.FormParser],
-    )
+    @action(detail=True, methods=["post"], parser_classes=[parsers.MultiPartParser])
     def condition(self, request, pk=None):
         """Either party records the tool's condition at pickup or return (once per stage);
         the owner may report damage at return, which opens a report for the organizers."""
@@ -458,7 +510,7 @@ class WaitlistJoinSerializer(serializers.Serializer):
         summary="Wait for a taken window of a tool",
         tags=["waitlist"],
         request=WaitlistJoinSerializer,
-        responses={201: WaitlistEntrySerializer, 400: FIELD_ERRORS, 409: RULE_VIOLATION},
+        responses={201: WaitlistEntrySerializer, 400: FIELD_ERRORS, 409: conflicts(*WAITLIST_REFUSALS)},
     ),
 )
 class WaitlistViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
@@ -485,7 +537,7 @@ class WaitlistViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     @extend_schema(
         tags=["waitlist"],
         request=None,
-        responses={201: ReservationSerializer, 404: NOT_FOUND, 409: RULE_VIOLATION},
+        responses={201: ReservationSerializer, 404: NOT_FOUND, 409: conflicts(*REQUEST_REFUSALS, "offer_closed")},
     )
     @action(detail=True, methods=["post"])
     def accept(self, request, pk=None):
@@ -496,7 +548,7 @@ class WaitlistViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     @extend_schema(
         tags=["waitlist"],
         request=None,
-        responses={200: WaitlistEntrySerializer, 404: NOT_FOUND, 409: RULE_VIOLATION},
+        responses={200: WaitlistEntrySerializer, 404: NOT_FOUND, 409: conflicts("forbidden", "illegal_transition")},
     )
     @action(detail=True, methods=["post"])
     def withdraw(self, request, pk=None):

@@ -8,7 +8,8 @@ from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from apps.peers.geo import distance_km_expression
-from apps.peers.models import Membership, User
+from apps.peers.models import User
+from apps.peers.selectors import active_community_ids
 
 from .models import ConditionReport, Reservation, Tool, ToolPhoto, WaitlistEntry
 
@@ -31,7 +32,7 @@ def tools_search(
     ``near`` is (lat, lng, radius_km): great-circle distance from the owner's
     approximate location, computed in the database and annotated as ``distance_km``.
     """
-    mine = Membership.objects.filter(user=user, status=Membership.Status.ACTIVE).values("community_id")
+    mine = active_community_ids(user=user)
     qs = (
         Tool.objects.filter(status=Tool.Status.ACTIVE, community_id__in=mine, is_hidden=False)
         .select_related("owner__profile", "owner__trust", "category", "community")
@@ -70,7 +71,7 @@ def tools_search(
 def tools_visible_to(*, user: User) -> QuerySet[Tool]:
     """Tools a user may open: active ones of their communities, and all of their own;
     hidden by moderation only for their owner and the community's organizers."""
-    mine = Membership.objects.filter(user=user, status=Membership.Status.ACTIVE).values("community_id")
+    mine = active_community_ids(user=user)
     return (
         Tool.objects.visible_to(user)
         .filter(Q(owner=user) | Q(status=Tool.Status.ACTIVE, community_id__in=mine))

@@ -13,14 +13,12 @@ from datetime import date, datetime, time, timedelta
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Page, Paginator
 from django.db.models import Case, Count, IntegerField, Prefetch, Q, QuerySet, Value, When
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
@@ -28,36 +26,19 @@ from apps.peers.models import User
 from p2pcommons.errors import RuleViolation
 from p2pcommons.humanize import format_amount, format_when_short
 from p2pcommons.params import query_int
+from p2pcommons.transitions import Button
+from p2pcommons.viewkit import paginate, refusal_text, safe_next
 
 from . import selectors, services
 from .forms import BookingForm, ConditionReportForm, PhotoForm, ToolFilterForm, ToolForm, WaitlistJoinForm
-from .models import ConditionReport, Reservation, ReservationEvent, Tool, ToolPhoto, WaitlistEntry
+from .models import Reservation, ReservationEvent, Tool, ToolPhoto, WaitlistEntry
+from .transitions import LOAN, REPORT_ACTIONS, STEPS
 
 TOOLS_PER_PAGE = 24
 LOANS_PER_PAGE = 20
 CALENDAR_WEEKS = 4
 MAX_WEEK = 52  # the calendar looks ahead a year at most
 S = Reservation.Status
-
-
-def _page(request: HttpRequest, queryset: QuerySet, per_page: int) -> Page:
-    page = Paginator(queryset, per_page).get_page(request.GET.get("page"))
-    page.object_list = list(page.object_list)
-    return page
-
-
-def _back(request: HttpRequest, default: str) -> str:
-    """The ``next`` the form came from, if it is on this site; ``default`` otherwise."""
-    target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return default
-
-
-def _refusal(exc: ValidationError | RuleViolation) -> str:
-    return str(exc) if isinstance(exc, RuleViolation) else " ".join(exc.messages)
 
 
 # --- browse ----------------------------------------------------------------------------
@@ -83,7 +64,7 @@ def tool_list(request: HttpRequest) -> HttpResponse:
             available_to=f["available_to"],
             near=(*location, float(f["radius_km"])) if near else None,
         )
-        page = _page(request, tools, TOOLS_PER_PAGE)
+        page = paginate(request, tools, TOOLS_PER_PAGE)
     filtered = any(value not in ("", None) for name, value in request.GET.items() if name != "page")
     context = {"form": form, "page": page, "near": near, "filtered": filtered}
     return render(request, "tools/tool_list.html", context)
@@ -239,7 +220,7 @@ def waitlist_join(request: HttpRequest, pk: int) -> HttpResponse:
             ends_at=form.cleaned_data["ends_at"],
         )
     except (ValidationError, RuleViolation) as exc:
-        messages.error(request, _refusal(exc))
+        messages.error(request, refusal_text(exc))
         return redirect("tools:detail", tool.pk)
     messages.success(
         request,
@@ -252,7 +233,7 @@ def waitlist_join(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_GET
 def waitlist_list(request: HttpRequest) -> HttpResponse:
-    page = _page(request, selectors.waitlist_of(user=request.user), LOANS_PER_PAGE)
+    page = paginate(request, selectors.waitlist_of(user=request.user), LOANS_PER_PAGE)
     return render(request, "tools/waitlist.html", {"page": page, "now": timezone.now()})
 
 
@@ -267,7 +248,7 @@ def waitlist_accept(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         reservation = services.waitlist_accept(entry=entry, actor=request.user)
     except (ValidationError, RuleViolation) as exc:
-        messages.error(request, _refusal(exc))
+        messages.error(request, refusal_text(exc))
         return redirect("tools:waitlist")
     messages.success(request, f"You requested {entry.tool.title} for the window you waited for.")
     return redirect("tools:loan", reservation.pk)
@@ -280,7 +261,7 @@ def waitlist_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         services.waitlist_withdraw(entry=entry, actor=request.user)
     except (ValidationError, RuleViolation) as exc:
-        messages.error(request, _refusal(exc))
+        messages.error(request, refusal_text(exc))
     else:
         messages.success(request, f"You left the waitlist for {entry.tool.title}.")
     return redirect("tools:waitlist")
@@ -297,7 +278,7 @@ def my_tools(request: HttpRequest) -> HttpResponse:
     tools = selectors.tools_of_owner(user=request.user).annotate(
         pending=Count("reservations", filter=Q(reservations__status=S.REQUESTED))
     )
-    return render(request, "tools/my_tools.html", {"page": _page(request, tools, TOOLS_PER_PAGE)})
+    return render(request, "tools/my_tools.html", {"page": paginate(request, tools, TOOLS_PER_PAGE)})
 
 
 @login_required
@@ -338,10 +319,10 @@ def _set_status(request: HttpRequest, tool: Tool, status: str, done: str) -> Htt
     try:
         services.tool_update(tool=tool, actor=request.user, status=status)
     except (ValidationError, RuleViolation) as exc:
-        messages.error(request, _refusal(exc))
+        messages.error(request, refusal_text(exc))
     else:
         messages.success(request, done)
-    return redirect(_back(request, reverse("tools:mine")))
+    return redirect(safe_next(request, reverse("tools:mine")))
 
 
 @login_required
@@ -400,7 +381,7 @@ def photo_remove(request: HttpRequest, pk: int, photo_id: int) -> HttpResponse:
         try:
             services.photo_remove(photo=photo, actor=request.user)
         except (ValidationError, RuleViolation) as exc:
-            messages.error(request, _refusal(exc))
+            messages.error(request, refusal_text(exc))
         else:
             messages.success(request, "The photo is removed.")
         return redirect("tools:photos", pk)
@@ -417,57 +398,19 @@ LOAN_FILTERS = (
     (S.RETURNED, "Returned"),
     ("closed", "Declined, cancelled or expired"),
 )
-TRANSITIONS = {
+# The buttons under a loan: its steps as declared in apps.tools.transitions (the page
+# shows exactly the steps the services would accept now); condition reports have their form.
+STEP_SERVICES = {
     "approve": services.reservation_approve,
     "decline": services.reservation_decline,
     "cancel": services.reservation_cancel,
     "pickup": services.reservation_pickup,
     "return": services.reservation_return,
 }
-TAKES_NOTE = ("decline", "cancel")
 
 
-@dataclass(frozen=True)
-class LoanAction:
-    name: str
-    label: str
-    style: str = ""
-    help: str = ""  # what the button does, in one sentence, where two buttons could be confused
-
-
-def loan_actions(reservation: Reservation, user: User) -> list[LoanAction]:
-    """The transitions ``user`` may ask for now (the services decide; this only offers,
-    asking the services' own pickup and return rules).
-
-    A pending request offers its owner "Approve" and "Decline" only: the service would also
-    let the owner cancel it, but for a request that is the same "no" as declining, and two
-    buttons for one answer only make the owner wonder which to press."""
-    is_owner, is_borrower = reservation.tool.owner_id == user.pk, reservation.borrower_id == user.pk
-    borrower, owner = reservation.borrower.public_name, reservation.tool.owner.public_name
-    actions = []
-    if reservation.status == S.REQUESTED and is_owner:
-        # reservation_approve refuses once the pickup window has closed (the request can only expire).
-        if timezone.now() <= services.pickup_closes_at(reservation):
-            actions.append(
-                LoanAction("approve", "Approve", help=f"Approve: lend it for these dates. {borrower} is told.")
-            )
-        actions.append(
-            LoanAction("decline", "Decline", "secondary", help=f"Decline: say no to this request. {borrower} is told.")
-        )
-    if services.pickup_refusal(reservation=reservation, actor=user) is None:
-        label = "Mark picked up"
-        if reservation.has_fee:
-            label = f"Confirm pickup and pay {format_amount(reservation.fee_total, 'CREDIT')}"
-        actions.append(LoanAction("pickup", label))
-    if services.return_refusal(reservation=reservation, actor=user) is None:
-        actions.append(LoanAction("return", "Mark returned"))
-    if reservation.status == S.REQUESTED and is_borrower:
-        help_text = f"Cancel request: take your request back. {owner} is told."
-        actions.append(LoanAction("cancel", "Cancel request", "secondary outline", help_text))
-    elif reservation.status == S.APPROVED and (is_owner or is_borrower):
-        help_text = f"Cancel loan: call off the approved loan. {borrower if is_owner else owner} is told."
-        actions.append(LoanAction("cancel", "Cancel loan", "secondary outline", help_text))
-    return actions
+def loan_buttons(reservation: Reservation, user: User) -> list[Button]:
+    return LOAN.buttons(reservation, user, names=STEPS)
 
 
 def _loans(user: User) -> QuerySet[Reservation]:
@@ -506,9 +449,9 @@ def _loan_list(request: HttpRequest, *, as_owner: bool) -> HttpResponse:
         loans = loans.filter(status=status)
     else:
         status = ""
-    page = _page(request, loans, LOANS_PER_PAGE)
+    page = paginate(request, loans, LOANS_PER_PAGE)
     for reservation in page.object_list:
-        reservation.actions = loan_actions(reservation, request.user)
+        reservation.actions = loan_buttons(reservation, request.user)
     context = {"page": page, "as_owner": as_owner, "status": status, "filters": LOAN_FILTERS}
     return render(request, "tools/loan_list.html", context)
 
@@ -531,37 +474,33 @@ def owner_requests(request: HttpRequest) -> HttpResponse:
 @require_POST
 def loan_transition(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     """One transition through its service; a refusal is a message, not an error page."""
-    service = TRANSITIONS.get(action)
+    service = STEP_SERVICES.get(action)
     if service is None:
         raise Http404("No such action.")
     reservation = get_object_or_404(_loans(request.user), pk=pk)
-    extra = {"note": request.POST.get("note", "").strip()[:300]} if action in TAKES_NOTE else {}
+    extra = {"note": request.POST.get("note", "").strip()[:300]} if LOAN.by_name[action].takes_note else {}
     try:
         reservation = service(reservation=reservation, actor=request.user, **extra)
     except (ValidationError, RuleViolation) as exc:
-        messages.error(request, _refusal(exc))
+        messages.error(request, refusal_text(exc))
     else:
         messages.success(request, f"{reservation.tool.title}: {reservation.get_status_display().lower()}.")
-    return redirect(_back(request, reverse("tools:loan", args=[pk])))
+    return redirect(safe_next(request, reverse("tools:loan", args=[pk])))
 
 
-def _report_options(reservation: Reservation, user: User, reports: list[ConditionReport]) -> tuple[list[str], bool]:
-    """The stages ``user`` may still report now, and whether they may report damage."""
-    Stage = ConditionReport.Stage
-    done = {report.stage for report in reports if report.author_id == user.pk}
-    stages = []
-    if reservation.status in (S.APPROVED, S.PICKED_UP) and Stage.PICKUP not in done:
-        stages.append(Stage.PICKUP)
-    if reservation.status in (S.PICKED_UP, S.RETURNED) and Stage.RETURN not in done:
-        stages.append(Stage.RETURN)
-    return stages, reservation.tool.owner_id == user.pk and Stage.RETURN in stages
+def _report_options(reservation: Reservation, user: User) -> tuple[list[str], bool]:
+    """The stages ``user`` may still report now, and whether they may report damage
+    (``LOAN``'s report actions)."""
+    allowed = set(LOAN.allowed_names(reservation, user))
+    stages = [stage for stage, name in REPORT_ACTIONS.items() if name in allowed]
+    return stages, "report_damage" in allowed
 
 
 def _loan_context(request: HttpRequest, reservation: Reservation, report_form=None) -> dict:
     user = request.user
     is_borrower = reservation.borrower_id == user.pk
     reports = list(selectors.condition_reports_of(reservation=reservation))
-    stages, allow_damage = _report_options(reservation, user, reports)
+    stages, allow_damage = _report_options(reservation, user)
     if report_form is None and stages:
         report_form = ConditionReportForm(stages=stages, allow_damage=allow_damage)
     handoff = selectors.handoff_for(reservation=reservation, user=user)
@@ -576,8 +515,7 @@ def _loan_context(request: HttpRequest, reservation: Reservation, report_form=No
         "tool": reservation.tool,
         "is_owner": reservation.tool.owner_id == user.pk,
         "other": reservation.borrower if not is_borrower else reservation.tool.owner,
-        "actions": loan_actions(reservation, user),
-        "takes_note": TAKES_NOTE,
+        "actions": loan_buttons(reservation, user),
         "handoff": handoff,
         "timeline": [(event, S(event.to_status).label) for event in reservation.events.all()],
         "reports": reports,
@@ -603,8 +541,7 @@ def loan_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def loan_condition(request: HttpRequest, pk: int) -> HttpResponse:
     """Record the tool's condition at pickup or return."""
     reservation = _loan(request, pk)
-    reports = list(selectors.condition_reports_of(reservation=reservation))
-    stages, allow_damage = _report_options(reservation, request.user, reports)
+    stages, allow_damage = _report_options(reservation, request.user)
     if not stages:
         messages.error(request, "There is no condition to record for this loan now.")
         return redirect("tools:loan", pk)

@@ -1,10 +1,13 @@
-"""Errors as JSON, always: Django's ValidationError becomes a 400 with field errors."""
+"""Errors as JSON, always, in the shapes the schema names (``p2pcommons.api.schema``):
+``FieldErrors`` for a 400, ``Problem`` for a 401, 403, 404 or 429, and a rule's
+``detail`` + ``code`` (+ its data) for a 409."""
 
 import math
+from datetime import datetime
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from rest_framework import exceptions, status
+from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -33,22 +36,33 @@ def _messages(errors, prefix: str = "") -> list[str]:
 
 
 def _flatten(detail):
-    """Every field's errors as a list of strings, as the schema (``FIELD_ERRORS``) says."""
+    """Every field's errors as a list of strings, as the schema (``FieldErrors``) says; errors
+    that belong to no field (``ValidationError("...")`` raised by a view) are
+    ``non_field_errors``, as DRF names those of a serializer."""
     if isinstance(detail, dict):
         return {field: _messages(value) for field, value in detail.items()}
-    return detail
+    return {"non_field_errors": _messages(detail if isinstance(detail, list) else [detail])}
+
+
+def _conflict(exc: RuleViolation) -> dict:
+    """A rule's refusal: the sentence, its code, and the data a program may act on."""
+    data = {
+        key: serializers.DateTimeField().to_representation(value) if isinstance(value, datetime) else value
+        for key, value in exc.data.items()
+    }
+    return {**data, "detail": str(exc), "code": exc.code}
 
 
 def exception_handler(exc, context):
     """Map domain errors raised by services onto HTTP: 400 for bad input, 409 for rule
     conflicts, 429 with a plain message (and ``Retry-After``) when throttled."""
     if isinstance(exc, DjangoValidationError):
-        detail = exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
+        detail = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
         exc = exceptions.ValidationError(detail=detail)
     if isinstance(exc, exceptions.ValidationError):
         exc = exceptions.ValidationError(detail=_flatten(exc.detail))
     elif isinstance(exc, RuleViolation):
-        return Response({"detail": str(exc), "code": exc.code}, status=status.HTTP_409_CONFLICT)
+        return Response(_conflict(exc), status=status.HTTP_409_CONFLICT)
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied(detail=str(exc) or None)
     elif isinstance(exc, exceptions.Throttled):

@@ -9,7 +9,7 @@ from apps.notifications.api import NotificationPreferenceView, NotificationViewS
 from apps.peers.api import CommunityMemberViewSet, CommunityViewSet, MeView
 from apps.reputation.api import ReviewViewSet
 from apps.skills.api import CategoryViewSet, MatchViewSet, OfferViewSet, RequestViewSet, SessionViewSet
-from apps.tools.api import ReservationViewSet, ToolViewSet, WaitlistViewSet
+from apps.tools.api import ReservationViewSet, ToolCategoryViewSet, ToolViewSet, WaitlistViewSet
 
 router = DefaultRouter()
 router.register("communities", CommunityViewSet, basename="community")
@@ -18,6 +18,7 @@ router.register("ledger/accounts", AccountViewSet, basename="ledger-account")
 router.register("ledger/transfers", TransferViewSet, basename="ledger-transfer")
 router.register("notifications", NotificationViewSet, basename="notification")
 router.register("flags", FlagViewSet, basename="flag")
+router.register("tools/categories", ToolCategoryViewSet, basename="tool-category")
 router.register("tools", ToolViewSet, basename="tool")
 router.register("reservations", ReservationViewSet, basename="reservation")
 router.register("waitlist", WaitlistViewSet, basename="waitlist")

@@ -190,15 +190,21 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
 # --- REST API -------------------------------------------------------------------
 REST_FRAMEWORK = {
+    # The app's session token first: its challenge makes a missing, invalid or expired
+    # token (or an ended browser session) a 401, not a 403 (p2pcommons/api/authentication.py).
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "allauth.headless.contrib.rest_framework.authentication.XSessionTokenAuthentication",
+        "p2pcommons.api.authentication.SessionTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
+    # JSON bodies only: one content type per operation is what client generators handle.
+    # The upload endpoints declare MultiPartParser themselves.
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "p2pcommons.api.pagination.PageNumberPagination",
     "PAGE_SIZE": 25,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "p2pcommons.api.schema.AutoSchema",
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
@@ -250,11 +256,30 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    # Enums whose field name (status, kind, ...) has other choices elsewhere too are named
+    # here; an unnamed clash is a warning, and `make schema` fails on warnings.
     "ENUM_NAME_OVERRIDES": {
         "ToolConditionEnum": "apps.tools.models.Tool.Condition",
         "ReportedConditionEnum": "apps.tools.models.ConditionReport.Condition",
         "ListingStatusEnum": "apps.skills.models.Offer.Status",
+        "ToolStatusEnum": "apps.tools.models.Tool.Status",
+        "MembershipStatusEnum": "apps.peers.models.Membership.Status",
+        "TransferKindEnum": "apps.ledger.models.Transfer.Kind",
+        "SeatStatusEnum": "apps.skills.models.Seat.Status",
+        "MatchSideEnum": "apps.skills.api.MY_SIDE_CHOICES",
+        # Filled by the apps at start-up (registries), so read when the schema is made.
+        "NotificationKindEnum": "apps.notifications.api.kind_choices",
+        "ExchangeTypeEnum": "apps.reputation.api.exchange_type_choices",
+        "TargetTypeEnum": "apps.moderation.api.target_type_choices",
+        "DeliveryEnum": "apps.notifications.kinds.DELIVERIES",
     },
+    # Named error shapes, the 401 on every operation, ids in paths (the ``id`` converter
+    # and the routers' lookups, p2pcommons/converters.py) as integers, per-operation
+    # conflict codes: see p2pcommons/api/schema.py.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "p2pcommons.api.schema.postprocess",
+    ],
 }
 
 # --- Celery ---------------------------------------------------------------------

@@ -245,10 +245,7 @@ def test_an_account_whose_owner_left_cannot_send(community, owner, member):
     Membership.objects.filter(user=owner, community=community).delete()
     with pytest.raises(RuleViolation) as refused:
         send(src, hours(member, community), "1")
-    assert (
-        refused.value.code == "not_member"
-        and str(refused.value) == "Only members of the community can send credits there."
-    )
+    assert refused.value.code == "not_member" and str(refused.value) == "Join Sunnyside Commons to send credits there."
     assert not Transfer.objects.exists()
 
 

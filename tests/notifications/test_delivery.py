@@ -98,7 +98,8 @@ def test_with_the_broker_down_the_notification_is_kept_and_the_outbox_delivers_i
         _forget_connections()
     note.refresh_from_db()
     assert note.delivered_at is None and mail.outbox == []
-    assert "Broker unreachable; 1 notification(s) wait in the outbox" in caplog.text
+    assert "Broker unreachable; apps.notifications.tasks.deliver_notifications" in caplog.text
+    assert "waits for the outbox sweep (1 notification(s))" in caplog.text
 
     assert services.flush_outbox() == 0  # within the grace period a worker may still get it
     with time_machine.travel(timezone.now() + timedelta(minutes=2)):

@@ -8,7 +8,7 @@ URL = "/api/v1/me/"
 
 def test_it_requires_authentication(api_client):
     response = api_client.get(URL)
-    assert response.status_code in (401, 403)
+    assert response.status_code == 401
     assert "detail" in response.json()
 
 

@@ -918,7 +918,7 @@ def test_close_reopen_and_renew_an_offer_from_my_page(web_as, community, helper,
     page = text(client.get(MINE))
     assert "Closed" in page and "Reopen" in page
 
-    response = client.post(reverse("skills:offer-reopen", args=[offer.pk]), {"next": "mine"}, follow=True)
+    response = client.post(reverse("skills:offer-reopen", args=[offer.pk]), {"next": MINE}, follow=True)
     assert response.redirect_chain[-1][0] == MINE
     offer.refresh_from_db()
     assert offer.status == "open"
@@ -926,7 +926,7 @@ def test_close_reopen_and_renew_an_offer_from_my_page(web_as, community, helper,
     Offer.objects.filter(pk=offer.pk).update(expires_at=timezone.now() - timedelta(days=1))
     page = text(client.get(MINE))
     assert "Expired" in page and "Renew for 6 months" in page
-    response = client.post(reverse("skills:offer-renew", args=[offer.pk]), {"next": "mine"}, follow=True)
+    response = client.post(reverse("skills:offer-renew", args=[offer.pk]), {"next": MINE}, follow=True)
     offer.refresh_from_db()
     assert offer.is_open and offer.expires_at > timezone.now() + timedelta(days=170)
     assert f"“I fix bikes” is open until {timezone.localtime(offer.expires_at):%-d %B %Y}." in text(response)

@@ -75,17 +75,21 @@ def test_who_may_make_each_transition_in_the_api(api_as, tool, owner, member, or
 
 
 def test_the_owner_uploads_and_removes_photos(api_as, tool, owner, member):
-    response = api_as(owner).post(f"{TOOLS}{tool.pk}/photos/", {"image": png_upload(), "alt_text": "Side view"})
+    response = api_as(owner).post(
+        f"{TOOLS}{tool.pk}/photos/", {"image": png_upload(), "alt_text": "Side view"}, format="multipart"
+    )
     assert response.status_code == 201, response.content
     body = response.json()
     assert body["alt_text"] == "Side view" and body["thumbnail"].endswith(".jpg")
     listed = api_as(member).get(f"{TOOLS}{tool.pk}/").json()
     assert [p["id"] for p in listed["photos"]] == [body["id"]]
     # A neighbor can neither add nor remove; a text file is a 400.
-    assert api_as(member).post(f"{TOOLS}{tool.pk}/photos/", {"image": png_upload()}).status_code == 404
+    assert (
+        api_as(member).post(f"{TOOLS}{tool.pk}/photos/", {"image": png_upload()}, format="multipart").status_code == 404
+    )
     assert api_as(member).delete(f"{TOOLS}{tool.pk}/photos/{body['id']}/").status_code == 404
     text = SimpleUploadedFile("notes.txt", b"hello", content_type="text/plain")
-    bad = api_as(owner).post(f"{TOOLS}{tool.pk}/photos/", {"image": text})
+    bad = api_as(owner).post(f"{TOOLS}{tool.pk}/photos/", {"image": text}, format="multipart")
     assert bad.status_code == 400 and "image" in bad.json()
     assert api_as(owner).delete(f"{TOOLS}{tool.pk}/photos/{body['id']}/").status_code == 204
     assert api_as(owner).delete(f"{TOOLS}{tool.pk}/photos/{body['id']}/").status_code == 404
@@ -95,12 +99,14 @@ def test_the_owner_uploads_and_removes_photos(api_as, tool, owner, member):
 def test_condition_reports_and_damage_in_the_api(api_as, tool, owner, member, organizer):
     loan = ReservationFactory(tool=tool, borrower=member, status="picked_up", starts_at=at(0), ends_at=at(1))
     ok = api_as(member).post(
-        f"{RES}{loan.pk}/condition/", {"stage": "pickup", "condition": "good", "note": "All there"}, format="json"
+        f"{RES}{loan.pk}/condition/", {"stage": "pickup", "condition": "good", "note": "All there"}, format="multipart"
     )
     assert ok.status_code == 201, ok.content
-    again = api_as(member).post(f"{RES}{loan.pk}/condition/", {"stage": "pickup", "condition": "good"}, format="json")
+    again = api_as(member).post(
+        f"{RES}{loan.pk}/condition/", {"stage": "pickup", "condition": "good"}, format="multipart"
+    )
     assert again.status_code == 409 and again.json()["code"] == "already_reported"
-    bad = api_as(member).post(f"{RES}{loan.pk}/condition/", {"stage": "later", "condition": "good"}, format="json")
+    bad = api_as(member).post(f"{RES}{loan.pk}/condition/", {"stage": "later", "condition": "good"}, format="multipart")
     assert bad.status_code == 400 and "stage" in bad.json()
     assert (
         api_as(organizer).post(f"{RES}{loan.pk}/condition/", {"stage": "return", "condition": "good"}).status_code
@@ -109,6 +115,7 @@ def test_condition_reports_and_damage_in_the_api(api_as, tool, owner, member, or
     damage = api_as(owner).post(
         f"{RES}{loan.pk}/condition/",
         {"stage": "return", "condition": "worn", "damage": "true", "note": "Cracked case", "photo": png_upload()},
+        format="multipart",
     )
     assert damage.status_code == 201, damage.content
     assert damage.json()["condition"] == "damaged" and damage.json()["photo"]

@@ -80,8 +80,9 @@ def test_nobody_borrows_their_own_tool(tool, owner):
 
 
 def test_strangers_and_suspended_members_cannot_borrow(tool, stranger, member):
-    with pytest.raises(RuleViolation, match="Join the tool's community"):
+    with pytest.raises(RuleViolation, match=r"^Join Sunnyside Commons to borrow tools there\.$") as refused:
         request(tool, stranger)
+    assert refused.value.code == "not_member"
     from apps.peers.models import Membership
 
     Membership.objects.filter(user=member).update(status="suspended", status_reason="Kept a ladder for months")

@@ -112,7 +112,7 @@ def test_a_window_that_has_passed_is_not_offered(tool, member, owner, neighbors)
     soon = services.waitlist_join(tool=tool, member=bea, starts_at=at(0), ends_at=at(0, 5))
     later = services.waitlist_join(tool=tool, member=cal, starts_at=at(0, 6), ends_at=at(1))
     with time_machine.travel(at(0, 1), tick=False):
-        services.reservation_cancel(reservation=booked, actor=owner)
+        services.reservation_decline(reservation=booked, actor=owner)
     soon.refresh_from_db()
     later.refresh_from_db()
     assert soon.status == "passed"

@@ -352,9 +352,23 @@ def test_the_other_party_is_notified_on_cancel(tool, member, owner, who):
 def test_a_decline_or_cancel_note_over_300_characters_is_cut_to_300(tool, member, owner, action):
     loan = request(tool, member)
     note = "x" * 299 + "yz" + "!" * 50
-    getattr(services, f"reservation_{action}")(reservation=loan, actor=owner, note=note)
+    # The owner declines a request; the borrower takes theirs back.
+    getattr(services, f"reservation_{action}")(
+        reservation=loan, actor=owner if action == "decline" else member, note=note
+    )
     event = ReservationEvent.objects.get(reservation=loan, to_status=S.DECLINED if action == "decline" else S.CANCELLED)
     assert event.note == "x" * 299 + "y"
+
+
+def test_an_owner_says_no_to_a_request_by_declining_not_cancelling(tool, member, owner):
+    loan = request(tool, member)
+    with pytest.raises(RuleViolation, match="Decline the request instead") as refused:
+        services.reservation_cancel(reservation=loan, actor=owner)
+    assert refused.value.code == "illegal_transition"
+    loan.refresh_from_db()
+    assert loan.status == S.REQUESTED
+    later = approved(tool, member, start=3, end=4)
+    assert services.reservation_cancel(reservation=later, actor=owner).status == S.CANCELLED
 
 
 @pytest.mark.parametrize("state", [S.REQUESTED, S.APPROVED])

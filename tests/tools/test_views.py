@@ -82,7 +82,8 @@ def loan_in(state: str, tool, borrower, start: float = 0, end: float = 1) -> Res
 
 
 # --- transitions: who may do what --------------------------------------------------------
-STATE_BEFORE = {"approve": "requested", "decline": "requested", "cancel": "requested", "pickup": "approved"}
+# An owner says no to a request by declining it; cancelling is for an approved loan.
+STATE_BEFORE = {"approve": "requested", "decline": "requested", "cancel": "approved", "pickup": "approved"}
 STATE_BEFORE["return"] = "picked_up"
 ALLOWED = {
     "approve": {"owner": "approved"},

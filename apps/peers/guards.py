@@ -1,0 +1,60 @@
+"""Guards: the membership checks a service runs before acting, each refusing with one
+code and one message, whichever app, page or endpoint asks.
+
+- ``require_active_member``: ``suspended`` (with the organizers' reason) or ``not_member``;
+- ``require_organizer``: ``not_organizer``.
+
+The questions without the refusal (``is_active_member``, ``is_organizer``) are in
+``selectors``, for pages deciding which buttons to show.
+"""
+
+from __future__ import annotations
+
+from p2pcommons.errors import RuleViolation
+
+from .models import Community, Membership, User
+from .selectors import is_organizer, membership_of
+
+
+def require_active_member(
+    *, user: User, community: Community | None = None, community_id: int | None = None, doing: str
+) -> None:
+    """Refuse unless ``user`` is an active member of the community (given by object or
+    id). A suspended member is told so with the reason (code ``suspended``); anyone else
+    is asked to join (code ``not_member``). ``doing`` completes "Join <community> to ...
+    there.". One query when the member may act (the refusals read a little more)."""
+    if community_id is None:
+        community_id = community.pk
+    membership = membership_of(user=user, community_id=community_id)
+    if membership is not None and membership.status == Membership.Status.ACTIVE:
+        return
+    if membership is not None:
+        membership_refuse_if_suspended(user=user, community_id=community_id, doing=doing)
+    if community is None:
+        community = Community.objects.only("name").get(pk=community_id)
+    raise RuleViolation(f"Join {community.name} to {doing} there.", code="not_member")
+
+
+def require_organizer(*, user: User, community_id: int, doing: str = "do that") -> None:
+    """Refuse (code ``not_organizer``) unless ``user`` organizes the community or is a
+    site superuser. ``doing`` completes "Only an organizer of this community can ...."."""
+    if not is_organizer(user=user, community_id=community_id):
+        raise RuleViolation(f"Only an organizer of this community can {doing}.", code="not_organizer")
+
+
+def membership_refuse_if_suspended(*, user: User, community_id: int, doing: str) -> None:
+    """Raise ``RuleViolation`` (code ``suspended``) with the organizers' reason when
+    ``user``'s membership of the community is suspended. Every service by which a member
+    posts, books or trades in a community calls it; ``doing`` completes "you can't ...".
+    """
+    membership = (
+        Membership.objects.filter(user=user, community_id=community_id, status=Membership.Status.SUSPENDED)
+        .select_related("community")
+        .first()
+    )
+    if membership is not None:
+        why = f" Reason: {membership.status_reason}" if membership.status_reason else ""
+        raise RuleViolation(
+            f"Your membership in {membership.community.name} is suspended, so you can't {doing} there.{why}",
+            code="suspended",
+        )

@@ -1,0 +1,215 @@
+"""A loan's steps after the request (declared in apps.tools.transitions; side effects here), expiry and reminders."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from apps.notifications.services import notify
+from apps.peers.models import Membership, User
+from p2pcommons.errors import RuleViolation
+from p2pcommons.humanize import format_when
+
+from ..models import (
+    Reminder,
+    Reservation,
+)
+from ..transitions import LOAN, PICKUP_GRACE, is_borrower
+from ._common import S
+from .waitlist import waitlist_offer_next
+
+
+def _locked(reservation: Reservation) -> Reservation:
+    """The reservation row under SELECT FOR UPDATE: the state and fee a step reads are
+    those it changes (two clicks, or a click and the expiry task, take turns)."""
+    return Reservation.objects.select_for_update().select_related("tool", "borrower").get(pk=reservation.pk)
+
+
+@transaction.atomic
+def reservation_approve(*, reservation: Reservation, actor: User, now: datetime | None = None) -> Reservation:
+    """The owner says yes (``LOAN`` "approve": not once the pickup window has closed:
+    such a loan could only expire, so approving it would tell the borrower something false)."""
+    reservation = LOAN.apply("approve", _locked(reservation), actor, now=now)
+    notify(
+        recipients=[reservation.borrower],
+        kind="tools.decided",
+        actor=actor,
+        target=reservation,
+        text=f"{actor.public_name} approved your request for {reservation.tool.title}",
+    )
+    return reservation
+
+
+@transaction.atomic
+def reservation_decline(*, reservation: Reservation, actor: User, note: str = "") -> Reservation:
+    """The owner says no to a request, maybe with a note (at most 300 characters kept)."""
+    reservation = LOAN.apply("decline", _locked(reservation), actor, note=note[:300])
+    notify(
+        recipients=[reservation.borrower],
+        kind="tools.decided",
+        actor=actor,
+        target=reservation,
+        text=f"{actor.public_name} declined your request for {reservation.tool.title}",
+    )
+    waitlist_offer_next(tool=reservation.tool)
+    return reservation
+
+
+@transaction.atomic
+def reservation_cancel(*, reservation: Reservation, actor: User, note: str = "") -> Reservation:
+    """The borrower takes a request back, or either party calls off an approved loan
+    before pickup (``LOAN`` "cancel"); the other party is told."""
+    reservation = LOAN.apply("cancel", _locked(reservation), actor, note=note[:300])
+    other = reservation.tool.owner if is_borrower(reservation, actor) else reservation.borrower
+    notify(
+        recipients=[other],
+        kind="tools.decided",
+        actor=actor,
+        target=reservation,
+        text=f"{actor.public_name} cancelled the loan of {reservation.tool.title}",
+    )
+    waitlist_offer_next(tool=reservation.tool)
+    return reservation
+
+
+def pickup_refusal(*, reservation: Reservation, actor: User, now: datetime | None = None) -> RuleViolation | None:
+    """Why ``actor`` may not record the pickup now, or None (``LOAN`` "pickup": when a fee
+    is due the borrower only, since recording it pays the fee fixed at request; a free
+    loan either party; an approved loan, from PICKUP_EARLY before its start until
+    PICKUP_GRACE after it)."""
+    return LOAN.refusal("pickup", reservation, actor, now=now)
+
+
+def return_refusal(*, reservation: Reservation, actor: User, now: datetime | None = None) -> RuleViolation | None:
+    """Why ``actor`` may not record the return now, or None (``LOAN`` "return": the
+    owner, of a picked-up loan, no earlier than its pickup)."""
+    return LOAN.refusal("return", reservation, actor, now=now)
+
+
+@transaction.atomic
+def reservation_pickup(*, reservation: Reservation, actor: User, now: datetime | None = None) -> Reservation:
+    """The handoff, within the pickup window (``LOAN`` "pickup" says who and when).
+
+    The fee fixed at request (``fee_total``), if any, is paid borrower -> owner through
+    the ledger now, once (idempotency key: the reservation); the tool's current fee plays
+    no part. Holds SELECT FOR UPDATE on the reservation row, so the fee and the state read
+    are those the transition applies to; ``now`` is for the demo and tests.
+    """
+    now = now or timezone.now()
+    reservation = LOAN.apply("pickup", _locked(reservation), actor, now=now, picked_up_at=now)
+    if reservation.has_fee:
+        from apps.ledger import services as ledger
+
+        tool = reservation.tool
+        ledger.transfer_create(
+            source=ledger.account_for(user=reservation.borrower, community=tool.community, currency="CREDIT"),
+            target=ledger.account_for(user=tool.owner, community=tool.community, currency="CREDIT"),
+            amount=reservation.fee_total,
+            memo=f"Fee for {tool.title} ({reservation.fee_days} day(s))",
+            idempotency_key=f"tool-fee:{reservation.pk}",
+            kind="exchange",
+            related=reservation,
+            created_by=actor,
+        )
+    return reservation
+
+
+@transaction.atomic
+def reservation_return(*, reservation: Reservation, actor: User, now: datetime | None = None) -> Reservation:
+    """The owner confirms the tool is back (``LOAN`` "return" says who and when): the
+    loan is a completed exchange, and both parties are invited to review it. Holds
+    SELECT FOR UPDATE on the reservation row; ``now`` is for the demo and tests."""
+    now = now or timezone.now()
+    reservation = LOAN.apply("return", _locked(reservation), actor, now=now, returned_at=now)
+    from apps.reputation.services import review_invite
+
+    review_invite(exchange=reservation)
+    return reservation
+
+
+def reservations_expire(*, now: datetime | None = None) -> int:
+    """Loans whose pickup window has closed (starts_at + PICKUP_GRACE before ``now``)
+    expire (a beat task): approved ones that were not picked up, and requests the owner
+    never answered, whose borrower is told. A conditional UPDATE per row: running twice
+    expires each once."""
+    now = now or timezone.now()
+    expired = 0
+    stale = Reservation.objects.filter(status__in=(S.APPROVED, S.REQUESTED), starts_at__lt=now - PICKUP_GRACE)
+    for reservation in stale.select_related("tool__owner__profile", "borrower"):
+        was = reservation.status
+        try:
+            with transaction.atomic():
+                LOAN.apply("expire", reservation, None, now=now)
+                if was == S.REQUESTED:
+                    notify(
+                        recipients=[reservation.borrower],
+                        kind="tools.decided",
+                        target=reservation,
+                        text=f"Your request for {reservation.tool.title} lapsed: "
+                        f"{reservation.tool.owner.public_name} did not answer before the pickup time",
+                    )
+                waitlist_offer_next(tool=reservation.tool, now=now)
+                expired += 1
+        except RuleViolation:
+            continue
+    return expired
+
+
+OVERDUE_ESCALATION = timedelta(days=2)
+
+
+def _reminder_texts(reservation: Reservation, kind: str) -> tuple[list[User], str]:
+    tool, borrower = reservation.tool, reservation.borrower
+    if kind == Reminder.Kind.PICKUP_TOMORROW:
+        return [borrower], f"Pickup of {tool.title} from {tool.owner.public_name}: {format_when(reservation.starts_at)}"
+    if kind == Reminder.Kind.RETURN_TOMORROW:
+        return [borrower], f"{tool.title} is due back to {tool.owner.public_name}: {format_when(reservation.ends_at)}"
+    if kind == Reminder.Kind.OVERDUE:
+        return [borrower], f"{tool.title} was due back {format_when(reservation.ends_at)}; please return it."
+    organizers = User.objects.filter(
+        memberships__community_id=tool.community_id,
+        memberships__role=Membership.Role.ORGANIZER,
+        memberships__status=Membership.Status.ACTIVE,
+    )
+    return [tool.owner, *organizers], (
+        f"{tool.title} lent to {borrower.public_name} is more than {OVERDUE_ESCALATION.days} days overdue."
+    )
+
+
+def reminders_send(*, now: datetime | None = None) -> int:
+    """Send the loan reminders that are due (a beat task every 15 minutes).
+
+    Each is claimed by inserting its (loan, kind) row under a unique constraint in the
+    same transaction as its notification: running twice, or two workers at once, sends
+    each reminder once.
+    """
+    now = now or timezone.now()
+    due = [
+        (
+            Reminder.Kind.PICKUP_TOMORROW,
+            Q(status=S.APPROVED, starts_at__gt=now, starts_at__lte=now + timedelta(days=1)),
+        ),
+        (Reminder.Kind.RETURN_TOMORROW, Q(status=S.PICKED_UP, ends_at__gt=now, ends_at__lte=now + timedelta(days=1))),
+        (Reminder.Kind.OVERDUE, Q(status=S.PICKED_UP, ends_at__lte=now)),
+        (Reminder.Kind.OVERDUE_ESCALATED, Q(status=S.PICKED_UP, ends_at__lte=now - OVERDUE_ESCALATION)),
+    ]
+    sent = 0
+    for kind, condition in due:
+        candidates = (
+            Reservation.objects.filter(condition)
+            .exclude(reminders__kind=kind)
+            .select_related("tool__owner__profile", "borrower__profile")
+        )
+        for reservation in candidates:
+            try:
+                with transaction.atomic():
+                    Reminder.objects.create(reservation=reservation, kind=kind, sent_at=now)
+                    recipients, text = _reminder_texts(reservation, kind)
+                    notify(recipients=recipients, kind="tools.reminder", text=text, target=reservation)
+            except IntegrityError:
+                continue  # another run sent it
+            sent += 1
+    return sent

@@ -1,0 +1,249 @@
+"""A loan's life, declared once (see ``p2pcommons.transitions``).
+
+Who may do what with a reservation, in which state and when: the services check it
+(``LOAN.check`` / ``LOAN.apply``), the loan pages show these buttons and no others
+(``LOAN.allowed``), and the API lists them in each reservation's ``actions`` and serves
+``POST /api/v1/reservations/{id}/<action>/`` for each. Side effects (the fee through
+the ledger, notifications, the waitlist) stay in ``apps.tools.services``.
+
+    requested --approve--> approved --pickup--> picked_up --return--> returned
+        |  \\--decline--> declined    |
+        \\------cancel------> cancelled <--/     (and expire: requested/approved -> expired)
+
+Condition reports are actions too (``report_pickup``, ``report_return``,
+``report_damage``): they change no state, but the same declaration says who may record
+one and when, for the page's form and the API's ``actions`` alike.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from p2pcommons.errors import RuleViolation
+from p2pcommons.humanize import format_amount, format_when
+from p2pcommons.transitions import Action, Machine, only, refuse_if
+
+from .models import ConditionReport, Reservation, ReservationEvent
+
+S = Reservation.Status
+Stage = ConditionReport.Stage
+
+# The pickup window of an approved loan: from PICKUP_EARLY before its start until
+# PICKUP_GRACE after it; a loan not picked up by then expires (``reservations_expire``).
+PICKUP_EARLY = timedelta(hours=2)
+PICKUP_GRACE = timedelta(hours=12)
+
+
+def pickup_opens_at(reservation: Reservation) -> datetime:
+    return reservation.starts_at - PICKUP_EARLY
+
+
+def pickup_closes_at(reservation: Reservation) -> datetime:
+    return reservation.starts_at + PICKUP_GRACE
+
+
+def return_opens_at(reservation: Reservation) -> datetime:
+    """A return is recorded no earlier than the pickup (a loan without a recorded pickup
+    time: no earlier than its pickup window opened)."""
+    return reservation.picked_up_at or pickup_opens_at(reservation)
+
+
+# --- who -------------------------------------------------------------------------------
+def is_owner(reservation: Reservation, user) -> bool:
+    return user.pk == reservation.tool.owner_id
+
+
+def is_borrower(reservation: Reservation, user) -> bool:
+    return user.pk == reservation.borrower_id
+
+
+def is_party(reservation: Reservation, user) -> bool:
+    return is_owner(reservation, user) or is_borrower(reservation, user)
+
+
+OWNER = only(is_owner, "the tool's owner")
+PARTY = only(is_party, "the owner or the borrower")
+
+
+def _fee_payer(reservation: Reservation, user, now) -> RuleViolation | None:
+    """Recording the pickup of a loan with a fee pays that fee: the borrower's act."""
+    if reservation.has_fee and not is_borrower(reservation, user):
+        return RuleViolation(
+            f"Only the borrower can record the pickup of a loan with a fee: recording it pays the "
+            f"{format_amount(reservation.fee_total, 'CREDIT')}.",
+            code="forbidden",
+        )
+    return None
+
+
+_fee_payer.code = "forbidden"
+
+
+# --- when ------------------------------------------------------------------------------
+APPROVE_IN_TIME = refuse_if(
+    lambda r, user, now: now > pickup_closes_at(r),
+    lambda r, user, now: (
+        f"This request can no longer be approved: its pickup window closed {format_when(pickup_closes_at(r))}."
+    ),
+    "too_late",
+)
+PICKUP_NOT_BEFORE = refuse_if(
+    lambda r, user, now: now < pickup_opens_at(r),
+    lambda r, user, now: (
+        f"The pickup can be recorded from {format_when(pickup_opens_at(r))}, "
+        f"{PICKUP_EARLY.seconds // 3600} hours before the loan starts."
+    ),
+    "too_early",
+)
+PICKUP_NOT_AFTER = refuse_if(
+    lambda r, user, now: now > pickup_closes_at(r),
+    lambda r, user, now: f"The pickup time ended {format_when(pickup_closes_at(r))}; the loan expires.",
+    "too_late",
+)
+RETURN_NOT_BEFORE = refuse_if(
+    lambda r, user, now: now < return_opens_at(r),
+    lambda r, user, now: f"The return can be recorded from {format_when(return_opens_at(r))}.",
+    "too_early",
+)
+# An owner's "no" to a request is a decline (the borrower reads "declined"); cancelling
+# is for an approved loan, or for the borrower taking their own request back.
+OWNER_DECLINES_REQUESTS = refuse_if(
+    lambda r, user, now: r.status == S.REQUESTED and not is_borrower(r, user),
+    "Decline the request instead: a request is declined, an approved loan is cancelled.",
+    "illegal_transition",
+)
+
+
+def _reported(stage: str):
+    """Refused once ``user`` has recorded the condition at ``stage`` (reads the
+    reservation's prefetched ``condition_reports`` when a list prefetched them)."""
+
+    def reported(r: Reservation, user, now) -> bool:
+        return any(report.stage == stage and report.author_id == user.pk for report in r.condition_reports.all())
+
+    return refuse_if(reported, "You already recorded the condition at this stage.", "already_reported")
+
+
+def _report_state(stage: str):
+    def message(r: Reservation) -> str:
+        return (
+            f"A condition report {Stage(stage).label.lower()} can't be made while the loan is "
+            f"{S(r.status).label.lower()}."
+        )
+
+    return message
+
+
+def _record(*, obj: Reservation, actor, source: str, target: str, note: str) -> None:
+    ReservationEvent.objects.create(reservation=obj, actor=actor, from_status=source, to_status=target, note=note)
+
+
+def _told(r: Reservation, user) -> str:
+    return (r.borrower if is_owner(r, user) else r.tool.owner).public_name
+
+
+LOAN = Machine(
+    model=Reservation,
+    noun="reservation",
+    record=_record,
+    actions=[
+        Action(
+            "approve",
+            "Approve",
+            source=(S.REQUESTED,),
+            target=S.APPROVED,
+            who=(OWNER,),
+            when=(APPROVE_IN_TIME,),
+            help=lambda r, user: f"Approve: lend it for these dates. {_told(r, user)} is told.",
+        ),
+        Action(
+            "decline",
+            "Decline",
+            source=(S.REQUESTED,),
+            target=S.DECLINED,
+            who=(OWNER,),
+            takes_note=True,
+            style="secondary",
+            help=lambda r, user: f"Decline: say no to this request. {_told(r, user)} is told.",
+        ),
+        Action(
+            "pickup",
+            "Mark picked up",
+            source=(S.APPROVED,),
+            target=S.PICKED_UP,
+            who=(PARTY, _fee_payer),
+            when=(PICKUP_NOT_BEFORE, PICKUP_NOT_AFTER),
+            label_for=lambda r, user: (
+                f"Confirm pickup and pay {format_amount(r.fee_total, 'CREDIT')}" if r.has_fee else "Mark picked up"
+            ),
+        ),
+        Action(
+            "return",
+            "Mark returned",
+            source=(S.PICKED_UP,),
+            target=S.RETURNED,
+            who=(OWNER,),
+            when=(RETURN_NOT_BEFORE,),
+        ),
+        Action(
+            "cancel",
+            "Cancel",
+            source=(S.REQUESTED, S.APPROVED),
+            target=S.CANCELLED,
+            who=(PARTY,),
+            when=(OWNER_DECLINES_REQUESTS,),
+            takes_note=True,
+            style="secondary outline",
+            label_for=lambda r, user: "Cancel request" if r.status == S.REQUESTED else "Cancel loan",
+            help=lambda r, user: (
+                f"Cancel request: take your request back. {_told(r, user)} is told."
+                if r.status == S.REQUESTED
+                else f"Cancel loan: call off the approved loan. {_told(r, user)} is told."
+            ),
+        ),
+        Action(
+            "report_pickup",
+            "Record the condition at pickup",
+            source=(S.APPROVED, S.PICKED_UP),
+            who=(PARTY,),
+            when=(_reported(Stage.PICKUP),),
+            state_message=_report_state(Stage.PICKUP),
+        ),
+        Action(
+            "report_return",
+            "Record the condition at return",
+            source=(S.PICKED_UP, S.RETURNED),
+            who=(PARTY,),
+            when=(_reported(Stage.RETURN),),
+            state_message=_report_state(Stage.RETURN),
+        ),
+        Action(
+            "report_damage",
+            "Report damage at return",
+            source=(S.PICKED_UP, S.RETURNED),
+            who=(only(is_owner, "the owner", message="Only the owner reports damage, at return."),),
+            when=(_reported(Stage.RETURN),),
+            state_message=_report_state(Stage.RETURN),
+        ),
+        # The platform's own steps: a request the owner's rules approve at once, and a
+        # loan whose pickup time ended.
+        Action("auto_approve", "Approve automatically", source=(S.REQUESTED,), target=S.APPROVED, system=True),
+        Action(
+            "expire",
+            "Expire",
+            source=(S.REQUESTED, S.APPROVED),
+            target=S.EXPIRED,
+            when=(
+                refuse_if(
+                    lambda r, user, now: now <= pickup_closes_at(r), "Its pickup time has not ended.", "too_early"
+                ),
+            ),
+            system=True,
+        ),
+    ],
+)
+
+# Actions served as ``POST /api/v1/reservations/{id}/<name>/`` and as the loan page's
+# buttons; the condition report actions are recorded through their own form and endpoint.
+STEPS = ("approve", "decline", "pickup", "return", "cancel")
+REPORT_ACTIONS = {Stage.PICKUP: "report_pickup", Stage.RETURN: "report_return"}

@@ -1,0 +1,43 @@
+"""The one view kit and the one pager (issue 12): filters survive paging, "next" stays
+on this site, a refusal reads as a sentence."""
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.template.loader import render_to_string
+from django.test import RequestFactory
+
+from p2pcommons.errors import RuleViolation
+from p2pcommons.viewkit import paginate, refusal_text, safe_next
+
+
+def test_the_pager_keeps_the_search_and_filters_of_the_page():
+    request = RequestFactory().get("/tools/", {"q": "drill", "category": "garden", "page": "2"})
+    page = paginate(request, list(range(60)), per_page=20)
+    html = render_to_string("_pagination.html", {"page": page}, request=request)
+    assert "q=drill" in html and "category=garden" in html
+    assert "page=1" in html and "page=3" in html and "Page 2 of 3" in html
+
+
+def test_a_page_out_of_range_gives_the_last_page_not_an_error():
+    request = RequestFactory().get("/", {"page": "999"})
+    assert paginate(request, list(range(45)), per_page=20).number == 3
+    assert paginate(RequestFactory().get("/", {"page": "x"}), [1, 2], per_page=20).number == 1
+
+
+@pytest.mark.parametrize(
+    ("target", "expected"),
+    [
+        ("/tools/loans/", "/tools/loans/"),
+        ("https://evil.example/", "/home/"),
+        ("//evil.example/x", "/home/"),
+        ("mine", "/home/"),
+    ],
+)
+def test_next_stays_on_this_site(target, expected):
+    request = RequestFactory().post("/x/", {"next": target})
+    assert safe_next(request, "/home/") == expected
+
+
+def test_a_refusal_reads_as_one_sentence():
+    assert refusal_text(RuleViolation("It is booked then.", code="overlap")) == "It is booked then."
+    assert refusal_text(ValidationError({"hours": ["Between 0 and 12 hours."]})) == "Between 0 and 12 hours."
