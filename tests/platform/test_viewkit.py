@@ -41,3 +41,12 @@ def test_next_stays_on_this_site(target, expected):
 def test_a_refusal_reads_as_one_sentence():
     assert refusal_text(RuleViolation("It is booked then.", code="overlap")) == "It is booked then."
     assert refusal_text(ValidationError({"hours": ["Between 0 and 12 hours."]})) == "Between 0 and 12 hours."
+
+
+def test_a_page_with_two_pagers_moves_each_by_its_own_parameter():
+    request = RequestFactory().get("/skills/mine/", {"requests_page": "2", "q": "bike"})
+    offers = paginate(request, list(range(50)), per_page=20, param="offers_page")
+    context = {"page": offers, "param": "offers_page", "label": "Pages of my offers"}
+    html = render_to_string("_pagination.html", context, request=request)
+    assert "offers_page=2" in html and "requests_page=2" in html and "q=bike" in html
+    assert 'aria-label="Pages of my offers"' in html and "Page 1 of 3" in html

@@ -5,6 +5,7 @@
     {{ entry.amount|signed_amount:"CREDIT" }}           -> "+3 credits"
     {{ session.starts_at|when }}                        -> "Tuesday 24 November 2026, 10:00"
     {{ session.starts_at|when_short }}                  -> "Tue 24 Nov, 10:00"
+    {% page_query page.next_page_number "offers_page" %}  -> "?q=bike&offers_page=3"
     {{ n.created_at|ago }}                              -> "just now" / "5 minutes ago"
     {{ session|place_for:user }}                        -> "At Max's place" / "At your place"
 
@@ -48,6 +49,15 @@ def when_short(value) -> str:
 @register.filter
 def ago(value) -> str:
     return humanize.format_ago(value) if value else ""
+
+
+@register.simple_tag(takes_context=True)
+def page_query(context, number, param: str = "page") -> str:
+    """``?<this page's query>`` with ``param`` set to ``number``: a pager link that keeps
+    the search and filters (``_pagination.html``; ``param`` when one page has two pagers)."""
+    query = context["request"].GET.copy()
+    query[param or "page"] = number
+    return f"?{query.urlencode()}"
 
 
 @register.filter

@@ -19,6 +19,7 @@ from django.utils.text import slugify
 from apps.peers.guards import require_active_member, require_organizer
 from apps.peers.models import Community, User
 from apps.peers.selectors import membership_for_update
+from p2pcommons.enqueue import enqueue_on_commit
 from p2pcommons.errors import RuleViolation
 
 from ..models import MAX_SKILLS, MAX_TAGS, MAX_WINDOWS, AvailabilityWindow, Match, Offer, Request, Skill, Tag
@@ -86,14 +87,7 @@ def _after_commit_match(kind: str, pk: int) -> None:
     from .. import tasks  # tasks import the services: imported when first needed
 
     task = tasks.match_request if kind == "request" else tasks.match_offer
-
-    def enqueue() -> None:
-        try:
-            task.apply_async(args=[pk], retry=False)
-        except Exception:  # the broker's errors vary by transport; none may reach the user's request
-            logger.warning("Broker unreachable; %s %s will be matched tonight", kind, pk, exc_info=True)
-
-    transaction.on_commit(enqueue)
+    enqueue_on_commit(task, pk, waits_for="tonight's matching run")
 
 
 @transaction.atomic
