@@ -200,6 +200,14 @@ class Machine:
             for action in self.allowed(obj, user, now=now, names=names)
         ]
 
+    def step_between(self, source: str, target: str) -> str | None:
+        """The member action that moves an object from ``source`` to ``target``, if any
+        (for an edit that sets the state field directly, like a PATCH of ``status``)."""
+        for action in self.actions:
+            if not action.system and action.target == target and source in action.source:
+                return action.name
+        return None
+
     def codes(self, name: str) -> set[str]:
         """The refusal codes action ``name`` can answer with (the API documents them):
         ``illegal_transition`` for a wrong state, and each check's ``code`` (a check

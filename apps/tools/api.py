@@ -31,7 +31,7 @@ from p2pcommons.forms import within_search_span
 
 from . import selectors, services
 from .models import Category, ConditionReport, Reservation, Tool, ToolPhoto, WaitlistEntry
-from .transitions import LOAN
+from .transitions import LISTING, LOAN, WAITLIST
 
 # What refuses a loan request (apps.tools.services.booking and the membership guards).
 REQUEST_REFUSALS = (
@@ -84,6 +84,9 @@ class ToolSerializer(serializers.ModelSerializer):
     community = serializers.PrimaryKeyRelatedField(queryset=Community.objects.all())
     distance_km = serializers.FloatField(read_only=True, required=False, allow_null=True)
     photos = ToolPhotoSerializer(many=True, read_only=True)
+    actions = ActionsField(
+        LISTING, help_text="What you may do with the listing now (its owner): pause, resume, retire."
+    )
 
     class Meta:
         model = Tool
@@ -109,8 +112,9 @@ class ToolSerializer(serializers.ModelSerializer):
             "photos",
             "distance_km",
             "created_at",
+            "actions",
         )
-        read_only_fields = ("id", "owner", "owner_trust", "created_at", "distance_km", "photos")
+        read_only_fields = ("id", "owner", "owner_trust", "created_at", "distance_km", "photos", "actions")
 
     def validate_community(self, community: Community) -> Community:
         user = self.context["request"].user
@@ -479,6 +483,7 @@ class ReservationViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet)
 
 class WaitlistEntrySerializer(serializers.ModelSerializer):
     tool_title = serializers.CharField(source="tool.title", read_only=True)
+    actions = ActionsField(WAITLIST)
 
     class Meta:
         model = WaitlistEntry
@@ -493,6 +498,7 @@ class WaitlistEntrySerializer(serializers.ModelSerializer):
             "offered_at",
             "offer_expires_at",
             "reservation",
+            "actions",
         )
         read_only_fields = fields
 
@@ -537,7 +543,11 @@ class WaitlistViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     @extend_schema(
         tags=["waitlist"],
         request=None,
-        responses={201: ReservationSerializer, 404: NOT_FOUND, 409: conflicts(*REQUEST_REFUSALS, "offer_closed")},
+        responses={
+            201: ReservationSerializer,
+            404: NOT_FOUND,
+            409: conflicts(*REQUEST_REFUSALS, *WAITLIST.codes("accept")),
+        },
     )
     @action(detail=True, methods=["post"])
     def accept(self, request, pk=None):
@@ -548,7 +558,7 @@ class WaitlistViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     @extend_schema(
         tags=["waitlist"],
         request=None,
-        responses={200: WaitlistEntrySerializer, 404: NOT_FOUND, 409: conflicts("forbidden", "illegal_transition")},
+        responses={200: WaitlistEntrySerializer, 404: NOT_FOUND, 409: conflicts(*WAITLIST.codes("withdraw"))},
     )
     @action(detail=True, methods=["post"])
     def withdraw(self, request, pk=None):

@@ -23,7 +23,7 @@ from p2pcommons.errors import RuleViolation
 from p2pcommons.humanize import format_amount, format_when
 from p2pcommons.transitions import Action, Machine, only, refuse_if
 
-from .models import ConditionReport, Reservation, ReservationEvent
+from .models import ConditionReport, Reservation, ReservationEvent, Tool, WaitlistEntry
 
 S = Reservation.Status
 Stage = ConditionReport.Stage
@@ -247,3 +247,71 @@ LOAN = Machine(
 # buttons; the condition report actions are recorded through their own form and endpoint.
 STEPS = ("approve", "decline", "pickup", "return", "cancel")
 REPORT_ACTIONS = {Stage.PICKUP: "report_pickup", Stage.RETURN: "report_return"}
+
+
+# --- a place on a tool's waitlist ------------------------------------------------------
+W = WaitlistEntry.Status
+
+
+def is_waiting_member(entry: WaitlistEntry, user) -> bool:
+    return user.pk == entry.member_id
+
+
+WAITLIST = Machine(
+    model=WaitlistEntry,
+    noun="waitlist entry",
+    actions=[
+        Action(
+            "accept",
+            "Book it",
+            source=(W.OFFERED,),
+            who=(only(is_waiting_member, "the member it was offered to"),),
+            when=(
+                refuse_if(
+                    lambda entry, user, now: entry.offer_expires_at is None or entry.offer_expires_at <= now,
+                    "This offer is no longer open.",
+                    "offer_closed",
+                ),
+            ),
+            state_message="This offer is no longer open.",
+        ),
+        Action(
+            "withdraw",
+            "Leave the waitlist",
+            source=(W.WAITING, W.OFFERED),
+            target=W.WITHDRAWN,
+            who=(only(is_waiting_member, "the member who is waiting"),),
+            style="secondary outline",
+            state_message="You are no longer waiting for this.",
+        ),
+    ],
+)
+
+
+# --- a tool's listing, as its owner manages it -----------------------------------------
+T = Tool.Status
+
+
+def is_tool_owner(tool: Tool, user) -> bool:
+    return user.pk == tool.owner_id
+
+
+TOOL_OWNER = only(is_tool_owner, "the tool's owner")
+
+LISTING = Machine(
+    model=Tool,
+    noun="tool",
+    actions=[
+        Action("pause", "Pause", source=(T.ACTIVE,), target=T.PAUSED, who=(TOOL_OWNER,), style="secondary outline"),
+        Action(
+            "resume",
+            "Resume",
+            source=(T.PAUSED, T.RETIRED),
+            target=T.ACTIVE,
+            who=(TOOL_OWNER,),
+            style="secondary outline",
+            label_for=lambda tool, user: "List again" if tool.status == T.RETIRED else "Resume",
+        ),
+        Action("retire", "Retire", source=(T.ACTIVE, T.PAUSED), target=T.RETIRED, who=(TOOL_OWNER,)),
+    ],
+)

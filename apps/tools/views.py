@@ -32,7 +32,7 @@ from p2pcommons.viewkit import paginate, refusal_text, safe_next
 from . import selectors, services
 from .forms import BookingForm, ConditionReportForm, PhotoForm, ToolFilterForm, ToolForm, WaitlistJoinForm
 from .models import Reservation, ReservationEvent, Tool, ToolPhoto, WaitlistEntry
-from .transitions import LOAN, REPORT_ACTIONS, STEPS
+from .transitions import LISTING, LOAN, REPORT_ACTIONS, STEPS, WAITLIST
 
 TOOLS_PER_PAGE = 24
 LOANS_PER_PAGE = 20
@@ -234,6 +234,8 @@ def waitlist_join(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def waitlist_list(request: HttpRequest) -> HttpResponse:
     page = paginate(request, selectors.waitlist_of(user=request.user), LOANS_PER_PAGE)
+    for entry in page.object_list:
+        entry.buttons = WAITLIST.buttons(entry, request.user)
     return render(request, "tools/waitlist.html", {"page": page, "now": timezone.now()})
 
 
@@ -278,7 +280,10 @@ def my_tools(request: HttpRequest) -> HttpResponse:
     tools = selectors.tools_of_owner(user=request.user).annotate(
         pending=Count("reservations", filter=Q(reservations__status=S.REQUESTED))
     )
-    return render(request, "tools/my_tools.html", {"page": paginate(request, tools, TOOLS_PER_PAGE)})
+    page = paginate(request, tools, TOOLS_PER_PAGE)
+    for tool in page.object_list:
+        tool.buttons = LISTING.buttons(tool, request.user)
+    return render(request, "tools/my_tools.html", {"page": page})
 
 
 @login_required
@@ -315,9 +320,9 @@ def tool_edit(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "tools/tool_form.html", {"form": form, "tool": tool, "title": title})
 
 
-def _set_status(request: HttpRequest, tool: Tool, status: str, done: str) -> HttpResponse:
+def _set_status(request: HttpRequest, tool: Tool, step: str, done: str) -> HttpResponse:
     try:
-        services.tool_update(tool=tool, actor=request.user, status=status)
+        services.tool_step(tool=tool, actor=request.user, step=step)
     except (ValidationError, RuleViolation) as exc:
         messages.error(request, refusal_text(exc))
     else:
@@ -329,14 +334,14 @@ def _set_status(request: HttpRequest, tool: Tool, status: str, done: str) -> Htt
 @require_POST
 def tool_pause(request: HttpRequest, pk: int) -> HttpResponse:
     tool = _my_tool(request, pk)
-    return _set_status(request, tool, Tool.Status.PAUSED, f"{tool.title} is paused: neighbors can't book it now.")
+    return _set_status(request, tool, "pause", f"{tool.title} is paused: neighbors can't book it now.")
 
 
 @login_required
 @require_POST
 def tool_resume(request: HttpRequest, pk: int) -> HttpResponse:
     tool = _my_tool(request, pk)
-    return _set_status(request, tool, Tool.Status.ACTIVE, f"{tool.title} is available to borrow again.")
+    return _set_status(request, tool, "resume", f"{tool.title} is available to borrow again.")
 
 
 @login_required
@@ -345,7 +350,7 @@ def tool_retire(request: HttpRequest, pk: int) -> HttpResponse:
     """GET asks for confirmation; POST retires the listing."""
     tool = _my_tool(request, pk)
     if request.method == "POST":
-        return _set_status(request, tool, Tool.Status.RETIRED, f"{tool.title} is retired.")
+        return _set_status(request, tool, "retire", f"{tool.title} is retired.")
     live = tool.reservations.filter(status__in=Reservation.LIVE).count()
     return render(request, "tools/tool_retire.html", {"tool": tool, "live": live})
 

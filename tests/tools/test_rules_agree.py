@@ -19,8 +19,8 @@ from django.utils import timezone
 from apps.peers.factories import MembershipFactory, UserFactory
 from apps.tools import services
 from apps.tools.factories import ReservationFactory, ToolFactory
-from apps.tools.models import ConditionReport, Reservation
-from apps.tools.transitions import LOAN, REPORT_ACTIONS, STEPS
+from apps.tools.models import ConditionReport, Reservation, Tool, WaitlistEntry
+from apps.tools.transitions import LISTING, LOAN, REPORT_ACTIONS, STEPS, WAITLIST
 from p2pcommons.errors import RuleViolation
 
 pytestmark = pytest.mark.django_db
@@ -36,17 +36,21 @@ class _Rollback(Exception):
     pass
 
 
-def _service_allows(step: str, reservation: Reservation, user) -> bool:
-    """Whether the service takes ``step`` now, tried inside a transaction rolled back."""
-    service = getattr(services, f"reservation_{step}")
+def _allows(call) -> bool:
+    """Whether a service call goes through now, tried inside a transaction rolled back."""
     try:
         with transaction.atomic():
-            service(reservation=Reservation.objects.get(pk=reservation.pk), actor=user)
+            call()
             raise _Rollback
     except _Rollback:
         return True
     except RuleViolation:
         return False
+
+
+def _service_allows(step: str, reservation: Reservation, user) -> bool:
+    service = getattr(services, f"reservation_{step}")
+    return _allows(lambda: service(reservation=Reservation.objects.get(pk=reservation.pk), actor=user))
 
 
 def _page_steps(client, reservation: Reservation) -> set[str] | None:
@@ -148,3 +152,57 @@ def test_every_step_the_api_lists_has_an_endpoint_and_the_page_a_form(api_as, we
 def test_a_stranger_to_the_community_never_sees_a_loan(api_as):
     reservation = ReservationFactory()
     assert _api_actions(api_as(UserFactory()), reservation) is None
+
+
+# --- a place on the waitlist, and the owner's listing ---------------------------------
+W = WaitlistEntry.Status
+ENTRY_MOMENTS = {"open offer": timedelta(hours=3), "lapsed offer": timedelta(hours=-1)}
+
+
+def _entry_service_allows(step: str, entry: WaitlistEntry, user) -> bool:
+    service = services.waitlist_accept if step == "accept" else services.waitlist_withdraw
+    return _allows(lambda: service(entry=WaitlistEntry.objects.get(pk=entry.pk), actor=user))
+
+
+@pytest.mark.parametrize("moment", list(ENTRY_MOMENTS))
+@pytest.mark.parametrize("state", list(W.values))
+def test_the_waitlist_page_the_api_and_the_service_agree(web_as, api_as, people, state, moment):
+    tool = ToolFactory(owner=people["owner"], community=people["community"], min_notice_hours=0)
+    starts_at = timezone.now() + timedelta(days=2)
+    entry = WaitlistEntry.objects.create(
+        tool=tool,
+        member=people["borrower"],
+        starts_at=starts_at,
+        ends_at=starts_at + timedelta(days=1),
+        status=state,
+        offer_expires_at=timezone.now() + ENTRY_MOMENTS[moment],
+    )
+    for role in ("borrower", "owner", "neighbor"):
+        user = people[role]
+        html = web_as(user).get(reverse("tools:waitlist")).content.decode()
+        page = set(re.findall(rf'action="/tools/waitlist/{entry.pk}/([a-z]+)/"', html))
+        response = api_as(user).get(f"/api/v1/waitlist/{entry.pk}/")
+        api = set(response.json()["actions"]) if response.status_code == 200 else set()
+        service = {step for step in WAITLIST.member_actions if _entry_service_allows(step, entry, user)}
+        assert page == api == service, (role, state, moment)
+
+
+@pytest.mark.parametrize("state", list(Tool.Status.values))
+def test_the_my_tools_page_the_api_and_the_service_agree_on_the_listing(web_as, api_as, people, state):
+    tool = ToolFactory(owner=people["owner"], community=people["community"], status=state)
+    for role in ("owner", "neighbor"):
+        user = people[role]
+        html = web_as(user).get(reverse("tools:mine")).content.decode()
+        page = set(re.findall(rf'(?:action|href)="/tools/{tool.pk}/(pause|resume|retire)/"', html))
+        response = api_as(user).get(f"/api/v1/tools/{tool.pk}/")
+        api = set(response.json()["actions"]) if response.status_code == 200 else set()
+        service = {
+            step
+            for step in LISTING.member_actions
+            if _allows(
+                lambda step=step, user=user: services.tool_step(
+                    tool=Tool.objects.get(pk=tool.pk), actor=user, step=step
+                )
+            )
+        }
+        assert page == api == service, (role, state)

@@ -24,7 +24,15 @@ from .booking import (
     next_free_start,
     reservation_request,
 )
-from .catalog import TOOL_FIELDS, photo_add, photo_remove, tool_create, tool_set_status_by_organizer, tool_update
+from .catalog import (
+    TOOL_FIELDS,
+    photo_add,
+    photo_remove,
+    tool_create,
+    tool_set_status_by_organizer,
+    tool_step,
+    tool_update,
+)
 from .loans import (
     OVERDUE_ESCALATION,
     pickup_refusal,
@@ -81,6 +89,7 @@ __all__ = [
     "return_refusal",
     "tool_create",
     "tool_set_status_by_organizer",
+    "tool_step",
     "tool_update",
     "waitlist_accept",
     "waitlist_join",

@@ -13,6 +13,7 @@ from ..models import (
     Tool,
     ToolPhoto,
 )
+from ..transitions import LISTING
 from ._common import _require
 from .waitlist import waitlist_offer_next
 
@@ -57,6 +58,13 @@ def tool_update(*, tool: Tool, actor: User, **fields) -> Tool:
         raise TypeError(f"Unknown tool fields: {sorted(unknown)}")
     tool = Tool.objects.select_for_update().get(pk=tool.pk)
     was = tool.status
+    wanted = fields.get("status", was)
+    if wanted != was:
+        # A change of status is one of the listing's steps (``LISTING``: pause, resume, retire).
+        step = LISTING.step_between(was, wanted)
+        if step is None:
+            raise ValidationError({"status": "Choose one of the listed statuses."})
+        LISTING.check(step, tool, actor)
     for name, value in fields.items():
         setattr(tool, name, value)
     tool.full_clean()
@@ -64,6 +72,12 @@ def tool_update(*, tool: Tool, actor: User, **fields) -> Tool:
     if was != Tool.Status.ACTIVE and tool.status == Tool.Status.ACTIVE:
         waitlist_offer_next(tool=tool)  # windows that freed while it was paused
     return tool
+
+
+def tool_step(*, tool: Tool, actor: User, step: str) -> Tool:
+    """The owner pauses, resumes or retires their listing (``LISTING``)."""
+    LISTING.check(step, tool, actor)
+    return tool_update(tool=tool, actor=actor, status=LISTING.by_name[step].target)
 
 
 @transaction.atomic

@@ -17,7 +17,8 @@ from ..models import (
     Tool,
     WaitlistEntry,
 )
-from ._common import W, _require
+from ..transitions import WAITLIST
+from ._common import W
 from .booking import _check_borrower, _check_window, _held_offer, reservation_request
 
 WAITLIST_OFFER_HOLD = timedelta(hours=6)
@@ -48,22 +49,19 @@ def waitlist_join(*, tool: Tool, member: User, starts_at: datetime, ends_at: dat
 
 @transaction.atomic
 def waitlist_withdraw(*, entry: WaitlistEntry, actor: User) -> WaitlistEntry:
-    _require(actor, actor.pk == entry.member_id, "the member who is waiting")
-    was = WaitlistEntry.objects.filter(pk=entry.pk).values_list("status", flat=True).first()
-    if not WaitlistEntry.objects.filter(pk=entry.pk, status__in=WaitlistEntry.ACTIVE).update(status=W.WITHDRAWN):
-        raise RuleViolation("You are no longer waiting for this.", code="illegal_transition")
+    """Leave the line (``WAITLIST`` "withdraw"); an open offer passes to the next in line."""
+    entry = WaitlistEntry.objects.select_for_update().get(pk=entry.pk)
+    was = entry.status
+    entry = WAITLIST.apply("withdraw", entry, actor)
     if was == W.OFFERED:
         waitlist_offer_next(tool=entry.tool)
-    entry.refresh_from_db()
     return entry
 
 
 def waitlist_accept(*, entry: WaitlistEntry, actor: User, message: str = "") -> Reservation:
     """Book the window offered to you (a normal request, with the hold on your side)."""
-    _require(actor, actor.pk == entry.member_id, "the member it was offered to")
     entry = WaitlistEntry.objects.select_related("tool__owner__profile").get(pk=entry.pk)
-    if entry.status != W.OFFERED or entry.offer_expires_at <= timezone.now():
-        raise RuleViolation("This offer is no longer open.", code="offer_closed")
+    WAITLIST.check("accept", entry, actor)
     return reservation_request(
         tool=entry.tool,
         borrower=actor,
