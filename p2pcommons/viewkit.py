@@ -1,13 +1,20 @@
-"""What every HTML view needs, once: a page of results, a refusal in words, a safe "next".
+"""What every HTML view needs, once: a page of results, a service call whose refusal is
+shown in words, a safe "next".
 
-page = paginate(request, queryset, per_page=20)     # with the template "_pagination.html",
-                                                    # which keeps the other query parameters
-messages.error(request, refusal_text(exc))          # a RuleViolation or a ValidationError
-return redirect(safe_next(request, default=reverse(...)))
+    page = paginate(request, queryset, per_page=20)   # with "_pagination.html", which
+                                                      # keeps the other query parameters
+    loan = attempt(request, lambda: services.reservation_approve(...))
+    if loan is REFUSED:          # the refusal is already a message (with form=: form errors)
+        return redirect(...)
+    return redirect(safe_next(request, default=reverse(...)))
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
@@ -39,3 +46,28 @@ def safe_next(request: HttpRequest, default: str) -> str:
 def refusal_text(exc: ValidationError | RuleViolation) -> str:
     """A service's refusal as one sentence for a message on the page."""
     return str(exc) if isinstance(exc, RuleViolation) else " ".join(exc.messages)
+
+
+class _Refused:
+    """What ``attempt`` returns when the service said no (never a service's own result)."""
+
+    def __repr__(self) -> str:
+        return "REFUSED"
+
+
+REFUSED: Any = _Refused()
+
+
+def attempt(request: HttpRequest, call: Callable[[], Any], *, form=None) -> Any:
+    """Run one service call for a page: its result, or ``REFUSED`` when the service
+    refuses (``RuleViolation``) or finds the input wrong (``ValidationError``). The
+    refusal is shown where the member looks: on ``form`` (field by field, through its
+    ``add_service_error``) when given, else as a message on the next page."""
+    try:
+        return call()
+    except (ValidationError, RuleViolation) as exc:
+        if form is not None:
+            form.add_service_error(exc)
+        else:
+            messages.error(request, refusal_text(exc))
+        return REFUSED

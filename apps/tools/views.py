@@ -27,7 +27,7 @@ from p2pcommons.errors import RuleViolation
 from p2pcommons.humanize import format_amount, format_when_short
 from p2pcommons.params import query_int
 from p2pcommons.transitions import Button
-from p2pcommons.viewkit import paginate, refusal_text, safe_next
+from p2pcommons.viewkit import REFUSED, attempt, paginate, safe_next
 
 from . import selectors, services
 from .forms import BookingForm, ConditionReportForm, PhotoForm, ToolFilterForm, ToolForm, WaitlistJoinForm
@@ -212,15 +212,16 @@ def waitlist_join(request: HttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, "Choose the window to wait for with the booking form first.")
         return redirect("tools:detail", tool.pk)
-    try:
-        entry = services.waitlist_join(
+    entry = attempt(
+        request,
+        lambda: services.waitlist_join(
             tool=tool,
             member=request.user,
             starts_at=form.cleaned_data["starts_at"],
             ends_at=form.cleaned_data["ends_at"],
-        )
-    except (ValidationError, RuleViolation) as exc:
-        messages.error(request, refusal_text(exc))
+        ),
+    )
+    if entry is REFUSED:
         return redirect("tools:detail", tool.pk)
     messages.success(
         request,
@@ -247,10 +248,8 @@ def _my_entry(request: HttpRequest, pk: int) -> WaitlistEntry:
 @require_POST
 def waitlist_accept(request: HttpRequest, pk: int) -> HttpResponse:
     entry = _my_entry(request, pk)
-    try:
-        reservation = services.waitlist_accept(entry=entry, actor=request.user)
-    except (ValidationError, RuleViolation) as exc:
-        messages.error(request, refusal_text(exc))
+    reservation = attempt(request, lambda: services.waitlist_accept(entry=entry, actor=request.user))
+    if reservation is REFUSED:
         return redirect("tools:waitlist")
     messages.success(request, f"You requested {entry.tool.title} for the window you waited for.")
     return redirect("tools:loan", reservation.pk)
@@ -260,11 +259,7 @@ def waitlist_accept(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def waitlist_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
     entry = _my_entry(request, pk)
-    try:
-        services.waitlist_withdraw(entry=entry, actor=request.user)
-    except (ValidationError, RuleViolation) as exc:
-        messages.error(request, refusal_text(exc))
-    else:
+    if attempt(request, lambda: services.waitlist_withdraw(entry=entry, actor=request.user)) is not REFUSED:
         messages.success(request, f"You left the waitlist for {entry.tool.title}.")
     return redirect("tools:waitlist")
 
@@ -291,13 +286,14 @@ def my_tools(request: HttpRequest) -> HttpResponse:
 def tool_create(request: HttpRequest) -> HttpResponse:
     form = ToolForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
-        try:
-            tool = services.tool_create(
+        tool = attempt(
+            request,
+            lambda: services.tool_create(
                 owner=request.user, community=form.cleaned_data["community"], **form.service_fields()
-            )
-        except (ValidationError, RuleViolation) as exc:
-            form.add_service_error(exc)
-        else:
+            ),
+            form=form,
+        )
+        if tool is not REFUSED:
             messages.success(request, f"{tool.title} is listed. Add a photo or two so neighbors recognize it.")
             return redirect("tools:photos", tool.pk)
     return render(request, "tools/tool_form.html", {"form": form, "tool": None})
@@ -310,22 +306,17 @@ def tool_edit(request: HttpRequest, pk: int) -> HttpResponse:
     title = tool.title  # the form writes what was typed onto the instance
     form = ToolForm(request.POST or None, instance=tool, user=request.user)
     if request.method == "POST" and form.is_valid():
-        try:
-            services.tool_update(tool=tool, actor=request.user, **form.service_fields())
-        except (ValidationError, RuleViolation) as exc:
-            form.add_service_error(exc)
-        else:
+        saved = attempt(
+            request, lambda: services.tool_update(tool=tool, actor=request.user, **form.service_fields()), form=form
+        )
+        if saved is not REFUSED:
             messages.success(request, "Your changes are saved.")
             return redirect("tools:detail", tool.pk)
     return render(request, "tools/tool_form.html", {"form": form, "tool": tool, "title": title})
 
 
 def _set_status(request: HttpRequest, tool: Tool, step: str, done: str) -> HttpResponse:
-    try:
-        services.tool_step(tool=tool, actor=request.user, step=step)
-    except (ValidationError, RuleViolation) as exc:
-        messages.error(request, refusal_text(exc))
-    else:
+    if attempt(request, lambda: services.tool_step(tool=tool, actor=request.user, step=step)) is not REFUSED:
         messages.success(request, done)
     return redirect(safe_next(request, reverse("tools:mine")))
 
@@ -361,13 +352,14 @@ def tool_photos(request: HttpRequest, pk: int) -> HttpResponse:
     tool = get_object_or_404(Tool.objects.prefetch_related(selectors.PHOTOS), pk=pk, owner=request.user)
     form = PhotoForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
-        try:
-            services.photo_add(
+        added = attempt(
+            request,
+            lambda: services.photo_add(
                 tool=tool, actor=request.user, upload=form.cleaned_data["image"], alt_text=form.cleaned_data["alt_text"]
-            )
-        except (ValidationError, RuleViolation) as exc:
-            form.add_service_error(exc)
-        else:
+            ),
+            form=form,
+        )
+        if added is not REFUSED:
             messages.success(request, "The photo is added.")
             return redirect("tools:photos", tool.pk)
     photos = list(tool.photos.all())
@@ -383,11 +375,7 @@ def photo_remove(request: HttpRequest, pk: int, photo_id: int) -> HttpResponse:
         ToolPhoto.objects.select_related("tool"), pk=photo_id, tool_id=pk, tool__owner=request.user
     )
     if request.method == "POST":
-        try:
-            services.photo_remove(photo=photo, actor=request.user)
-        except (ValidationError, RuleViolation) as exc:
-            messages.error(request, refusal_text(exc))
-        else:
+        if attempt(request, lambda: services.photo_remove(photo=photo, actor=request.user)) is not REFUSED:
             messages.success(request, "The photo is removed.")
         return redirect("tools:photos", pk)
     return render(request, "tools/photo_remove.html", {"photo": photo, "tool": photo.tool})
@@ -484,11 +472,8 @@ def loan_transition(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         raise Http404("No such action.")
     reservation = get_object_or_404(_loans(request.user), pk=pk)
     extra = {"note": request.POST.get("note", "").strip()[:300]} if LOAN.by_name[action].takes_note else {}
-    try:
-        reservation = service(reservation=reservation, actor=request.user, **extra)
-    except (ValidationError, RuleViolation) as exc:
-        messages.error(request, refusal_text(exc))
-    else:
+    reservation = attempt(request, lambda: service(reservation=reservation, actor=request.user, **extra))
+    if reservation is not REFUSED:
         messages.success(request, f"{reservation.tool.title}: {reservation.get_status_display().lower()}.")
     return redirect(safe_next(request, reverse("tools:loan", args=[pk])))
 
@@ -553,8 +538,9 @@ def loan_condition(request: HttpRequest, pk: int) -> HttpResponse:
     form = ConditionReportForm(request.POST, request.FILES, stages=stages, allow_damage=allow_damage)
     if form.is_valid():
         data = form.cleaned_data
-        try:
-            services.condition_report_create(
+        report = attempt(
+            request,
+            lambda: services.condition_report_create(
                 reservation=reservation,
                 author=request.user,
                 stage=data["stage"],
@@ -562,10 +548,10 @@ def loan_condition(request: HttpRequest, pk: int) -> HttpResponse:
                 note=data["note"],
                 photo=data["photo"],
                 damage=data.get("damage", False),
-            )
-        except (ValidationError, RuleViolation) as exc:
-            form.add_service_error(exc)
-        else:
+            ),
+            form=form,
+        )
+        if report is not REFUSED:
             messages.success(request, "The condition is recorded.")
             return redirect("tools:loan", pk)
     return render(request, "tools/loan_detail.html", _loan_context(request, reservation, report_form=form))

@@ -50,3 +50,46 @@ def test_a_page_with_two_pagers_moves_each_by_its_own_parameter():
     html = render_to_string("_pagination.html", context, request=request)
     assert "offers_page=2" in html and "requests_page=2" in html and "q=bike" in html
     assert 'aria-label="Pages of my offers"' in html and "Page 1 of 3" in html
+
+
+def _request_with_messages():
+    from django.contrib.messages.storage.fallback import FallbackStorage
+
+    request = RequestFactory().post("/x/")
+    request.session = {}
+    request._messages = FallbackStorage(request)
+    return request
+
+
+def test_attempt_returns_the_result_or_shows_the_refusal_as_a_message():
+    from django.contrib.messages import get_messages
+
+    from p2pcommons.viewkit import REFUSED, attempt
+
+    request = _request_with_messages()
+    assert attempt(request, lambda: 42) == 42
+
+    def refuse():
+        raise RuleViolation("It is booked then.", code="conflict")
+
+    assert attempt(request, refuse) is REFUSED
+    assert [str(m) for m in get_messages(request)] == ["It is booked then."]
+
+
+def test_attempt_puts_a_refusal_on_the_form_when_there_is_one():
+    from django import forms
+
+    from p2pcommons.forms import AccessibleErrorsMixin
+    from p2pcommons.viewkit import REFUSED, attempt
+
+    class HoursForm(AccessibleErrorsMixin, forms.Form):
+        hours = forms.DecimalField()
+
+    form = HoursForm({"hours": "3"})
+    assert form.is_valid()
+
+    def refuse():
+        raise ValidationError({"hours": ["Between 0 and 2 hours."]})
+
+    assert attempt(_request_with_messages(), refuse, form=form) is REFUSED
+    assert form.errors["hours"] == ["Between 0 and 2 hours."]

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -13,8 +12,7 @@ from django.utils import dateformat, timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from apps.peers.models import User
-from p2pcommons.errors import RuleViolation
-from p2pcommons.viewkit import paginate, refusal_text, safe_next
+from p2pcommons.viewkit import REFUSED, attempt, paginate, safe_next
 
 from .. import selectors, services
 from ..forms import (
@@ -128,11 +126,8 @@ def _listing_form_page(request: HttpRequest, kind: str, listing=None) -> HttpRes
         fields = form.service_fields()
         if is_offer:
             fields["windows"] = windows_of(windows)
-        try:
-            saved = _save_listing(request, kind, listing, form, fields)
-        except (ValidationError, RuleViolation) as exc:
-            form.add_service_error(exc)
-        else:
+        saved = attempt(request, lambda: _save_listing(request, kind, listing, form, fields), form=form)
+        if saved is not REFUSED:
             if listing is None:
                 messages.success(
                     request,
@@ -210,11 +205,7 @@ def _listing_step(request: HttpRequest, kind: str, pk: int, step: str) -> HttpRe
     """Close or reopen my offer or request through its service; a refusal is a message."""
     model = Offer if kind == "offer" else Request
     listing = _my_listing(request, model, pk)
-    try:
-        STEPS[kind, step](**{kind: listing, "actor": request.user})
-    except (ValidationError, RuleViolation) as exc:
-        messages.error(request, refusal_text(exc))
-    else:
+    if attempt(request, lambda: STEPS[kind, step](**{kind: listing, "actor": request.user})) is not REFUSED:
         if step == "close":
             messages.success(request, f"“{listing.title}” is closed: nobody is matched with it now.")
         else:
@@ -250,11 +241,8 @@ def request_reopen(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def offer_renew(request: HttpRequest, pk: int) -> HttpResponse:
     offer = _my_listing(request, Offer, pk)
-    try:
-        offer = services.offer_renew(offer=offer, actor=request.user)
-    except (ValidationError, RuleViolation) as exc:
-        messages.error(request, refusal_text(exc))
-    else:
+    offer = attempt(request, lambda: services.offer_renew(offer=offer, actor=request.user))
+    if offer is not REFUSED:
         until = dateformat.format(timezone.localtime(offer.expires_at), "j F Y")  # as the offer's page writes it
         messages.success(request, f"“{offer.title}” is open until {until}.")
     return redirect(safe_next(request, reverse("skills:offer", args=[pk])))

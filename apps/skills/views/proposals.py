@@ -8,14 +8,13 @@ from decimal import Decimal
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
 from apps.peers.models import Community, User
-from p2pcommons.errors import RuleViolation
 from p2pcommons.params import query_id
+from p2pcommons.viewkit import REFUSED, attempt
 
 from .. import selectors, services
 from ..forms import (
@@ -111,8 +110,9 @@ def session_create(request: HttpRequest) -> HttpResponse:
     initial = {"title": proposal.title, "planned_hours": proposal.hours, "remote": proposal.remote}
     form = SessionForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
-        try:
-            session = services.session_propose(
+        session = attempt(
+            request,
+            lambda: services.session_propose(
                 proposer=request.user,
                 helper=proposal.helper,
                 learner=proposal.learner,
@@ -120,10 +120,10 @@ def session_create(request: HttpRequest) -> HttpResponse:
                 request=proposal.request,
                 offer=proposal.offer,
                 **form.service_fields(),
-            )
-        except (ValidationError, RuleViolation) as exc:
-            form.add_service_error(exc)
-        else:
+            ),
+            form=form,
+        )
+        if session is not REFUSED:
             other = proposal.other(request.user)
             messages.success(request, f"Session proposed to {other.public_name}. It is on once they agree.")
             return redirect("skills:session", session.pk)
@@ -147,17 +147,18 @@ def group_session_create(request: HttpRequest) -> HttpResponse:
     form = GroupSessionForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        try:
-            session = services.group_session_create(
+        session = attempt(
+            request,
+            lambda: services.group_session_create(
                 helper=request.user,
                 community=data["community"],
                 capacity=data["capacity"],
                 offer=data["offer"],
                 **form.service_fields(),
-            )
-        except (ValidationError, RuleViolation) as exc:
-            form.add_service_error(exc)
-        else:
+            ),
+            form=form,
+        )
+        if session is not REFUSED:
             messages.success(request, f"“{session.title}” is open: neighbors can join it now.")
             return redirect("skills:session", session.pk)
     return render(request, "skills/group_session_form.html", {"form": form})

@@ -24,7 +24,7 @@ from apps.peers.selectors import active_community_ids
 from p2pcommons.errors import RuleViolation
 from p2pcommons.humanize import format_amount, format_when
 from p2pcommons.transitions import Button
-from p2pcommons.viewkit import paginate, refusal_text
+from p2pcommons.viewkit import REFUSED, attempt, paginate, refusal_text
 
 from .. import selectors, services
 from ..forms import (
@@ -297,11 +297,12 @@ def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return _session_page(request, _viewable_session(request, pk))
 
 
-def _done(request: HttpRequest, session: Session, text: str | None, exc: Exception | None = None) -> HttpResponse:
-    if exc is not None:
-        messages.error(request, refusal_text(exc))
-    elif text:
-        messages.success(request, text)
+def _step(request: HttpRequest, session: Session, call, done) -> HttpResponse:
+    """One step on a session through its service, back to the session's page: ``done``
+    (a text, or a function of the result giving one) as a message, or the refusal."""
+    result = attempt(request, call)
+    if result is not REFUSED:
+        messages.success(request, done(result) if callable(done) else done)
     return redirect("skills:session", session.pk)
 
 
@@ -309,12 +310,13 @@ def _done(request: HttpRequest, session: Session, text: str | None, exc: Excepti
 @require_POST
 def session_accept(request: HttpRequest, pk: int) -> HttpResponse:
     session = _party_session(request, pk)
-    try:
-        session = services.session_accept(session=session, actor=request.user)
-    except (ValidationError, RuleViolation) as exc:
-        return _done(request, session, None, exc)
     # "Booked", the one name of an agreed session's state, at the local time every page shows.
-    return _done(request, session, f"Booked: “{session.title}” on {format_when(session.starts_at)}.")
+    return _step(
+        request,
+        session,
+        lambda: services.session_accept(session=session, actor=request.user),
+        lambda booked: f"Booked: “{booked.title}” on {format_when(booked.starts_at)}.",
+    )
 
 
 @login_required
@@ -323,33 +325,36 @@ def session_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     session = _party_session(request, pk)
     form = CancelForm(request.POST)
     reason = form.cleaned_data["reason"] if form.is_valid() else ""
-    try:
-        services.session_cancel(session=session, actor=request.user, reason=reason)
-    except (ValidationError, RuleViolation) as exc:
-        return _done(request, session, None, exc)
-    return _done(request, session, f"“{session.title}” is cancelled; the others are told.")
+    return _step(
+        request,
+        session,
+        lambda: services.session_cancel(session=session, actor=request.user, reason=reason),
+        f"“{session.title}” is cancelled; the others are told.",
+    )
 
 
 @login_required
 @require_POST
 def session_join(request: HttpRequest, pk: int) -> HttpResponse:
     session = _viewable_session(request, pk)
-    try:
-        services.seat_join(session=session, learner=request.user)
-    except (ValidationError, RuleViolation) as exc:
-        return _done(request, session, None, exc)
-    return _done(request, session, f"You have a place at “{session.title}”.")
+    return _step(
+        request,
+        session,
+        lambda: services.seat_join(session=session, learner=request.user),
+        f"You have a place at “{session.title}”.",
+    )
 
 
 @login_required
 @require_POST
 def session_leave(request: HttpRequest, pk: int) -> HttpResponse:
     session = _party_session(request, pk)
-    try:
-        services.session_leave(session=session, actor=request.user)
-    except (ValidationError, RuleViolation) as exc:
-        return _done(request, session, None, exc)
-    return _done(request, session, f"You gave up your place at “{session.title}”.")
+    return _step(
+        request,
+        session,
+        lambda: services.session_leave(session=session, actor=request.user),
+        f"You gave up your place at “{session.title}”.",
+    )
 
 
 def _party_seat(request: HttpRequest, pk: int, seat_pk: int) -> tuple[Session, Seat]:
@@ -379,9 +384,11 @@ def session_confirm(request: HttpRequest, pk: int, seat_pk: int) -> HttpResponse
         except ValidationError as exc:
             form.add_service_error(exc)
         except RuleViolation as exc:
-            return _done(request, session, None, exc)
+            messages.error(request, refusal_text(exc))
+            return redirect("skills:session", session.pk)
         else:
-            return _done(request, session, _confirmed(session, seat, form.cleaned_data["hours"], is_helper))
+            messages.success(request, _confirmed(session, seat, form.cleaned_data["hours"], is_helper))
+            return redirect("skills:session", session.pk)
     return _session_page(request, session, forms={("confirm", seat.pk): form})
 
 
@@ -412,7 +419,9 @@ def session_dispute(request: HttpRequest, pk: int, seat_pk: int) -> HttpResponse
         except ValidationError as exc:
             form.add_service_error(exc)
         except RuleViolation as exc:
-            return _done(request, session, None, exc)
+            messages.error(request, refusal_text(exc))
+            return redirect("skills:session", session.pk)
         else:
-            return _done(request, session, "The dispute is sent: the organizers of the community will settle it.")
+            messages.success(request, "The dispute is sent: the organizers of the community will settle it.")
+            return redirect("skills:session", session.pk)
     return _session_page(request, session, forms={("dispute", seat.pk): form})
