@@ -100,6 +100,30 @@ def _live_function(module_name: str, qualname: str):
     return obj
 
 
+def _closure_swaps(code: types.CodeType, path: str) -> list[tuple[types.FunctionType, types.CodeType]]:
+    """(live function, its mutated code) for each function object made earlier from a
+    function nested in ``code`` (same qualified name, same file, same closure variables)."""
+    import gc
+
+    nested = {}
+    stack = [code]
+    while stack:
+        for const in stack.pop().co_consts:
+            if isinstance(const, types.CodeType):
+                nested[const.co_qualname] = const
+                stack.append(const)
+    if not nested:
+        return []
+    real = os.path.realpath(path)
+    swaps = []
+    for obj in gc.get_objects():
+        if isinstance(obj, types.FunctionType) and obj.__code__.co_qualname in nested:
+            new = nested[obj.__code__.co_qualname]
+            if os.path.realpath(obj.__code__.co_filename) == real and obj.__code__.co_freevars == new.co_freevars:
+                swaps.append((obj, new))
+    return swaps
+
+
 def _find_code(code: types.CodeType, qualname: str) -> types.CodeType | None:
     for const in code.co_consts:
         if isinstance(const, types.CodeType):
@@ -124,12 +148,16 @@ def _mutants(session, job) -> None:
             out.flush()
             code = _find_code(compile(mutant["source"], path, "exec"), mutant["function"])
             func = _live_function(mutant["module"], mutant["function"])
-            saved = func.__code__
+            # The function itself, and every closure already made from a function nested in
+            # it (rules declared at import time are such closures: ``only(...)``'s check).
+            swaps = [(func, code), *_closure_swaps(code, path)]
+            saved = [(target, target.__code__) for target, _ in swaps]
             status, killer, started = "survived", "", time.monotonic()
             try:
                 with open(path, "w", encoding="utf-8") as f:
                     f.write(mutant["source"])
-                func.__code__ = code
+                for target, new in swaps:
+                    target.__code__ = new
                 # The tests that killed this function's latest mutants go first.
                 recent = [t for t in killers.get(mutant["function"], []) if t in mutant["tests"]]
                 for nodeid in recent + [t for t in mutant["tests"] if t not in recent]:
@@ -142,7 +170,8 @@ def _mutants(session, job) -> None:
                         order.insert(0, nodeid)
                         break
             finally:
-                func.__code__ = saved
+                for target, original in saved:
+                    target.__code__ = original
                 with open(path, "w", encoding="utf-8") as f:
                     f.write(originals[path])
             if status == "killed" and not _run(items[killer], anchor)[0]:

@@ -57,7 +57,6 @@ def only(predicate: Callable[[Any, Any], bool], who: str, *, code: str = "forbid
         return None
 
     check.__name__ = f"only_{getattr(predicate, '__name__', 'who')}"
-    check.who = who
     check.code = code
     return check
 

@@ -445,3 +445,27 @@ def test_a_hidden_tool_cannot_be_requested(tool, member):
     with pytest.raises(RuleViolation) as exc:
         request(tool, member)
     assert exc.value.code == "not_active" and not Reservation.objects.exists()
+
+
+def test_a_condition_report_blocks_only_its_author_at_its_own_stage(tool, member, owner):
+    from apps.tools.models import ConditionReport
+    from apps.tools.transitions import LOAN
+
+    loan = approved(tool, member)
+    ConditionReport.objects.create(reservation=loan, stage="pickup", author=owner, condition="good")
+    assert "report_pickup" not in LOAN.allowed_names(loan, owner)
+    assert "report_pickup" in LOAN.allowed_names(loan, member)  # the owner's report is not the borrower's
+    S_ = Reservation.Status
+    Reservation.objects.filter(pk=loan.pk).update(status=S_.PICKED_UP)
+    loan.refresh_from_db()
+    assert "report_return" in LOAN.allowed_names(loan, owner)  # a pickup report does not close the return
+
+
+def test_each_loan_button_names_the_other_person_who_is_told(tool, member, owner):
+    from apps.tools.transitions import LOAN
+
+    loan = approved(tool, member)
+    [owner_cancel] = LOAN.buttons(loan, owner, names=["cancel"])
+    [borrower_cancel] = LOAN.buttons(loan, member, names=["cancel"])
+    assert owner_cancel.help.endswith(f"{member.public_name} is told.")
+    assert borrower_cancel.help.endswith(f"{owner.public_name} is told.")
