@@ -51,7 +51,8 @@ def place(community, member, organizer) -> Place:
     session, sent each other credits and have notifications."""
     tool = ToolFactory(owner=organizer, community=community, title="Cordless drill")
     loan = ReservationFactory(tool=tool, borrower=member, message="For the shelves in the hall.")
-    SeatFactory(session=SessionFactory(helper=organizer, community=community, title="Fix a bike"), learner=member)
+    session = SessionFactory(helper=organizer, community=community, title="Fix a bike")
+    SeatFactory(session=session, learner=member)
     ledger.gift_send(
         sender=organizer, recipient=member, community=community, currency=Currency.HOUR,
         amount="1.50", memo="Thanks for the ladder", idempotency_key="phone-1",
@@ -69,6 +70,10 @@ def place(community, member, organizer) -> Place:
         reverse("tools:loan", args=[loan.pk]),
         reverse("skills:directory"),
         reverse("skills:sessions"),
+        reverse("skills:session", args=[session.pk]),
+        reverse("skills:mine"),
+        reverse("tools:waitlist"),
+        reverse("peers:about-developers"),
         reverse("ledger:mine"),
         reverse("notifications:list"),
         reverse("notifications:preferences"),
@@ -82,6 +87,7 @@ def place(community, member, organizer) -> Place:
             "organizer": [
                 *common,
                 reverse("tools:requests"),
+                reverse("tools:mine"),
                 reverse("peers:profile", args=[organizer.pk]),
                 reverse("admin:index"),
             ],
