@@ -52,6 +52,7 @@ urlpatterns = [
     path("moderation/", include("apps.moderation.urls")),
     path("tools/", include("apps.tools.urls")),
     path("skills/", include("apps.skills.urls")),
+    path("solar/", include("apps.solar.urls")),
     path("", include("apps.peers.urls")),
 ]
 

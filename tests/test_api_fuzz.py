@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from datetime import time as dt_time
 from datetime import timedelta
 
 import pytest
@@ -29,6 +30,9 @@ from apps.peers.factories import DEFAULT_PASSWORD, MembershipFactory, OrganizerM
 from apps.peers.models import Community, Membership, User
 from apps.skills.factories import OfferFactory, RequestFactory, SeatFactory, SessionFactory, SkillFactory
 from apps.skills.models import Match
+from apps.solar import services as solar
+from apps.solar.factories import MeterFactory, next_slot_start
+from apps.solar.models import Slot
 from apps.tools import services
 from apps.tools.factories import ReservationFactory, ToolFactory
 from p2pcommons.wsgi import application
@@ -98,6 +102,36 @@ def fuzz_world(community, other_community, owner, member) -> Iterator[User]:
     SeatFactory(session=session, learner=owner)
     group = SessionFactory(helper=owner, community=community, capacity=5)
     ids |= {skill.pk, offer.pk, request.pk, match.pk, session.pk, group.pk}
+    # The solar market: a meter each with a device token, a cleared slot with a trade
+    # between them, an open order and a standing order of the member's.
+    panels = MeterFactory(owner=member, community=community, kind="both", peak_capacity_w=4000)
+    home = MeterFactory(owner=owner, community=community, kind="consumer", peak_capacity_w=8000)
+    tokens = [solar.device_token_create(meter=meter, actor=meter.owner, label="Pi")[0] for meter in (panels, home)]
+    now = timezone.now()
+    cleared = next_slot_start(now)
+    solar.order_place(member=member, meter=panels, slot_start=cleared, side="sell", quantity_wh=300, limit_price="0.2")
+    solar.order_place(member=owner, meter=home, slot_start=cleared, side="buy", quantity_wh=200, limit_price="0.3")
+    slot = Slot.objects.get(start=cleared)
+    solar.slot_clear(slot_id=slot.pk, now=cleared - timedelta(minutes=4))
+    sale = solar.order_place(
+        member=member,
+        meter=panels,
+        slot_start=next_slot_start(now, ahead=3),
+        side="sell",
+        quantity_wh=100,
+        limit_price="0.25",
+    )
+    standing = solar.standing_create(
+        member=member,
+        meter=panels,
+        side="sell",
+        quantity_wh=100,
+        limit_price="0.2",
+        from_time=dt_time(10),
+        until_time=dt_time(16),
+    )
+    ids |= {panels.pk, home.pk, slot.pk, sale.pk, sale.slot_id, standing.pk, *(t.pk for t in tokens)}
+    ids |= set(slot.trades.values_list("pk", flat=True))
     _existing["ids"] = sorted(ids)
     _existing["memberships"] = list(Membership.objects.values_list("community_id", "pk"))
     yield member
@@ -149,7 +183,13 @@ TOO_LARGE_IDS = [2**63, 10**30]
 @pytest.mark.parametrize("too_large", TOO_LARGE_IDS, ids=lambda n: f"{len(str(n))}-digits")
 def test_an_id_too_large_for_the_database_is_not_found(operation, too_large_param, too_large, member_token):
     membership = Membership.objects.filter(user__email="owner@example.org").get()
-    real = {"community_pk": membership.community_id, "id": membership.community_id, "photo_id": 1, "request_pk": 1}
+    real = {
+        "community_pk": membership.community_id,
+        "id": membership.community_id,
+        "photo_id": 1,
+        "request_pk": 1,
+        "token_id": 1,
+    }
     if "/members/" in operation.path:
         real["id"] = membership.pk
     path_parameters = {param.name: real[param.name] for param in operation.path_parameters}

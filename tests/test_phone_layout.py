@@ -23,6 +23,7 @@ from apps.ledger.models import Currency
 from apps.notifications.services import notify
 from apps.peers.models import User
 from apps.skills.factories import SeatFactory, SessionFactory
+from apps.solar.factories import MeterFactory
 from apps.tools.factories import ReservationFactory, ToolFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -33,7 +34,7 @@ AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 PHONE = {"width": 360, "height": 740}
 LAPTOP = {"width": 1280, "height": 800}
 SIZES = {"phone": PHONE, "laptop": LAPTOP}
-NEIGHBOR_MENU = ["Communities", "Tools", "Skills", "My loans", "My balance", "My profile", "Sign out"]
+NEIGHBOR_MENU = ["Communities", "Tools", "Skills", "Energy", "My loans", "My balance", "My profile", "Sign out"]
 
 
 @dataclass
@@ -62,6 +63,7 @@ def place(community, member, organizer) -> Place:
         amount="3", memo="Soup", idempotency_key="phone-2",
     )  # fmt: skip
     notify(recipients=[member, organizer], kind="ledger.received", text="A neighbor sent you credits", url="/")
+    meter = MeterFactory(owner=member, community=community, name="Roof panels", kind="producer")
     common = [
         "/",
         reverse("tools:list"),
@@ -78,12 +80,21 @@ def place(community, member, organizer) -> Place:
         reverse("notifications:list"),
         reverse("notifications:preferences"),
         reverse("peers:community", args=[community.slug]),
+        reverse("solar:market"),
+        reverse("solar:orders"),
+        reverse("solar:order-create"),
+        reverse("solar:trades"),
+        reverse("solar:meters"),
     ]
     return Place(
         member=member,
         organizer=organizer,
         pages={
-            "neighbor": [*common, reverse("peers:profile", args=[member.pk])],
+            "neighbor": [
+                *common,
+                reverse("peers:profile", args=[member.pk]),
+                reverse("solar:meter", args=[meter.pk]),
+            ],
             "organizer": [
                 *common,
                 reverse("tools:requests"),

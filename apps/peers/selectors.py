@@ -196,6 +196,15 @@ def active_members_of(*, community_id: int) -> list[User]:
     )
 
 
+def active_members_in(*, community_ids=None) -> QuerySet[User]:
+    """People with an active membership in any of ``community_ids`` (a list or a lazy
+    subquery; None: in any community), for pickers such as the admin's: a lazy query."""
+    memberships = Membership.objects.filter(status=Membership.Status.ACTIVE)
+    if community_ids is not None:
+        memberships = memberships.filter(community_id__in=community_ids)
+    return User.objects.filter(pk__in=memberships.values("user_id"))
+
+
 def membership_for_update(*, user: User, community_id: int) -> Membership | None:
     """The membership row of ``user`` in the community (any status), locked with SELECT
     FOR UPDATE; call it inside a transaction. Services lock it to count one member's

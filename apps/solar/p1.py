@@ -57,31 +57,38 @@ def _wh(kwh: Decimal) -> int:
     return int((kwh * 1000).to_integral_value())
 
 
+MAX_REGISTER_WH = 10**12  # a terawatt-hour: no household meter's register gets near
+
+
 def parse(telegram: str) -> P1Reading:
-    """Read one raw telegram; ``TelegramError`` if its CRC fails or a register is missing."""
+    """Read one raw telegram; ``TelegramError`` if its CRC fails, a register is missing
+    or unreadable, or a value is impossible (a device can send a well-formed telegram
+    with a broken clock or register)."""
     try:
         parsed = _PARSER.parse(telegram, throw_ex=True)
         registers = [
-            parsed[obis.ELECTRICITY_USED_TARIFF_1].value,
-            parsed[obis.ELECTRICITY_USED_TARIFF_2].value,
-            parsed[obis.ELECTRICITY_DELIVERED_TARIFF_1].value,
-            parsed[obis.ELECTRICITY_DELIVERED_TARIFF_2].value,
+            _wh(parsed[obis.ELECTRICITY_USED_TARIFF_1].value),
+            _wh(parsed[obis.ELECTRICITY_USED_TARIFF_2].value),
+            _wh(parsed[obis.ELECTRICITY_DELIVERED_TARIFF_1].value),
+            _wh(parsed[obis.ELECTRICITY_DELIVERED_TARIFF_2].value),
         ]
-        taken_at = parsed[obis.P1_MESSAGE_TIMESTAMP].value
+        taken_at = parsed[obis.P1_MESSAGE_TIMESTAMP].value.astimezone(UTC)
         equipment = parsed[obis.EQUIPMENT_IDENTIFIER].value
     except ParseError as exc:
         raise TelegramError(f"This telegram can't be read: {exc}") from None
-    except (KeyError, AttributeError):
-        raise TelegramError("This telegram lacks the clock or an energy register.") from None
+    except (KeyError, AttributeError, TypeError, ValueError, ArithmeticError, OverflowError):
+        raise TelegramError("This telegram lacks a readable clock or energy register.") from None
+    if any(not 0 <= wh <= MAX_REGISTER_WH for wh in registers):
+        raise TelegramError("This telegram's energy registers hold impossible values.")
     return P1Reading(
-        taken_at=taken_at.astimezone(UTC),
+        taken_at=taken_at,
         equipment_id=str(equipment),
-        imported_wh=_wh(registers[0]) + _wh(registers[1]),
-        exported_wh=_wh(registers[2]) + _wh(registers[3]),
+        imported_wh=registers[0] + registers[1],
+        exported_wh=registers[2] + registers[3],
     )
 
 
-def _quarter_start(moment: datetime) -> datetime:
+def quarter_start(moment: datetime) -> datetime:
     moment = moment.astimezone(UTC)
     return moment.replace(minute=moment.minute - moment.minute % 15, second=0, microsecond=0)
 
@@ -105,7 +112,7 @@ def to_intervals(readings: Iterable[P1Reading]) -> list[IntervalReading]:
                 "(a replaced or reset meter?): these readings can't be used."
             )
         previous = reading
-        boundary = _quarter_start(reading.taken_at)
+        boundary = quarter_start(reading.taken_at)
         if reading.taken_at.astimezone(UTC) - boundary <= MAX_LAG:
             at_boundary.setdefault(boundary, reading)
     intervals = []

@@ -9,6 +9,14 @@ from apps.notifications.api import NotificationPreferenceView, NotificationViewS
 from apps.peers.api import CommunityMemberViewSet, CommunityViewSet, MeView
 from apps.reputation.api import ReviewViewSet
 from apps.skills.api import CategoryViewSet, MatchViewSet, OfferViewSet, RequestViewSet, SessionViewSet
+from apps.solar.api import (
+    MeterViewSet,
+    OrderViewSet,
+    ReadingViewSet,
+    SlotViewSet,
+    StandingOrderViewSet,
+    TradeViewSet,
+)
 from apps.tools.api import ReservationViewSet, ToolCategoryViewSet, ToolViewSet, WaitlistViewSet
 
 router = DefaultRouter()
@@ -27,6 +35,12 @@ router.register("skills/offers", OfferViewSet, basename="skill-offer")
 router.register("skills/requests", RequestViewSet, basename="skill-request")
 router.register("skills/matches", MatchViewSet, basename="skill-match")
 router.register("skills/sessions", SessionViewSet, basename="skill-session")
+router.register("solar/meters", MeterViewSet, basename="solar-meter")
+router.register("solar/readings", ReadingViewSet, basename="solar-reading")
+router.register("solar/orders", OrderViewSet, basename="solar-order")
+router.register("solar/standing-orders", StandingOrderViewSet, basename="solar-standing-order")
+router.register("solar/slots", SlotViewSet, basename="solar-slot")
+router.register("solar/trades", TradeViewSet, basename="solar-trade")
 
 member_list = CommunityMemberViewSet.as_view({"get": "list"})
 member_promote = CommunityMemberViewSet.as_view({"post": "promote"})

@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "apps.moderation",
     "apps.tools",
     "apps.skills",
+    "apps.solar",
 ]
 
 MIDDLEWARE = [
@@ -234,6 +235,9 @@ REST_FRAMEWORK = {
         "write.review.create": "30/hour",
         # Reading notifications one by one is cheap and notifies nobody.
         "write.notification.read": "1000/hour",
+        # A meter's device posts readings or telegrams, counted per device token: a
+        # telegram every 10 seconds is 6 a minute; this leaves room for catching up.
+        "solar-device": "120/minute",
         **env.dict("THROTTLE_RATES", default={}),
     },
     # How many proxies stand in front of the app (the one in docker-compose.yml: set

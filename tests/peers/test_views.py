@@ -124,10 +124,11 @@ def test_leaving_is_a_quiet_link_that_still_asks_for_confirmation(web_as, member
     assert Membership.objects.filter(user=member).exists()
 
 
-def test_the_home_page_says_solar_and_design_projects_are_coming_next_not_open(client, community):
+def test_the_home_page_offers_solar_and_says_design_projects_are_coming_next_not_open(client, community):
     html = client.get("/").content.decode()
-    assert "trade surplus solar power" not in html and "design shared spaces" not in html
-    assert "Coming next" in html and "not open yet" in html
+    assert "share the sun from your roofs" in html
+    assert "design shared spaces" not in html
+    assert "Coming next: designing shared spaces together. It is not open yet." in html
 
 
 def test_the_welcome_email_names_the_first_steps_and_only_the_exchanges_that_exist(
@@ -138,11 +139,12 @@ def test_the_welcome_email_names_the_first_steps_and_only_the_exchanges_that_exi
     (email,) = mail.outbox
     html = email.alternatives[0][0]
     for text in (email.body, html):
-        assert "trade surplus solar power" not in text
-        assert "coming next; they are not open yet" in " ".join(text.split())
+        assert "surplus power of their solar panels" in " ".join(text.split())
+        assert "Designing shared spaces together is coming next; it is not open yet." in " ".join(text.split())
         assert reverse("peers:profile-edit") in text
         assert f"{reverse('tools:list')}?community={community.pk}" in text
         assert reverse("skills:offer-create") in text
+        assert reverse("solar:meters") in text
 
 
 def test_joining_from_the_community_page(web_as, stranger, community):

@@ -45,3 +45,26 @@ TELEGRAM_V5 = (
     "0-2:96.1.0()\r\n"
     "!87B3\r\n"
 )
+
+
+def _kwh(wh: int) -> str:
+    return f"{wh // 1000:06d}.{wh % 1000:03d}"
+
+
+def telegram(at, *, imported_wh: int, exported_wh: int) -> str:
+    """``TELEGRAM_V5`` with another clock (an aware datetime, written in Dutch local time
+    with its summer/winter flag, as meters do) and registers, its CRC recomputed (CRC16
+    over '/' to '!', as the meter computes it)."""
+    import re
+    from zoneinfo import ZoneInfo
+
+    from dsmr_parser.parsers import TelegramParser
+
+    local = at.astimezone(ZoneInfo("Europe/Amsterdam"))
+    stamp = local.strftime("%y%m%d%H%M%S") + ("S" if local.dst() else "W")
+    body = TELEGRAM_V5[: TELEGRAM_V5.index("!") + 1]
+    body = re.sub(r"0-0:1\.0\.0\(\d{12}[SW]\)", f"0-0:1.0.0({stamp})", body)
+    body = re.sub(r"1-0:1\.8\.1\([0-9.]+\*kWh\)", f"1-0:1.8.1({_kwh(imported_wh)}*kWh)", body)
+    body = re.sub(r"1-0:1\.8\.2\([0-9.]+\*kWh\)", "1-0:1.8.2(000000.000*kWh)", body)
+    body = re.sub(r"1-0:2\.8\.1\([0-9.]+\*kWh\)", f"1-0:2.8.1({_kwh(exported_wh)}*kWh)", body)
+    return f"{body}{TelegramParser.crc16(body):04X}\r\n"

@@ -56,8 +56,9 @@ class Command(BaseCommand):
                 name="Sunnyside Commons",
                 description=(
                     "Forty streets between the park and the canal. We lend each other ladders and drills "
-                    "and fix bikes together on Saturdays. Coming next, once the site can do it: sharing "
-                    "the sun on our roofs and redesigning the corner garden together."
+                    "and fix bikes together on Saturdays, and the panels on our roofs sell their sunny "
+                    "afternoons to the neighbors. Coming next, once the site can do it: redesigning the "
+                    "corner garden together."
                 ),
                 center_latitude="52.36000",
                 center_longitude="4.90000",

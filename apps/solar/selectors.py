@@ -1,0 +1,183 @@
+"""Reads of the solar market, each in a fixed number of queries.
+
+Visibility: a member sees the market (slots, anonymous order books, prices) of the
+communities they are an active member of, and only their own meters, readings, orders
+and trades. The order book never names who ordered.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+from django.db.models import Q, QuerySet, Sum
+from django.utils import timezone
+
+from apps.peers.models import User
+from apps.peers.selectors import active_community_ids
+
+from .models import SLOT, DeviceToken, Meter, MeterReading, Order, Slot, StandingOrder, Trade
+
+RELIABILITY_WINDOW = timedelta(days=30)
+
+
+def meters_of(*, user: User) -> QuerySet[Meter]:
+    return Meter.objects.filter(owner=user).select_related("community").order_by("status", "name", "pk")
+
+
+def meter_of(*, user: User, pk: int) -> Meter | None:
+    """The member's own meter, or None (someone else's is 'not found', not 'forbidden')."""
+    return Meter.objects.select_related("community").filter(owner=user, pk=pk).first()
+
+
+def tokens_of(*, meter: Meter) -> QuerySet[DeviceToken]:
+    return DeviceToken.objects.filter(meter=meter).order_by("revoked_at", "-created_at", "-pk")
+
+
+def readings_of(*, meter: Meter, since: datetime | None = None) -> QuerySet[MeterReading]:
+    readings = MeterReading.objects.filter(meter=meter)
+    if since is not None:
+        readings = readings.filter(interval_start__gte=since)
+    return readings.order_by("-interval_start")
+
+
+def orders_of(*, user: User, status: str | None = None) -> QuerySet[Order]:
+    orders = Order.objects.filter(member=user).select_related("slot", "slot__community", "meter")
+    if status:
+        orders = orders.filter(status=status)
+    return orders.order_by("-slot__start", "-pk")
+
+
+def standing_of(*, user: User) -> QuerySet[StandingOrder]:
+    return StandingOrder.objects.filter(member=user).select_related("meter").order_by("status", "-created_at", "-pk")
+
+
+def trades_of(*, user: User) -> QuerySet[Trade]:
+    """The member's trades, newest slot first, with the other party's public name."""
+    return (
+        Trade.objects.filter(Q(buyer=user) | Q(seller=user))
+        .select_related("slot", "slot__community", "buyer__profile", "seller__profile", "transfer")
+        .order_by("-slot__start", "seq")
+    )
+
+
+def slots_visible(*, user: User) -> QuerySet[Slot]:
+    """The slots of the member's communities (nothing for someone signed out)."""
+    if not user.is_authenticated:
+        return Slot.objects.none()
+    return Slot.objects.filter(community_id__in=active_community_ids(user=user)).select_related("community")
+
+
+def slot_visible(*, user: User, pk: int) -> Slot | None:
+    return slots_visible(user=user).filter(pk=pk).first()
+
+
+def upcoming_slots(*, user: User, now: datetime | None = None, limit: int = 8) -> list[Slot]:
+    """Slots of the member's communities still taking orders, soonest first."""
+    now = now or timezone.now()
+    return list(
+        slots_visible(user=user)
+        .filter(status=Slot.Status.OPEN, start__gt=now + timedelta(minutes=5))
+        .order_by("start", "community_id")[:limit]
+    )
+
+
+def order_book(*, slot: Slot) -> tuple[list[tuple[int, Decimal]], list[tuple[int, Decimal]]]:
+    """The slot's anonymous book: (quantity Wh, limit price) of buys and of sells, the
+    open ones before clearing, those that took part after."""
+    statuses = (
+        (Order.Status.OPEN,)
+        if slot.status == Slot.Status.OPEN
+        else (Order.Status.FILLED, Order.Status.PARTIAL, Order.Status.UNFILLED)
+    )
+    rows = Order.objects.filter(slot=slot, status__in=statuses).values_list("side", "quantity_wh", "limit_price")
+    buys, sells = [], []
+    for side, quantity, price in rows:
+        (buys if side == Order.Side.BUY else sells).append((quantity, price))
+    return buys, sells
+
+
+def recent_slots(*, community_ids, now: datetime | None = None, hours: int = 24) -> list[Slot]:
+    """The cleared and settled slots of the last ``hours``, oldest first (the charts)."""
+    now = now or timezone.now()
+    return list(
+        Slot.objects.filter(
+            community_id__in=community_ids,
+            start__gte=now - timedelta(hours=hours),
+            start__lte=now,
+            status__in=(Slot.Status.CLEARED, Slot.Status.SETTLED),
+        ).order_by("start", "community_id")
+    )
+
+
+def daily_energy(*, user: User, days: int = 14, now: datetime | None = None) -> list[tuple[date, dict]]:
+    """Per local day, oldest first: Wh sold and bought (cleared) and credits earned and
+    spent (settled), over the last ``days`` days. One query."""
+    now = now or timezone.now()
+    since = now - timedelta(days=days)
+    totals: dict[date, dict] = defaultdict(
+        lambda: {"sold_wh": 0, "bought_wh": 0, "earned": Decimal(0), "spent": Decimal(0)}
+    )
+    rows = Trade.objects.filter(Q(buyer=user) | Q(seller=user), slot__start__gte=since).exclude(
+        status=Trade.Status.VOID
+    )
+    for start, seller, buyer, quantity, amount in rows.values_list(
+        "slot__start", "seller_id", "buyer_id", "quantity_wh", "amount"
+    ):
+        day = timezone.localdate(start)
+        if seller == user.pk:
+            totals[day]["sold_wh"] += quantity
+            totals[day]["earned"] += amount or 0
+        if buyer == user.pk:
+            totals[day]["bought_wh"] += quantity
+            totals[day]["spent"] += amount or 0
+    return sorted(totals.items())
+
+
+def production(*, meter: Meter, hours: int = 24, now: datetime | None = None) -> list[MeterReading]:
+    """The meter's readings over the last ``hours``, oldest first (its production curve)."""
+    now = now or timezone.now()
+    return list(
+        MeterReading.objects.filter(meter=meter, interval_start__gte=now - timedelta(hours=hours)).order_by(
+            "interval_start"
+        )
+    )
+
+
+def reliability(*, seller: User, now: datetime | None = None) -> Decimal | None:
+    """Of the energy this seller sold in settled trades over the last 30 days, the share
+    their meters delivered (0 to 1), or None when they sold nothing settled."""
+    now = now or timezone.now()
+    totals = Trade.objects.filter(
+        seller=seller,
+        status__in=(Trade.Status.SETTLED, Trade.Status.UNPAID),
+        slot__start__gte=now - RELIABILITY_WINDOW,
+    ).aggregate(sold=Sum("quantity_wh"), delivered=Sum("delivered_wh"))
+    if not totals["sold"]:
+        return None
+    return (Decimal(totals["delivered"] or 0) / Decimal(totals["sold"])).quantize(Decimal("0.01"))
+
+
+def next_open_starts(*, now: datetime | None = None, count: int = 8) -> list[datetime]:
+    """The next ``count`` slot starts whose gate is still open (for the order form)."""
+    now = now or timezone.now()
+    start = now.astimezone(UTC).replace(second=0, microsecond=0)
+    start = start.replace(minute=start.minute - start.minute % 15) + SLOT
+    starts = []
+    while len(starts) < count:
+        if now < start - timedelta(minutes=5):
+            starts.append(start)
+        start += SLOT
+    return starts
+
+
+def market_totals(*, community_ids, since: datetime) -> dict:
+    """Energy traded and delivered since ``since`` in these communities (home page numbers)."""
+    totals = Slot.objects.filter(
+        community_id__in=community_ids, start__gte=since, status__in=(Slot.Status.CLEARED, Slot.Status.SETTLED)
+    ).aggregate(volume=Sum("volume_wh"))
+    delivered = Trade.objects.filter(
+        slot__community_id__in=community_ids, slot__start__gte=since, status=Trade.Status.SETTLED
+    ).aggregate(wh=Sum("delivered_wh"))
+    return {"traded_wh": totals["volume"] or 0, "delivered_wh": delivered["wh"] or 0}

@@ -1,0 +1,71 @@
+"""The solar exchange's writes, by sub-domain (see docs/DESIGN.md, "How to add an exchange")."""
+
+from .market import (
+    allocate,
+    kwh,
+    price_words,
+    slot_cancel,
+    slot_clear,
+    slot_settle,
+    slot_tell_traders,
+    slots_due_for_clearing,
+    slots_due_for_settlement,
+    slots_with_traders_to_tell,
+)
+from .meters import (
+    TOKEN_PREFIX,
+    device_token_create,
+    device_token_meter,
+    device_token_revoke,
+    meter_register,
+    meter_retire,
+)
+from .orders import (
+    cost,
+    order_cancel,
+    order_cancel_all,
+    order_change,
+    order_place,
+    refuse_if_suspended_from_trading,
+    standing_create,
+    standing_generate,
+    standing_step,
+)
+from .organizers import trading_lift, trading_suspend
+from .readings import Recorded, Row, p1_ingest, parse_csv, readings_record, readings_upload_csv
+
+__all__ = [
+    "TOKEN_PREFIX",
+    "Recorded",
+    "Row",
+    "allocate",
+    "cost",
+    "device_token_create",
+    "device_token_meter",
+    "device_token_revoke",
+    "kwh",
+    "meter_register",
+    "meter_retire",
+    "order_cancel",
+    "order_cancel_all",
+    "order_change",
+    "order_place",
+    "p1_ingest",
+    "parse_csv",
+    "price_words",
+    "readings_record",
+    "readings_upload_csv",
+    "refuse_if_suspended_from_trading",
+    "slot_cancel",
+    "slot_clear",
+    "slot_settle",
+    "slot_tell_traders",
+    "slots_due_for_clearing",
+    "slots_due_for_settlement",
+    "slots_with_traders_to_tell",
+    "standing_create",
+    "standing_generate",
+    "standing_step",
+    "trading_lift",
+    "trading_suspend",
+]
