@@ -53,6 +53,7 @@ urlpatterns = [
     path("tools/", include("apps.tools.urls")),
     path("skills/", include("apps.skills.urls")),
     path("solar/", include("apps.solar.urls")),
+    path("design/", include("apps.codesign.urls")),
     path("", include("apps.peers.urls")),
 ]
 

@@ -148,3 +148,29 @@ def browser(allow_orm_beside_playwright) -> Iterator:
         browser = playwright.chromium.launch(executable_path=chromium_path(), headless=True, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+
+
+@pytest.fixture
+def open_as(browser, live_server) -> Iterator:
+    """``open_as(user)``: a browser page at phone width carrying ``user``'s session (the
+    sign-in form has its own browser tests), for tests that follow several people."""
+    from django.conf import settings
+    from django.test import Client
+
+    contexts = []
+
+    def open_as(user):
+        client = Client()
+        client.force_login(user)
+        context = browser.new_context(base_url=live_server.url, viewport={"width": 360, "height": 800})
+        context.set_default_timeout(10_000)
+        context.add_cookies(
+            [{"name": settings.SESSION_COOKIE_NAME, "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+              "url": live_server.url}]
+        )  # fmt: skip
+        contexts.append(context)
+        return context.new_page()
+
+    yield open_as
+    for context in contexts:
+        context.close()

@@ -17,6 +17,7 @@ import re
 from collections.abc import Iterator
 from datetime import time as dt_time
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 import schemathesis
@@ -26,6 +27,9 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error, response_schema_conformance
 
+from apps.codesign import services as codesign
+from apps.codesign.models import Project
+from apps.ledger.services import account_set_limit
 from apps.peers.factories import DEFAULT_PASSWORD, MembershipFactory, OrganizerMembershipFactory, UserFactory
 from apps.peers.models import Community, Membership, User
 from apps.skills.factories import OfferFactory, RequestFactory, SeatFactory, SessionFactory, SkillFactory
@@ -76,7 +80,7 @@ def fuzz_world(community, other_community, owner, member) -> Iterator[User]:
     """The member of ``sunnyside`` (next to the owner), who organizes ``riverside``; each
     lends a tool with a photo to the other, with loans in a few states and a waitlist entry."""
     OrganizerMembershipFactory(community=other_community, user=member)
-    MembershipFactory(community=other_community, user=UserFactory(email="river@example.org"))
+    river = MembershipFactory(community=other_community, user=UserFactory(email="river@example.org")).user
     ids = set(Community.objects.values_list("pk", flat=True))
     start = timezone.now() + timedelta(days=3)
     for lender, borrower in ((owner, member), (member, owner)):
@@ -132,11 +136,54 @@ def fuzz_world(community, other_community, owner, member) -> Iterator[User]:
     )
     ids |= {panels.pk, home.pk, slot.pk, sale.pk, sale.slot_id, standing.pk, *(t.pk for t in tokens)}
     ids |= set(slot.trades.values_list("pk", flat=True))
+    ids |= _codesign_world(organizer=member, neighbor=river, community=other_community)
     _existing["ids"] = sorted(ids)
     _existing["memberships"] = list(Membership.objects.values_list("community_id", "pk"))
     yield member
     _existing["ids"] = []
     _existing["memberships"] = []
+
+
+def _codesign_world(*, organizer: User, neighbor: User, community: Community) -> set[int]:
+    """Co-design in the community ``organizer`` runs: a challenge in its ideas phase with
+    an idea, one in voting with two accepted proposals, comments and a ballot, and one
+    being built with a task the neighbor joined (the fund may pay their hours)."""
+    now = timezone.now()
+
+    def challenge(title: str):
+        return codesign.challenge_create(
+            community=community, actor=organizer, title=title, brief="A **bench**.", space="The yard",
+            ideas_until=now + timedelta(days=3), proposals_until=now + timedelta(days=6),
+            voting_until=now + timedelta(days=9), budget=Decimal("300"),
+        )  # fmt: skip
+
+    ideas = challenge("Ideas for the yard")
+    idea = codesign.idea_post(challenge=ideas, author=neighbor, text="A swing.")
+    voting = codesign.challenge_step(challenge=challenge("A bench"), actor=organizer, step="open_proposals")
+    proposals = []
+    for author in (organizer, neighbor):
+        proposal = codesign.proposal_create(challenge=voting, author=author, title="Bench", description="Oak.",
+                                            cost=Decimal("100"), submit=True)  # fmt: skip
+        codesign.proposal_answer(proposal=proposal, actor=organizer, accept=True, publish=True)
+        proposals.append(proposal)
+    draft = codesign.proposal_create(challenge=voting, author=organizer, title="Sketch", description="Later.")
+    comment = codesign.comment_post(challenge=voting, author=neighbor, text="Nice.", proposal=proposals[0])
+    voting = codesign.challenge_step(challenge=voting, actor=organizer, step="open_voting")
+    codesign.vote_set(proposal=proposals[1], voter=organizer, dots=2)
+    built = codesign.challenge_step(challenge=challenge("A planter"), actor=organizer, step="open_proposals")
+    winner = codesign.proposal_create(challenge=built, author=neighbor, title="Planter", description="Pine.",
+                                      submit=True)  # fmt: skip
+    codesign.proposal_answer(proposal=winner, actor=organizer, accept=True)
+    built = codesign.challenge_step(challenge=built, actor=organizer, step="open_voting")
+    codesign.vote_set(proposal=winner, voter=organizer, dots=1)
+    built = codesign.challenge_step(challenge=built, actor=organizer, step="close_voting")
+    project = Project.objects.get(proposal=winner)
+    task = codesign.task_create(project=project, actor=organizer, title="Dig", hours=Decimal("1"), places=3)
+    volunteer = codesign.task_join(task=task, member=neighbor)
+    fund = codesign.fund(challenge=built, currency="HOUR")
+    account_set_limit(account=fund, actor=organizer, limit="-40", reason="The fund pays volunteers.")
+    return {ideas.pk, idea.pk, voting.pk, built.pk, draft.pk, comment.pk, project.pk, task.pk, volunteer.pk,
+            *(p.pk for p in proposals), winner.pk}  # fmt: skip
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ from django.test import Client
 from django.urls import reverse
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
+from apps.codesign.factories import ChallengeFactory
 from apps.ledger import services as ledger
 from apps.ledger.models import Currency
 from apps.notifications.services import notify
@@ -34,7 +35,17 @@ AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 PHONE = {"width": 360, "height": 740}
 LAPTOP = {"width": 1280, "height": 800}
 SIZES = {"phone": PHONE, "laptop": LAPTOP}
-NEIGHBOR_MENU = ["Communities", "Tools", "Skills", "Energy", "My loans", "My balance", "My profile", "Sign out"]
+NEIGHBOR_MENU = [
+    "Communities",
+    "Tools",
+    "Skills",
+    "Energy",
+    "Design",
+    "My loans",
+    "My balance",
+    "My profile",
+    "Sign out",
+]
 
 
 @dataclass
@@ -64,6 +75,7 @@ def place(community, member, organizer) -> Place:
     )  # fmt: skip
     notify(recipients=[member, organizer], kind="ledger.received", text="A neighbor sent you credits", url="/")
     meter = MeterFactory(owner=member, community=community, name="Roof panels", kind="producer")
+    challenge = ChallengeFactory(community=community, created_by=organizer, title="A bench for the courtyard")
     common = [
         "/",
         reverse("tools:list"),
@@ -85,6 +97,10 @@ def place(community, member, organizer) -> Place:
         reverse("solar:order-create"),
         reverse("solar:trades"),
         reverse("solar:meters"),
+        reverse("codesign:list"),
+        reverse("codesign:challenge", args=[challenge.pk]),
+        reverse("codesign:proposals", args=[challenge.pk]),
+        reverse("codesign:results", args=[challenge.pk]),
     ]
     return Place(
         member=member,

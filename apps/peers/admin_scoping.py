@@ -126,6 +126,28 @@ class ReadOnlyAdminMixin:
         return False
 
 
+class ReadOnlyInline(admin.TabularInline):
+    """History shown beside its row (a slot's events, a challenge's phases), never added
+    to or edited there."""
+
+    extra = 0
+    can_delete = False
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.fields
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        # Shown on the page of a row the viewer may see (the parent admin scoped that);
+        # organizers hold no Django model permissions, so the default would hide it.
+        return bool(request.user.is_active and request.user.is_staff)
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
 def apply_or_report(model_admin, request: HttpRequest, obj: Model, call) -> bool:
     """Run ``call()`` (a service) for ``obj``; show a refusal (RuleViolation or
     ValidationError) as an error message on the admin page instead of an error page."""

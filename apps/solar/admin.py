@@ -22,6 +22,7 @@ from django.http import HttpRequest, HttpResponseRedirect
 from apps.peers.admin_scoping import (
     CommunityScopedAdminMixin,
     ReadOnlyAdminMixin,
+    ReadOnlyInline,
     ScopedCommunityFilter,
     confirm_and_apply,
     when_column,
@@ -45,27 +46,6 @@ from .models import (
 )
 
 _slot_starts = when_column("start", "slot")
-
-
-class _ReadOnlyInline(admin.TabularInline):
-    """History shown beside its row, never added to or edited there."""
-
-    extra = 0
-    can_delete = False
-
-    def get_readonly_fields(self, request, obj=None):
-        return self.fields
-
-    def has_view_permission(self, request, obj=None) -> bool:
-        # Shown on the page of a row the viewer may see (the parent admin scoped that);
-        # organizers hold no Django model permissions, so the default would hide it.
-        return bool(request.user.is_active and request.user.is_staff)
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
 
 
 class SlotReasonForm(forms.Form):
@@ -137,7 +117,7 @@ class MeterAdmin(ReadOnlyAdminMixin, CommunityScopedAdminMixin, admin.ModelAdmin
         )
 
 
-class CorrectionInline(_ReadOnlyInline):
+class CorrectionInline(ReadOnlyInline):
     """What the reading said before each correction by its owner, oldest first."""
 
     model = ReadingCorrection
@@ -203,7 +183,7 @@ class DeviceTokenAdmin(ReadOnlyAdminMixin, CommunityScopedAdminMixin, admin.Mode
 
 
 # --- the market -------------------------------------------------------------------------
-class SlotEventInline(_ReadOnlyInline):
+class SlotEventInline(ReadOnlyInline):
     """The slot's timeline: cleared, settled, cancelled (with why), and by whom (empty:
     the platform)."""
 
@@ -214,7 +194,7 @@ class SlotEventInline(_ReadOnlyInline):
         return super().get_queryset(request).select_related("actor__profile")
 
 
-class TradeInline(_ReadOnlyInline):
+class TradeInline(ReadOnlyInline):
     model = Trade
     fields = ("seq", "seller", "buyer", "quantity_wh", "price", "status", "delivered_wh", "amount", "note")
 
@@ -495,9 +475,7 @@ class TradingSuspensionAdmin(CommunityScopedAdminMixin, admin.ModelAdmin):
         if db_field.name == "member":
             scope = None if request.user.is_superuser else self._organized_ids(request)
             kwargs["queryset"] = (
-                active_members_in(community_ids=scope)
-                .select_related("profile")
-                .order_by("profile__display_name", "pk")
+                active_members_in(community_ids=scope).select_related("profile").order_by("profile__display_name", "pk")
             )
             kwargs["form_class"] = _MemberChoice
         return super().formfield_for_foreignkey(db_field, request, **kwargs)

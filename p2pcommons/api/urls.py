@@ -3,6 +3,7 @@
 from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
+from apps.codesign.api import ChallengeViewSet, IdeaViewSet, ProposalViewSet, TaskViewSet, VolunteerViewSet
 from apps.ledger.api import AccountViewSet, LedgerExportView, LedgerVerifyView, TransferViewSet
 from apps.moderation.api import FlagViewSet
 from apps.notifications.api import NotificationPreferenceView, NotificationViewSet
@@ -41,6 +42,11 @@ router.register("solar/orders", OrderViewSet, basename="solar-order")
 router.register("solar/standing-orders", StandingOrderViewSet, basename="solar-standing-order")
 router.register("solar/slots", SlotViewSet, basename="solar-slot")
 router.register("solar/trades", TradeViewSet, basename="solar-trade")
+router.register("challenges", ChallengeViewSet, basename="challenge")
+router.register("proposals", ProposalViewSet, basename="proposal")
+router.register("ideas", IdeaViewSet, basename="idea")
+router.register("tasks", TaskViewSet, basename="task")
+router.register("volunteers", VolunteerViewSet, basename="volunteer")
 
 member_list = CommunityMemberViewSet.as_view({"get": "list"})
 member_promote = CommunityMemberViewSet.as_view({"post": "promote"})

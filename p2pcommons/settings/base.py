@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "apps.tools",
     "apps.skills",
     "apps.solar",
+    "apps.codesign",
 ]
 
 MIDDLEWARE = [

@@ -124,11 +124,10 @@ def test_leaving_is_a_quiet_link_that_still_asks_for_confirmation(web_as, member
     assert Membership.objects.filter(user=member).exists()
 
 
-def test_the_home_page_offers_solar_and_says_design_projects_are_coming_next_not_open(client, community):
+def test_the_home_page_names_all_four_exchanges_and_nothing_as_coming(client, community):
     html = client.get("/").content.decode()
-    assert "share the sun from your roofs" in html
-    assert "design shared spaces" not in html
-    assert "Coming next: designing shared spaces together. It is not open yet." in html
+    assert "share the sun from your roofs and design shared spaces together" in html
+    assert "Coming next" not in html and "not open yet" not in html
 
 
 def test_the_welcome_email_names_the_first_steps_and_only_the_exchanges_that_exist(
@@ -140,11 +139,13 @@ def test_the_welcome_email_names_the_first_steps_and_only_the_exchanges_that_exi
     html = email.alternatives[0][0]
     for text in (email.body, html):
         assert "surplus power of their solar panels" in " ".join(text.split())
-        assert "Designing shared spaces together is coming next; it is not open yet." in " ".join(text.split())
+        assert "design and build improvements to the spaces they share" in " ".join(text.split())
+        assert "not open yet" not in text
         assert reverse("peers:profile-edit") in text
         assert f"{reverse('tools:list')}?community={community.pk}" in text
         assert reverse("skills:offer-create") in text
         assert reverse("solar:meters") in text
+        assert reverse("codesign:list") in text
 
 
 def test_joining_from_the_community_page(web_as, stranger, community):

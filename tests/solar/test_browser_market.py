@@ -10,17 +10,14 @@ before gate closure, the clearing after it, the readings once the quarter hour i
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 import time_machine
-from django.conf import settings
-from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 from rest_framework.test import APIClient
 
 from apps.solar import services, tasks
@@ -31,29 +28,6 @@ from tests.solar.conftest import balance
 from tests.solar.p1_telegrams import telegram
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def open_as(browser: Browser, live_server) -> Iterator:
-    """``open_as(user)``: a page in a browser context carrying ``user``'s session (the
-    sign-in form has its own browser tests)."""
-    contexts = []
-
-    def open_as(user) -> Page:
-        client = Client()
-        client.force_login(user)
-        context = browser.new_context(base_url=live_server.url, viewport={"width": 360, "height": 800})
-        context.set_default_timeout(10_000)
-        context.add_cookies(
-            [{"name": settings.SESSION_COOKIE_NAME, "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-              "url": live_server.url}]
-        )  # fmt: skip
-        contexts.append(context)
-        return context.new_page()
-
-    yield open_as
-    for context in contexts:
-        context.close()
 
 
 def place_order(page: Page, *, start, side: str, kwh: str, price: str) -> None:

@@ -57,8 +57,7 @@ class Command(BaseCommand):
                 description=(
                     "Forty streets between the park and the canal. We lend each other ladders and drills "
                     "and fix bikes together on Saturdays, and the panels on our roofs sell their sunny "
-                    "afternoons to the neighbors. Coming next, once the site can do it: redesigning the "
-                    "corner garden together."
+                    "afternoons to the neighbors. Next up: redesigning the courtyard together."
                 ),
                 center_latitude="52.36000",
                 center_longitude="4.90000",
