@@ -110,3 +110,15 @@ def test_an_organizer_runs_a_challenge_from_ideas_to_a_confirmed_task_and_the_vo
 
     cleo_page.goto(reverse("ledger:mine"))
     expect(cleo_page.get_by_test_id(f"balance-{community.slug}-HOUR")).to_have_text("2 hours")
+
+
+def test_a_comment_appears_in_place_without_reloading_the_page(open_as, community, organizer, member, challenge):
+    page = open_as(member)
+    page.goto(reverse("codesign:challenge", args=[challenge.pk]))
+    page.evaluate("window.stayedOnPage = true")
+
+    page.get_by_label("Your comment").fill("Could it face the afternoon sun?")
+    page.get_by_role("button", name="Post the comment").click()
+
+    expect(page.locator("#comments")).to_contain_text("Could it face the afternoon sun?")
+    assert page.evaluate("window.stayedOnPage === true")  # htmx swapped the section; no reload
