@@ -255,8 +255,8 @@ class ProposalSerializer(serializers.ModelSerializer):
         reads as submitted to everyone else (one organizer check per community and
         request, not per row)."""
         data = super().to_representation(proposal)
-        answered = proposal.status in (Proposal.Status.ACCEPTED, Proposal.Status.NOT_FEASIBLE)
-        if answered and proposal.answer_published_at is None:
+        shown = proposal.answer_published_at is not None
+        if not shown and proposal.status in (Proposal.Status.ACCEPTED, Proposal.Status.NOT_FEASIBLE):
             cache = self.context.setdefault("_organizes", {})
             community_id = proposal.challenge.community_id
             if community_id not in cache:
@@ -264,8 +264,8 @@ class ProposalSerializer(serializers.ModelSerializer):
 
                 user = getattr(self.context.get("request"), "user", None)
                 cache[community_id] = user is not None and is_organizer(user=user, community_id=community_id)
-            if not cache[community_id]:
-                data["status"] = Proposal.Status.SUBMITTED.value
+            shown = cache[community_id]
+        data["status"] = selectors.shown_status(proposal=proposal, answer_shown=shown)
         return data
 
 

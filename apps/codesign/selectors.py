@@ -82,6 +82,13 @@ def answer_visible(*, proposal: Proposal, user: User) -> bool:
     )
 
 
+def shown_status(*, proposal: Proposal, answer_shown: bool) -> str:
+    """The status a reader may see: an answer not shown to them (unpublished, and they
+    are not an organizer) leaves the proposal "submitted" (pages and API alike)."""
+    answered = proposal.status in (Proposal.Status.ACCEPTED, Proposal.Status.NOT_FEASIBLE)
+    return Proposal.Status.SUBMITTED.value if answered and not answer_shown else proposal.status
+
+
 def ideas_of(*, challenge: Challenge, user: User) -> QuerySet[Idea]:
     return Idea.objects.filter(challenge=challenge).visible_to(user).select_related("author__profile")
 

@@ -75,7 +75,5 @@ def timeline(challenge: Challenge) -> list[Step]:
 
 
 def proposal_state(proposal: Proposal, answer_shown: bool) -> str:
-    """The status a reader may see: an unpublished answer reads as "submitted"."""
-    if proposal.status in (Proposal.Status.ACCEPTED, Proposal.Status.NOT_FEASIBLE) and not answer_shown:
-        return Proposal.Status.SUBMITTED.label
-    return proposal.get_status_display()
+    """The status a reader may see, in words (``selectors.shown_status``)."""
+    return Proposal.Status(selectors.shown_status(proposal=proposal, answer_shown=answer_shown)).label
