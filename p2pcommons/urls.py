@@ -54,6 +54,7 @@ urlpatterns = [
     path("skills/", include("apps.skills.urls")),
     path("solar/", include("apps.solar.urls")),
     path("design/", include("apps.codesign.urls")),
+    path("", include("apps.front.urls")),
     path("", include("apps.peers.urls")),
 ]
 

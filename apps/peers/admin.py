@@ -13,8 +13,14 @@ from p2pcommons.errors import RuleViolation
 from p2pcommons.params import parse_id
 
 from . import services
-from .admin_scoping import CommunityScopedAdminMixin, ScopedCommunityFilter, confirm_and_apply, when_column
-from .models import Community, JoinRequest, Membership, Profile, User
+from .admin_scoping import (
+    CommunityScopedAdminMixin,
+    ReadOnlyInline,
+    ScopedCommunityFilter,
+    confirm_and_apply,
+    when_column,
+)
+from .models import Community, CommunityExchange, JoinRequest, Membership, Profile, User
 
 
 class ProfileInline(admin.StackedInline):
@@ -73,11 +79,22 @@ class ProfileAdmin(admin.ModelAdmin):
     readonly_fields = ("avatar",)
 
 
+class CommunityExchangeInline(ReadOnlyInline):
+    """The exchanges the community uses; organizers turn them on and off on each
+    blueprint's page ("Use this blueprint"), where the defaults are set."""
+
+    model = CommunityExchange
+    fields = ("key", "started_at", "stopped_at", "rules")
+    verbose_name = "exchange"
+    verbose_name_plural = "exchanges (changed on each blueprint's page)"
+
+
 @admin.register(Community)
 class CommunityAdmin(CommunityScopedAdminMixin, admin.ModelAdmin):
     """Organizers may edit their own communities' description and limits."""
 
     community_path = ""
+    inlines = (CommunityExchangeInline,)
     list_display = (
         "name",
         "slug",
@@ -107,6 +124,13 @@ class CommunityAdmin(CommunityScopedAdminMixin, admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return () if request.user.is_superuser else self.superuser_only_fields
+
+    def save_model(self, request, obj, form, change) -> None:
+        super().save_model(request, obj, form, change)
+        if not change:  # a new community uses every exchange, as community_create does
+            from .exchanges import exchanges_start_all
+
+            exchanges_start_all(community=obj)
 
 
 @admin.register(Membership)

@@ -62,6 +62,7 @@ class CommunityFactory(DjangoModelFactory):
     class Meta:
         model = Community
         django_get_or_create = ("slug",)
+        skip_postgeneration_save = True
 
     name = factory.Sequence(lambda n: f"Community {n}")
     slug = factory.Sequence(lambda n: f"community-{n}")
@@ -69,6 +70,19 @@ class CommunityFactory(DjangoModelFactory):
     center_latitude = Decimal("52.36000")
     center_longitude = Decimal("4.90000")
     radius_km = Decimal("2.00")
+
+    @factory.post_generation
+    def exchanges(self, create, extracted, **kwargs):
+        """Every registered exchange in use, unless ``exchanges=[...]`` names them."""
+        if not create:
+            return
+        from .blueprints import blueprint_keys
+        from .models import CommunityExchange
+
+        wanted = blueprint_keys() if extracted is None else list(extracted)
+        CommunityExchange.objects.bulk_create(
+            [CommunityExchange(community=self, key=key) for key in wanted], ignore_conflicts=True
+        )
 
 
 class MembershipFactory(DjangoModelFactory):

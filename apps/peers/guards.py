@@ -2,7 +2,8 @@
 code and one message, whichever app, page or endpoint asks.
 
 - ``require_active_member``: ``suspended`` (with the organizers' reason) or ``not_member``;
-- ``require_organizer``: ``not_organizer``.
+- ``require_organizer``: ``not_organizer``;
+- ``require_exchange_in_use``: ``exchange_off``.
 
 The questions without the refusal (``is_active_member``, ``is_organizer``) are in
 ``selectors``, for pages deciding which buttons to show.
@@ -57,4 +58,18 @@ def membership_refuse_if_suspended(*, user: User, community_id: int, doing: str)
         raise RuleViolation(
             f"Your membership in {membership.community.name} is suspended, so you can't {doing} there.{why}",
             code="suspended",
+        )
+
+
+def require_exchange_in_use(*, community_id: int, key: str, doing: str) -> None:
+    """Refuse (code ``exchange_off``) new listings and requests in a community that does
+    not use the exchange (``apps.peers.blueprints``). One query. ``doing`` completes
+    "This community does not use ... , so you can't ... there."."""
+    from . import blueprints
+
+    if not blueprints.in_use(community_id=community_id, key=key):
+        found = blueprints.blueprint(key)
+        name = found.title if found else key
+        raise RuleViolation(
+            f"This community does not use the {name} exchange, so you can't {doing} there.", code="exchange_off"
         )

@@ -314,3 +314,36 @@ class JoinRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} asks to join {self.community}"
+
+
+class CommunityExchange(models.Model):
+    """An exchange (a blueprint: tools, skills, solar, codesign) a community uses.
+
+    A community uses an exchange while its row has no ``stopped_at``. Its organizers turn
+    one on ("Use this blueprint", which also sets the blueprint's defaults) and off again;
+    turned off, the exchange leaves the community's menus and pages and takes no new
+    listings or requests there, while what was already agreed runs to its end.
+    ``rules`` is the text members read on the blueprint's page for this community.
+    """
+
+    community = models.ForeignKey(Community, on_delete=models.CASCADE, related_name="exchanges")
+    key = models.CharField(max_length=20)
+    rules = models.TextField(blank=True, max_length=5000)
+    started_at = models.DateTimeField(default=timezone.now)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    stopped_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["community", "key"]
+        constraints = [
+            models.UniqueConstraint(fields=["community", "key"], name="peers_communityexchange_one_per_key"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key} in {self.community}"
+
+    @property
+    def in_use(self) -> bool:
+        return self.stopped_at is None

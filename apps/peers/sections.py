@@ -39,6 +39,12 @@ def register_community_section(section: CommunitySection) -> None:
 
 
 def community_sections(*, user: User, community: Community, limit: int) -> list[tuple[CommunitySection, list[Any]]]:
-    """Every registered section with its items, in their order."""
-    ordered = sorted(_SECTIONS.values(), key=lambda section: (section.order, section.key))
+    """The sections of the exchanges the community uses, with their items, in order."""
+    from .blueprints import keys_in_use
+
+    used = keys_in_use(community_id=community.pk)
+    ordered = sorted(
+        (section for section in _SECTIONS.values() if section.key in used),
+        key=lambda section: (section.order, section.key),
+    )
     return [(section, section.load(user=user, community=community, limit=limit)) for section in ordered]

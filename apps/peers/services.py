@@ -98,13 +98,23 @@ def _delete_file_on_commit(storage, name: str) -> None:
 
 
 @transaction.atomic
-def community_create(*, creator: User, name: str, slug: str, **fields: Any) -> Community:
-    """Create a community; its creator becomes its first organizer."""
+def community_create(
+    *, creator: User, name: str, slug: str, exchanges: list[str] | None = None, **fields: Any
+) -> Community:
+    """Create a community; its creator becomes its first organizer. It uses every
+    exchange unless ``exchanges`` names the ones to start with."""
+    from .exchanges import exchange_start, exchanges_start_all
+
     community = Community(name=name, slug=slug, **fields)
     community.full_clean()
     community.save()
     Membership.objects.create(user=creator, community=community, role=Membership.Role.ORGANIZER)
     _grant_admin_access(creator)
+    if exchanges is None:
+        exchanges_start_all(community=community)
+    else:
+        for key in exchanges:
+            exchange_start(community=community, key=key, actor=None)
     return community
 
 

@@ -5,7 +5,7 @@ from . import views
 app_name = "peers"
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("communities/", views.community_list_page, name="list"),
     path("c/<slug:slug>/", views.community_detail, name="community"),
     path("c/<slug:slug>/join/", views.community_join, name="community-join"),
     path("c/<slug:slug>/join/withdraw/", views.join_request_withdraw, name="join-request-withdraw"),

@@ -29,10 +29,11 @@ EXCHANGE_PREVIEW = 4
 NEW_MEMBER_DAYS = 30
 
 
-def home(request: HttpRequest) -> HttpResponse:
+def community_list_page(request: HttpRequest) -> HttpResponse:
+    """Every community, with the ones the viewer belongs to marked."""
     page = Paginator(selectors.community_list(), COMMUNITIES_PER_PAGE).get_page(request.GET.get("page"))
     mine = {m.community_id: m for m in selectors.memberships_of(user=request.user)}
-    return render(request, "peers/home.html", {"page": page, "my_memberships": mine})
+    return render(request, "peers/community_list.html", {"page": page, "my_memberships": mine})
 
 
 def community_detail(request: HttpRequest, slug: str) -> HttpResponse:
@@ -141,7 +142,7 @@ def community_leave(request: HttpRequest, slug: str) -> HttpResponse:
             messages.error(request, str(exc))
             return redirect(community)
         messages.success(request, f"You left {community.name}.")
-        return redirect("peers:home")
+        return redirect("peers:list")
     return render(request, "peers/community_leave.html", {"community": community})
 
 

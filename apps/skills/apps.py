@@ -8,6 +8,11 @@ class SkillsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from apps.peers.blueprints import register_blueprint
+
+        from .blueprint import BLUEPRINT
+
+        register_blueprint(BLUEPRINT)
         from apps.moderation.registry import register_moderatable
         from apps.notifications.kinds import register_kind
         from apps.peers.sections import CommunitySection, register_community_section

@@ -58,5 +58,6 @@ urlpatterns = [
     path("notifications/preferences/", NotificationPreferenceView.as_view(), name="notification-preferences"),
     path("communities/<id:community_pk>/members/", member_list, name="community-members"),
     path("communities/<id:community_pk>/members/<id:pk>/promote/", member_promote, name="community-member-promote"),
+    path("", include("apps.front.api_urls")),
     path("", include(router.urls)),
 ]

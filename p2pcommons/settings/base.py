@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "apps.skills",
     "apps.solar",
     "apps.codesign",
+    "apps.front",
 ]
 
 MIDDLEWARE = [
@@ -86,6 +87,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "apps.front.context.exchanges_menu",
             ],
         },
     },
@@ -136,8 +138,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "account_login"
-LOGIN_REDIRECT_URL = "peers:home"
-LOGOUT_REDIRECT_URL = "peers:home"
+LOGIN_REDIRECT_URL = "front:home"
+LOGOUT_REDIRECT_URL = "front:home"
 
 from .accounts import *  # noqa: E402, F403  (allauth settings live in accounts.py)
 

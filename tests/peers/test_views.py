@@ -11,19 +11,19 @@ from tests.querycount import assert_queries_do_not_grow
 pytestmark = pytest.mark.django_db
 
 
-def test_the_home_page_lists_communities_with_member_counts(client, member, community, other_community):
-    response = client.get("/")
+def test_the_community_list_lists_communities_with_member_counts(client, member, community, other_community):
+    response = client.get(reverse("peers:list"))
     html = response.content.decode()
     assert response.status_code == 200
     assert "Sunnyside Commons" in html and "Riverside Neighbors" in html
     assert "1 member" in html
 
 
-def test_the_home_page_says_so_when_there_are_no_communities(client, db):
-    assert "There are no communities yet." in client.get("/").content.decode()
+def test_the_community_list_says_so_when_there_are_no_communities(client, db):
+    assert "There are no communities yet." in client.get(reverse("peers:list")).content.decode()
 
 
-def test_the_home_page_query_count_does_not_grow(client, db):
+def test_the_community_list_query_count_does_not_grow(client, db):
     counter = iter(range(1000))
 
     def add(n):
@@ -32,7 +32,7 @@ def test_the_home_page_query_count_does_not_grow(client, db):
             CommunityFactory(slug=f"c{i}", name=f"Community {i:03d}")
 
     # Queries: count(*) for the paginator, one page of communities with member counts.
-    assert assert_queries_do_not_grow(lambda: client.get("/"), add) == 2
+    assert assert_queries_do_not_grow(lambda: client.get(reverse("peers:list")), add) == 2
 
 
 def test_the_community_page_shows_members_only_to_logged_in_users(client, web_as, member, community):
@@ -125,7 +125,7 @@ def test_leaving_is_a_quiet_link_that_still_asks_for_confirmation(web_as, member
 
 
 def test_the_home_page_names_all_four_exchanges_and_nothing_as_coming(client, community):
-    html = client.get("/").content.decode()
+    html = client.get(reverse("peers:list")).content.decode()
     assert "share the sun from your roofs and design shared spaces together" in html
     assert "Coming next" not in html and "not open yet" not in html
 

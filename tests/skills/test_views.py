@@ -1044,7 +1044,7 @@ def test_an_offer_page_shows_its_owner_the_buttons_and_others_the_way_to_book(we
 
 
 def test_the_nav_and_the_skill_pages_link_to_each_other_and_to_my_time_balance(web_as, learner):
-    page = text(web_as(learner).get(reverse("peers:home")))
+    page = text(web_as(learner).get(reverse("front:home")))
     assert f'<a href="{DIRECTORY}">Skills</a>' in page
     for url in (DIRECTORY, MATCHES, SESSIONS, MINE, NEW_OFFER, NEW_REQUEST):
         page = text(web_as(learner).get(url))

@@ -1,0 +1,3 @@
+"""API: unified search and the member's dashboard."""
+
+urlpatterns: list = []

@@ -1,0 +1,18 @@
+from django.apps import AppConfig
+
+
+class FrontConfig(AppConfig):
+    """The front door: the public home with the four blueprints, the guide, each
+    blueprint's page, the member's dashboard, unified search and cross-exchange
+    suggestions. It composes the exchanges through ``apps.peers.blueprints`` (and, for
+    suggestions, their selectors); no exchange imports it."""
+
+    name = "apps.front"
+    label = "front"
+    verbose_name = "Front door"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from . import figures
+
+        figures.connect_invalidation()
