@@ -1,7 +1,7 @@
 from django.urls import path
 
 from . import views
-from .views import member, public
+from .views import member, public, suggestions
 
 app_name = "front"
 
@@ -11,4 +11,5 @@ urlpatterns = [
     path("blueprints/<slug:key>/", public.blueprint_detail, name="blueprint"),
     path("blueprints/<slug:key>/use/", public.blueprint_use, name="blueprint-use"),
     path("search/", member.search, name="search"),
+    path("suggestions/<id:suggestion_id>/dismiss/", suggestions.dismiss, name="suggestion-dismiss"),
 ]
