@@ -20,7 +20,7 @@ import re
 from collections.abc import Sequence
 
 from django.db import connection
-from django.db.models import Case, F, FloatField, Q, QuerySet, Value, When
+from django.db.models import Case, F, FloatField, Q, QuerySet, TextField, Value, When
 from django.db.models.functions import Coalesce
 
 MAX_WORDS = 8
@@ -49,7 +49,9 @@ def _postgres(queryset: QuerySet, words: list[str], fields: Sequence[str]) -> Qu
 
     vector = None
     for i, name in enumerate(fields):
-        part = SearchVector(Coalesce(F(name), Value("")), config="simple", weight=_WEIGHTS[min(i, 2)])
+        part = SearchVector(
+            Coalesce(F(name), Value(""), output_field=TextField()), config="simple", weight=_WEIGHTS[min(i, 2)]
+        )
         vector = part if vector is None else vector + part
     # Every word as written, the last also as a prefix: 'a' & 'b' & 'c':*
     terms = [re.sub(r"[^\w]", "", w) for w in words]
@@ -58,7 +60,10 @@ def _postgres(queryset: QuerySet, words: list[str], fields: Sequence[str]) -> Qu
         return queryset.none()
     raw = " & ".join([*terms[:-1], f"{terms[-1]}:*"])
     search_query = SearchQuery(raw, config="simple", search_type="raw")
-    return queryset.annotate(search_rank=SearchRank(vector, search_query)).filter(search_rank__gt=0)
+    # ts_rank scores partial matches too: the @@ match is the filter, the rank the order.
+    return queryset.annotate(search_document=vector, search_rank=SearchRank(vector, search_query)).filter(
+        search_document=search_query
+    )
 
 
 def _fallback(queryset: QuerySet, words: list[str], fields: Sequence[str]) -> QuerySet:

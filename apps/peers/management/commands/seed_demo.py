@@ -70,6 +70,9 @@ class Command(BaseCommand):
                 center_latitude="52.37500",
                 center_longitude="4.88000",
                 radius_km="1.00",
+                # Riverside has not taken up co-design projects yet: its organizer can
+                # start them from the blueprint's page (the demo of "Use this blueprint").
+                exchanges=["tools", "skills", "solar"],
             )
 
             step("Accounts ...")
