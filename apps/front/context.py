@@ -18,8 +18,7 @@ def _menu_for(user) -> list[Blueprint]:
     if not user.is_authenticated:
         used = None
     else:
-        generation = cache.get_or_set(_GENERATION_KEY, 1, timeout=None)
-        key = f"front:menu:{generation}:{user.pk}"
+        key = _menu_key(user.pk)
         used = cache.get(key)
         if used is None:
             used = sorted(keys_in_use_for(user=user))
@@ -32,13 +31,24 @@ def exchanges_menu(request) -> dict:
     return {"menu_blueprints": SimpleLazyObject(lambda: _menu_for(request.user))}
 
 
+def _menu_key(user_id: int) -> str:
+    return f"front:menu:{cache.get_or_set(_GENERATION_KEY, 1, timeout=None)}:{user_id}"
+
+
 def _bump(**kwargs) -> None:
+    """A community started or stopped an exchange: every member's menu is read again."""
     try:
         cache.incr(_GENERATION_KEY)
     except ValueError:
         cache.set(_GENERATION_KEY, 2, timeout=None)
 
 
-for _model in (CommunityExchange, Membership):
-    post_save.connect(_bump, sender=_model, dispatch_uid=f"front-menu-save-{_model._meta.label}")
-    post_delete.connect(_bump, sender=_model, dispatch_uid=f"front-menu-delete-{_model._meta.label}")
+def _forget_member(instance: Membership, **kwargs) -> None:
+    """A membership changed: that member's menu is read again (nobody else's)."""
+    cache.delete(_menu_key(instance.user_id))
+
+
+post_save.connect(_bump, sender=CommunityExchange, dispatch_uid="front-menu-save-exchange")
+post_delete.connect(_bump, sender=CommunityExchange, dispatch_uid="front-menu-delete-exchange")
+post_save.connect(_forget_member, sender=Membership, dispatch_uid="front-menu-save-membership")
+post_delete.connect(_forget_member, sender=Membership, dispatch_uid="front-menu-delete-membership")

@@ -164,6 +164,7 @@ def keys_in_use_for(*, user: User) -> set[str]:
             community__memberships__user=user,
             community__memberships__status=Membership.Status.ACTIVE,
         )
+        .order_by()
         .values_list("key", flat=True)
         .distinct()
     )
