@@ -42,9 +42,10 @@ def distance_km(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
 
 def distance_km_expression(latitude_field: str, longitude_field: str, latitude: float, longitude: float):
     """Great-circle distance in km from a point to the location in two model fields, as a
-    database expression (spherical law of cosines, on SQLite and PostgreSQL alike):
+    database expression (spherical law of cosines, on SQLite and PostgreSQL alike; NULL
+    where the row has no location):
     ``.annotate(distance_km=distance_km_expression("latitude", "longitude", lat, lng))``."""
-    from django.db.models import FloatField, Value
+    from django.db.models import Case, FloatField, Q, Value, When
     from django.db.models.functions import ACos, Cast, Cos, Least, Radians, Sin
 
     plat = Radians(Cast(latitude_field, FloatField()))
@@ -58,4 +59,7 @@ def distance_km_expression(latitude_field: str, longitude_field: str, latitude: 
             output_field=FloatField(),
         )
     )
-    return central * Value(EARTH_RADIUS_KM)
+    # No location, no distance: NULL on both databases (PostgreSQL's LEAST skips a NULL
+    # argument, so without this a missing location would read as 0 km there).
+    known = Q(**{f"{latitude_field}__isnull": False, f"{longitude_field}__isnull": False})
+    return Case(When(known, then=central * Value(EARTH_RADIUS_KM)), default=None, output_field=FloatField())

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db import connection
+from django.db.models import Aggregate, CharField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Concat
 from django.utils import timezone
 
 from apps.peers.geo import distance_km_expression
@@ -192,3 +194,33 @@ def sessions_readable(queryset: QuerySet, user: User) -> QuerySet:
         starts_at__gt=timezone.now(),
     )
     return queryset.filter(Q(helper=user) | Q(pk__in=mine) | upcoming_groups)
+
+
+class _GroupConcat(Aggregate):
+    """SQLite's ``GROUP_CONCAT`` (PostgreSQL uses ``StringAgg``)."""
+
+    function = "GROUP_CONCAT"
+    output_field = CharField()
+
+
+def with_skill_names(queryset: QuerySet) -> QuerySet:
+    """``queryset`` (offers or requests) annotated with ``skill_names``: the names of its
+    skills and of their categories in one text (a correlated subquery, no query of its own),
+    so a text search can weigh them as one field without a row per skill."""
+    through = queryset.model.skills.through
+    owner = "offer_id" if queryset.model is Offer else "request_id"
+    names = Concat("skill__name", Value(" "), "skill__category__name", output_field=CharField())
+    if connection.vendor == "postgresql":
+        from django.contrib.postgres.aggregates import StringAgg
+
+        joined = StringAgg(names, delimiter=" ")
+    else:
+        joined = _GroupConcat(names)
+    subquery = (
+        through.objects.filter(**{owner: OuterRef("pk")})
+        .order_by()
+        .values(owner)
+        .annotate(names=joined)
+        .values("names")
+    )
+    return queryset.annotate(skill_names=Subquery(subquery, output_field=CharField()))

@@ -16,7 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
-from apps.peers.guards import require_active_member, require_organizer
+from apps.peers.guards import require_active_member, require_exchange_in_use, require_organizer
 from apps.peers.models import Community, User
 from apps.peers.selectors import membership_for_update
 from p2pcommons.enqueue import enqueue_on_commit
@@ -103,8 +103,10 @@ def offer_create(
     remote_ok: bool = False,
     windows: Iterable[tuple[int, time, time]] = (),
 ) -> Offer:
-    """Offer help ("I can help with ..."); matching runs for it after commit."""
+    """Offer help ("I can help with ..."), in a community that uses the skill swap;
+    matching runs for it after commit."""
     require_active_member(user=member, community=community, doing="offer help")
+    require_exchange_in_use(community_id=community.pk, key="skills", doing="offer help")
     skills = _clean_skills(skills, community)
     windows = _clean_windows(windows)
     now = timezone.now()
@@ -201,6 +203,7 @@ def request_create(
     wanted day; at most ``MAX_OPEN_REQUESTS`` open at a time (see
     ``_refuse_too_many_open_requests`` for the lock)."""
     require_active_member(user=member, community=community, doing="ask for help")
+    require_exchange_in_use(community_id=community.pk, key="skills", doing="ask for help")
     skills = _clean_skills(skills, community)
     _clean_request_dates(wanted_from, wanted_until, creating=True)
     _refuse_too_many_open_requests(member=member, community=community)
@@ -298,11 +301,15 @@ def request_update(*, request: Request, actor: User, skills=None, tags=None, **f
 def _step(listing: Offer | Request, actor: User, step: str) -> Offer | Request:
     """Close or reopen ``listing`` as its member: that step's own check (``OFFER`` /
     ``REQUEST``: only from the state it leaves), then the edit that does it (membership,
-    an open offer's renewal, the cap on open requests, matching again)."""
+    an open offer's renewal, the cap on open requests, matching again). Reopening lists
+    it again: only while the community uses the skill swap."""
     model = type(listing)
     machine = LISTING_MACHINES[model]
     listing = model.objects.select_for_update().get(pk=listing.pk)
     machine.check(step, listing, actor)
+    if step == "reopen":
+        doing = "offer help" if model is Offer else "ask for help"
+        require_exchange_in_use(community_id=listing.community_id, key="skills", doing=doing)
     status = machine.by_name[step].target
     if model is Offer:
         return offer_update(offer=listing, actor=actor, status=status)
@@ -340,6 +347,7 @@ def offer_renew(*, offer: Offer, actor: User) -> Offer:
     offer = Offer.objects.select_for_update().select_related("community").get(pk=offer.pk)
     if actor.pk == offer.member_id:
         require_active_member(user=actor, community=offer.community, doing="offer help")
+    require_exchange_in_use(community_id=offer.community_id, key="skills", doing="offer help")
     now = timezone.now()
     offer = OFFER.apply("renew", offer, actor, now=now, expires_at=now + Offer.LIFETIME, updated_at=now)
     _after_commit_match("offer", offer.pk)

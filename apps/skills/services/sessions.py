@@ -17,7 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.notifications.services import notify
-from apps.peers.guards import require_active_member
+from apps.peers.guards import require_active_member, require_exchange_in_use
 from apps.peers.models import Community, User
 from apps.peers.selectors import organizers_of
 from p2pcommons.errors import RuleViolation
@@ -86,6 +86,7 @@ def session_propose(
         raise RuleViolation("A session is between two different neighbors.", code="same_person")
     for person, doing in ((helper, "give sessions"), (learner, "book sessions")):
         require_active_member(user=person, community=community, doing=doing)
+    require_exchange_in_use(community_id=community.pk, key="skills", doing="arrange sessions")
     if request is not None and (request.member_id != learner.pk or request.community_id != community.pk):
         raise ValidationError({"request": "That request is not the learner's in this community."})
     if offer is not None and (offer.member_id != helper.pk or offer.community_id != community.pk):
@@ -156,6 +157,7 @@ def group_session_create(
     if not title.strip():
         raise ValidationError({"title": "Give the session a title."})
     require_active_member(user=helper, community=community, doing="give sessions")
+    require_exchange_in_use(community_id=community.pk, key="skills", doing="give sessions")
     if offer is not None and offer.member_id != helper.pk:
         raise ValidationError({"offer": "That offer is not yours."})
     session = Session.objects.create(
@@ -182,6 +184,7 @@ def seat_join(*, session: Session, learner: User) -> Seat:
     the last place goes to one learner."""
     session = Session.objects.select_for_update().select_related("community").get(pk=session.pk)
     require_active_member(user=learner, community=session.community, doing="book sessions")
+    require_exchange_in_use(community_id=session.community_id, key="skills", doing="book sessions")
     SESSION.check("join", session, learner)
     seat, created = Seat.objects.get_or_create(session=session, learner=learner)
     if not created:  # a learner who left comes back to their old place

@@ -10,7 +10,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from apps.notifications.services import notify
-from apps.peers.guards import require_active_member
+from apps.peers.guards import require_active_member, require_exchange_in_use
 from apps.peers.models import User
 from p2pcommons.errors import RuleViolation
 from p2pcommons.humanize import format_amount, format_when
@@ -80,9 +80,12 @@ def _check_window(*, tool: Tool, starts_at: datetime, ends_at: datetime, message
 
 
 def _check_borrower(*, tool: Tool, borrower: User) -> None:
+    """Who may ask for (or wait for) a window: not the owner, an active member, in a
+    community that still uses tool sharing (loans agreed before it stopped run on)."""
     if borrower.pk == tool.owner_id:
         raise RuleViolation("You can't borrow your own tool.", code="own_tool")
     require_active_member(user=borrower, community_id=tool.community_id, doing="borrow tools")
+    require_exchange_in_use(community_id=tool.community_id, key="tools", doing="borrow tools")
 
 
 def _held_offer(*, tool: Tool, starts_at: datetime, blocked_until: datetime, for_member: User | None):

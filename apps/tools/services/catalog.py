@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from apps.peers.guards import require_active_member, require_organizer
+from apps.peers.guards import require_active_member, require_exchange_in_use, require_organizer
 from apps.peers.models import User
 
 from .. import images
@@ -38,8 +38,10 @@ TOOL_FIELDS = (
 # --- the catalog -------------------------------------------------------------------
 @transaction.atomic
 def tool_create(*, owner: User, community, **fields) -> Tool:
-    """List a tool in one of the owner's communities (validated like the model says)."""
+    """List a tool in one of the owner's communities (validated like the model says), while
+    the community uses tool sharing."""
     require_active_member(user=owner, community=community, doing="list tools")
+    require_exchange_in_use(community_id=community.pk, key="tools", doing="list tools")
     unknown = set(fields) - set(TOOL_FIELDS)
     if unknown:
         raise TypeError(f"Unknown tool fields: {sorted(unknown)}")

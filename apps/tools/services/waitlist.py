@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.notifications.services import notify
+from apps.peers import blueprints
 from apps.peers.models import User
 from p2pcommons.errors import RuleViolation
 from p2pcommons.humanize import format_when
@@ -78,9 +79,12 @@ def waitlist_offer_next(*, tool: Tool, now: datetime | None = None) -> list[Wait
     Runs inside the caller's transaction (a decline, cancel or expiry) or from the beat
     task. Holds the tool row, so two runs offer each window once. An entry whose window
     can no longer be booked in time passes; an entry whose window is still taken waits on.
+    Nothing is offered in a community that stopped tool sharing (accepting would be a new
+    loan, which it refuses).
     """
     now = now or timezone.now()
     offered = []
+    in_use = None
     with transaction.atomic():
         tool = Tool.objects.select_for_update().get(pk=tool.pk)
         if tool.status != Tool.Status.ACTIVE or tool.is_hidden:
@@ -97,6 +101,10 @@ def waitlist_offer_next(*, tool: Tool, now: datetime | None = None) -> list[Wait
                 continue
             if _held_offer(tool=tool, starts_at=entry.starts_at, blocked_until=blocked_until, for_member=None):
                 continue
+            if in_use is None:  # asked once, and only when there is a window to offer
+                in_use = blueprints.in_use(community_id=tool.community_id, key="tools")
+            if not in_use:  # the community stopped tool sharing: no new loans to offer
+                return offered
             expires = min(now + WAITLIST_OFFER_HOLD, entry.starts_at - notice)
             WaitlistEntry.objects.filter(pk=entry.pk).update(status=W.OFFERED, offered_at=now, offer_expires_at=expires)
             entry.refresh_from_db()
