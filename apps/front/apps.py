@@ -13,6 +13,7 @@ class FrontConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import figures
+        from . import figures, signals
 
         figures.connect_invalidation()
+        signals.connect()
