@@ -1,19 +1,194 @@
 """The Micro Solar Exchange blueprint: how the front door, the dashboard, unified search and
-the profile see this exchange (``apps.peers.blueprints``). Registered from ``apps.py``."""
+the profile see this exchange (``apps.peers.blueprints``). Registered from ``apps.py``.
+
+Each loader reads through ``apps.solar.selectors`` in a fixed number of queries and shows
+a member only their own orders and meters, and the market of communities they are an
+active member of (the order book never names who ordered). Nothing here is searchable:
+energy is not a listing one looks for by name.
+"""
 
 from __future__ import annotations
 
-from apps.peers.blueprints import Blueprint, Figure
+from datetime import datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 
-DEFAULT_RULES = ""
+from django.urls import reverse
+from django.utils import dateformat, timezone
+
+from apps.peers.blueprints import Blueprint, Figure, HistoryRow, Item, communities_using
+from apps.peers.models import Community, CommunityExchange, User
+
+from . import selectors
+from .models import Order, Slot, SlotEvent, Trade
+from .services.market import kwh, price_words
+
+KEY = "solar"
+CLOSING_WINDOW = timedelta(hours=2)  # "orders closing soon": gates closing within this
+READING_GRACE = timedelta(minutes=30)  # devices post a quarter hour late; ask after this
+UPCOMING = 10
+
+DEFAULT_RULES = (
+    "Sell only energy your own meter measures: an offer never exceeds what your panels can pass in a quarter hour. "
+    "Orders close 5 minutes before their quarter hour starts, and each quarter hour clears at one price for everyone. "
+    "What you pay or earn is settled from the meter readings, never from the orders: energy not delivered is not paid. "
+    "Prices are in community credits per kWh, and the exchange takes no fees."
+)
+
+
+def _hm(moment: datetime) -> str:
+    return dateformat.format(timezone.localtime(moment), "H:i")
+
+
+def _kwh_figure(wh: int) -> str:
+    """'412.5', '1,204' (kWh, one decimal at most, thousands grouped)."""
+    value = (Decimal(wh) / 1000).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    text = f"{value:,.1f}"
+    return text.removesuffix(".0")
+
+
+def month_bounds(now: datetime | None = None) -> tuple[datetime, datetime]:
+    """The current calendar month in local time (settings.TIME_ZONE), as aware datetimes."""
+    local = timezone.localtime(now or timezone.now())
+    start = local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    following = (start + timedelta(days=32)).replace(day=1)
+    return start, following
 
 
 def figure() -> Figure:
-    return Figure(value="0", label="kWh traded this month")
+    """kWh traded in slots starting this calendar month (local time), in the communities
+    using the exchange. One query."""
+    since, until = month_bounds()
+    wh = selectors.traded_wh(community_ids=communities_using(KEY).values("pk"), since=since, until=until)
+    return Figure(value=_kwh_figure(wh), label="kWh traded this month")
+
+
+# The figure changes when trades are made or settled, slots cleared or cancelled, and when
+# a community starts or stops using the exchange. The clearing writes its trades in bulk
+# (no signal), but it records a ``SlotEvent`` with ``create`` in the same transaction, so
+# that save invalidates the figure; the front door's cache also expires every 5 minutes
+# (``apps.front.figures.FIGURE_TTL``), which covers the month turning over.
+FIGURE_MODELS = (Trade, Slot, SlotEvent, CommunityExchange)
+
+
+def actions(*, user: User, now: datetime | None = None) -> list[Item]:
+    """What waits for the member: their hand-placed open orders whose gate closes in the
+    next two hours (the last chance to change or cancel them; standing orders place
+    theirs by themselves), and each of their meters that traded in a quarter hour now
+    over but has sent no reading for it (without one, the trade settles as nothing
+    delivered when its deadline passes). Two queries."""
+    if not user.is_authenticated:
+        return []
+    now = now or timezone.now()
+    items = []
+    for order in selectors.orders_closing(user=user, now=now, within=CLOSING_WINDOW):
+        side = "buy" if order.side == Order.Side.BUY else "sell"
+        items.append(
+            Item(
+                text=f"Your {side} order of {kwh(order.quantity_wh)} for {_hm(order.slot.start)} "
+                f"closes at {_hm(order.slot.gate_closes_at)}",
+                url=reverse("solar:order-change", args=[order.pk]),
+                kind=KEY,
+                when=order.slot.gate_closes_at,
+                verb="Change or cancel",
+            )
+        )
+    for order in selectors.readings_awaited(user=user, now=now, grace=READING_GRACE):
+        slot = order.slot
+        items.append(
+            Item(
+                text=f"{order.meter.name} has no reading for {_hm(slot.start)}-{_hm(slot.end)} yet: "
+                f"send it by {_hm(slot.settle_deadline)} so your trade settles",
+                url=order.meter.get_absolute_url() + "#reading-heading",
+                kind=KEY,
+                when=slot.settle_deadline,
+                verb="Add the reading",
+            )
+        )
+    return items
+
+
+def upcoming(*, user: User, now: datetime | None = None) -> list[Item]:
+    """The next quarter hours (at most 10) the member has open orders in, soonest first,
+    one line per quarter hour. One query."""
+    if not user.is_authenticated:
+        return []
+    now = now or timezone.now()
+    by_slot: dict[int, list[Order]] = {}
+    for order in selectors.open_orders_ahead(user=user, now=now, limit=UPCOMING * 3):
+        by_slot.setdefault(order.slot_id, []).append(order)
+    items = []
+    for orders in list(by_slot.values())[:UPCOMING]:
+        slot = orders[0].slot
+        parts = []
+        for side, verb in ((Order.Side.SELL, "selling"), (Order.Side.BUY, "buying")):
+            wh = sum(o.quantity_wh for o in orders if o.side == side)
+            if wh:
+                parts.append(f"{verb} {kwh(wh)}")
+        day = dateformat.format(timezone.localtime(slot.start), "D j M")
+        doing = " and ".join(parts)
+        items.append(
+            Item(
+                text=f"{day}, {_hm(slot.start)}-{_hm(slot.end)} in {slot.community.name}: "
+                f"{doing[:1].upper()}{doing[1:]}",
+                url=slot.get_absolute_url(),
+                kind=KEY,
+                when=slot.start,
+            )
+        )
+    return items
+
+
+def activity(*, user: User, community_ids, limit: int = 10) -> list[Item]:
+    """Quarter hours recently cleared with energy traded in those of ``community_ids``
+    the member is an active member of, latest first. One query."""
+    items = []
+    for slot in selectors.cleared_slots(user=user, community_ids=community_ids, limit=limit):
+        price = f" at {price_words(slot.clearing_price)}" if slot.clearing_price is not None else ""
+        items.append(
+            Item(
+                text=f"{_hm(slot.start)}-{_hm(slot.end)} cleared in {slot.community.name}: "
+                f"{kwh(slot.volume_wh)}{price}",
+                url=slot.get_absolute_url(),
+                kind=KEY,
+                when=slot.cleared_at,
+            )
+        )
+    return items
+
+
+def search(*, user: User, query: str, kinds=None, near=None, within_km=None, limit: int = 20) -> list:
+    """Nothing to find: energy is traded by the quarter hour, not listed by name."""
+    return []
+
+
+def history(*, subject: User, viewer: User) -> list[HistoryRow]:
+    """The subject's record in the energy market, over all time: energy their meters
+    delivered to buyers, the share of what they sold in settled trades that they
+    delivered ("—" before any), and energy they bought and received. Totals only, never
+    a trade or its counterpart; the trades page is linked for the subject alone. One query."""
+    record = selectors.energy_record(member=subject)
+    reliability = "—"
+    if record["promised"]:
+        share = Decimal(record["delivered"]) * 100 / Decimal(record["promised"])
+        reliability = f"{share.quantize(Decimal('1'), rounding=ROUND_HALF_UP)}%"
+    own = viewer.is_authenticated and viewer.pk == subject.pk
+    url = reverse("solar:trades") if own else None
+    return [
+        HistoryRow(label="Energy delivered", value=kwh(record["delivered"]), url=url),
+        HistoryRow(label="Delivery reliability", value=reliability),
+        HistoryRow(label="Energy bought", value=kwh(record["bought"]), url=url),
+    ]
+
+
+def start(*, community: Community, actor: User | None) -> None:
+    """Nothing to set up: trading needs only what every community has, its members'
+    CREDIT accounts and their credit limits (what a buyer can commit is checked against
+    them), and the exchange charges no fees. Meters are registered by their owners.
+    Idempotent by having no effect."""
 
 
 BLUEPRINT = Blueprint(
-    key="solar",
+    key=KEY,
     category="Sustainability",
     title="Micro Solar Exchange",
     description="A simple peer model for sharing extra solar power locally.",
@@ -23,4 +198,12 @@ BLUEPRINT = Blueprint(
     order=20,
     default_rules=DEFAULT_RULES,
     figure=figure,
+    figure_models=FIGURE_MODELS,
+    search_kinds=(),
+    actions=actions,
+    upcoming=upcoming,
+    activity=activity,
+    search=search,
+    history=history,
+    start=start,
 )

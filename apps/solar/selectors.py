@@ -11,13 +11,24 @@ from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import Exists, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 
 from apps.peers.models import User
 from apps.peers.selectors import active_community_ids
 
-from .models import SLOT, DeviceToken, Meter, MeterReading, Order, Slot, StandingOrder, Trade
+from .models import (
+    GATE_CLOSURE,
+    SETTLE_DEADLINE,
+    SLOT,
+    DeviceToken,
+    Meter,
+    MeterReading,
+    Order,
+    Slot,
+    StandingOrder,
+    Trade,
+)
 
 RELIABILITY_WINDOW = timedelta(days=30)
 
@@ -181,3 +192,98 @@ def market_totals(*, community_ids, since: datetime) -> dict:
         slot__community_id__in=community_ids, slot__start__gte=since, status=Trade.Status.SETTLED
     ).aggregate(wh=Sum("delivered_wh"))
     return {"traded_wh": totals["volume"] or 0, "delivered_wh": delivered["wh"] or 0}
+
+
+# --- the front door: the blueprint's figure, the member's dashboard, the profile ------------
+def traded_wh(*, community_ids, since: datetime, until: datetime) -> int:
+    """Energy traded (Wh cleared into trades, cancelled slots' trades not counted) in
+    slots starting in [since, until) of these communities (a subquery or ids). One query."""
+    total = (
+        Trade.objects.filter(slot__community_id__in=community_ids, slot__start__gte=since, slot__start__lt=until)
+        .exclude(status=Trade.Status.VOID)
+        .aggregate(wh=Sum("quantity_wh"))
+    )
+    return total["wh"] or 0
+
+
+def orders_closing(*, user: User, now: datetime, within: timedelta, limit: int = 10) -> list[Order]:
+    """The member's open orders placed by hand (not by a standing order) whose gate
+    closes within ``within`` from ``now``, soonest first: the last chance to change
+    them. One query."""
+    return list(
+        Order.objects.filter(
+            member=user,
+            status=Order.Status.OPEN,
+            standing__isnull=True,
+            slot__status=Slot.Status.OPEN,
+            slot__start__gt=now + GATE_CLOSURE,
+            slot__start__lte=now + within + GATE_CLOSURE,
+        )
+        .select_related("slot", "meter")
+        .order_by("slot__start", "pk")[:limit]
+    )
+
+
+def readings_awaited(*, user: User, now: datetime, grace: timedelta, limit: int = 10) -> list[Order]:
+    """The member's filled orders in cleared slots that wait for the reading of the
+    member's own meter: the slot ended at least ``grace`` ago, its settlement deadline
+    has not passed, and that meter has no reading for the quarter hour (without one the
+    meter delivered, or took, nothing). One per meter and slot, soonest deadline first.
+    One query."""
+    reading = MeterReading.objects.filter(meter_id=OuterRef("meter_id"), interval_start=OuterRef("slot__start"))
+    rows = (
+        Order.objects.filter(
+            member=user,
+            status__in=(Order.Status.FILLED, Order.Status.PARTIAL),
+            slot__status=Slot.Status.CLEARED,
+            slot__start__lte=now - SLOT - grace,
+            slot__start__gt=now - SLOT - SETTLE_DEADLINE,
+        )
+        .exclude(Exists(reading))
+        .select_related("slot", "meter")
+        .order_by("slot__start", "meter_id", "pk")[: limit * 2]
+    )
+    seen, awaited = set(), []
+    for order in rows:
+        if (order.meter_id, order.slot_id) not in seen:
+            seen.add((order.meter_id, order.slot_id))
+            awaited.append(order)
+    return awaited[:limit]
+
+
+def open_orders_ahead(*, user: User, now: datetime, limit: int = 30) -> list[Order]:
+    """The member's open orders in slots still to come, soonest first (with the slot and
+    its community). One query."""
+    return list(
+        Order.objects.filter(member=user, status=Order.Status.OPEN, slot__status=Slot.Status.OPEN, slot__start__gt=now)
+        .select_related("slot", "slot__community")
+        .order_by("slot__start", "side", "pk")[:limit]
+    )
+
+
+def cleared_slots(*, user: User, community_ids, limit: int) -> list[Slot]:
+    """The latest cleared (or already settled) slots where energy traded, of those of
+    ``community_ids`` the member may see, most recently cleared first. One query."""
+    return list(
+        slots_visible(user=user)
+        .filter(
+            community_id__in=community_ids,
+            status__in=(Slot.Status.CLEARED, Slot.Status.SETTLED),
+            volume_wh__gt=0,
+            cleared_at__isnull=False,
+        )
+        .order_by("-cleared_at", "-pk")[:limit]
+    )
+
+
+def energy_record(*, member: User) -> dict:
+    """A member's record in the market, over all time: Wh sold that their meters
+    delivered, Wh sold in settled trades (what they promised), and Wh bought and
+    received. Settled means the readings were counted (paid or not). One query."""
+    settled = (Trade.Status.SETTLED, Trade.Status.UNPAID)
+    totals = Trade.objects.filter(Q(seller=member) | Q(buyer=member), status__in=settled).aggregate(
+        delivered=Sum("delivered_wh", filter=Q(seller=member)),
+        promised=Sum("quantity_wh", filter=Q(seller=member)),
+        bought=Sum("delivered_wh", filter=Q(buyer=member)),
+    )
+    return {key: value or 0 for key, value in totals.items()}

@@ -13,7 +13,7 @@ from django.utils import timezone
 from apps.ledger.models import Currency, Transfer
 from apps.ledger.services import account_for, community_account, transfer_create
 from apps.notifications.services import notify
-from apps.peers.guards import require_active_member, require_organizer
+from apps.peers.guards import require_active_member, require_exchange_in_use, require_organizer
 from apps.peers.models import User
 from apps.reputation.services import trust_recompute_on_commit
 from p2pcommons.errors import RuleViolation
@@ -66,9 +66,11 @@ def task_create(
 
 def task_join(*, task: Task, member: User) -> Volunteer:
     """A member joins a task while there is room (the task row is locked, so the last
-    place is taken once)."""
+    place is taken once). No new volunteers (``exchange_off``) where the community
+    stopped using the exchange; those already on a task are still confirmed and paid."""
     challenge = task.project.challenge
     require_active_member(user=member, community_id=challenge.community_id, doing="join the build")
+    require_exchange_in_use(community_id=challenge.community_id, key="codesign", doing="join new tasks")
     with transaction.atomic():
         task = Task.objects.select_for_update().get(pk=task.pk)
         _building(challenge)

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from apps.notifications.services import notify_each
 from apps.peers.geo import approximate
-from apps.peers.guards import require_active_member, require_organizer
+from apps.peers.guards import require_active_member, require_exchange_in_use, require_organizer
 from apps.peers.models import Community, User
 from p2pcommons.errors import RuleViolation
 from p2pcommons.humanize import format_when
@@ -46,9 +46,11 @@ def challenge_create(
     now: datetime | None = None,
 ) -> Challenge:
     """An organizer posts a challenge for a shared space of their community; it opens in
-    the ideas phase, and its author follows it."""
+    the ideas phase, and its author follows it. Refused (``exchange_off``) where the
+    community stopped using the exchange."""
     now = now or timezone.now()
     require_organizer(user=actor, community_id=community.pk, doing="post a design challenge")
+    require_exchange_in_use(community_id=community.pk, key="codesign", doing="post a design challenge")
     errors = {}
     title, brief, space = (title or "").strip(), (brief or "").strip(), (space or "").strip()
     if not title:

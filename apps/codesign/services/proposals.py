@@ -11,7 +11,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from apps.notifications.services import notify_each
-from apps.peers.guards import require_active_member, require_organizer
+from apps.peers.guards import require_active_member, require_exchange_in_use, require_organizer
 from apps.peers.models import User
 from p2pcommons.errors import RuleViolation
 
@@ -34,13 +34,15 @@ def _phase(challenge: Challenge, phase: str, doing: str) -> None:
 
 # --- ideas ------------------------------------------------------------------------------
 def idea_post(*, challenge: Challenge, author: User, text: str) -> Idea:
-    """A short idea during the ideas phase (at most 10 per member and challenge)."""
+    """A short idea during the ideas phase (at most 10 per member and challenge); none
+    (``exchange_off``) where the community stopped using the exchange."""
     text = (text or "").strip()
     if not text:
         raise ValidationError({"text": "Write your idea in a sentence or two."})
     if len(text) > 300:
         raise ValidationError({"text": "Keep an idea to 300 characters; a design comes later, as a proposal."})
     require_active_member(user=author, community_id=challenge.community_id, doing="post an idea")
+    require_exchange_in_use(community_id=challenge.community_id, key="codesign", doing="post ideas")
     with transaction.atomic():
         challenge = Challenge.objects.select_for_update().get(pk=challenge.pk)
         _phase(challenge, PH.IDEAS, "post ideas")
@@ -130,10 +132,13 @@ def proposal_create(
 ) -> Proposal:
     """A design for the challenge, saved as a draft (only its authors see it) or
     submitted at once. Written during the proposals phase. ``tools`` (of the
-    community's catalog) and ``skills`` are what building it needs."""
+    community's catalog) and ``skills`` are what building it needs. None
+    (``exchange_off``) where the community stopped using the exchange; proposals already
+    made there can still be edited, submitted and voted on."""
     title, description, cost, hours = _clean_proposal(title, description, cost, hours)
     _check_needs(challenge, tools, skills)
     require_active_member(user=author, community_id=challenge.community_id, doing="propose a design")
+    require_exchange_in_use(community_id=challenge.community_id, key="codesign", doing="propose designs")
     with transaction.atomic():
         challenge = Challenge.objects.select_for_update().get(pk=challenge.pk)  # the phase as it is now
         _phase(challenge, PH.PROPOSALS, "propose designs")

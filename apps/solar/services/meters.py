@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.peers.geo import approximate
-from apps.peers.guards import require_active_member
+from apps.peers.guards import require_active_member, require_exchange_in_use
 from apps.peers.models import Community, User
 from p2pcommons.errors import RuleViolation
 
@@ -38,8 +38,10 @@ def meter_register(
     longitude: Decimal | float | None = None,
 ) -> Meter:
     """Register a meter in a community the owner is an active member of. A location,
-    if given, is stored rounded to about 500 m, like a profile's."""
+    if given, is stored rounded to about 500 m, like a profile's. Refused (``exchange_off``)
+    where the community stopped using the exchange."""
     require_active_member(user=owner, community=community, doing="register a meter")
+    require_exchange_in_use(community_id=community.pk, key="solar", doing="register a meter")
     errors = {}
     name = (name or "").strip()
     if not name:

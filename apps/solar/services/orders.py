@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from apps.ledger.models import Currency
 from apps.ledger.services import account_for
-from apps.peers.guards import require_active_member
+from apps.peers.guards import require_active_member, require_exchange_in_use
 from apps.peers.models import User
 from p2pcommons.errors import RuleViolation
 from p2pcommons.humanize import format_amount, format_when
@@ -181,7 +181,9 @@ def order_place(
     now: datetime | None = None,
 ) -> Order:
     """Place a buy or sell order for the slot starting at ``slot_start``, until gate
-    closure. Sellers stay within the meter's capacity; buyers within what they can pay."""
+    closure. Sellers stay within the meter's capacity; buyers within what they can pay.
+    No new orders (``exchange_off``) where the community stopped using the exchange;
+    orders already placed there can still be changed or cancelled, and clear and settle."""
     now = now or timezone.now()
     if side not in Order.Side.values:
         raise ValidationError({"side": "Choose buy or sell."})
@@ -192,6 +194,7 @@ def order_place(
         raise ValidationError(errors)
     start = _check_slot_time(slot_start, now)
     require_active_member(user=member, community_id=meter.community_id, doing="trade energy")
+    require_exchange_in_use(community_id=meter.community_id, key="solar", doing="place orders")
     refuse_if_suspended_from_trading(member=member, community_id=meter.community_id)
     _check_meter(member=member, meter=meter, side=side)
     with transaction.atomic():
@@ -307,7 +310,9 @@ def standing_create(
     *, member: User, meter: Meter, side: str, quantity_wh: int, limit_price, from_time: time, until_time: time
 ) -> StandingOrder:
     """'Sell up to X Wh every slot between 10:00 and 16:00 at >= p': an order for each
-    upcoming slot in those hours (local time), placed by the beat task."""
+    upcoming slot in those hours (local time), placed by the beat task. Refused
+    (``exchange_off``) where the community stopped using the exchange; one made before
+    places no more orders there (``order_place`` refuses them)."""
     if side not in Order.Side.values:
         raise ValidationError({"side": "Choose buy or sell."})
     errors: dict = {}
@@ -319,6 +324,7 @@ def standing_create(
     if errors:
         raise ValidationError(errors)
     require_active_member(user=member, community_id=meter.community_id, doing="trade energy")
+    require_exchange_in_use(community_id=meter.community_id, key="solar", doing="set up standing orders")
     refuse_if_suspended_from_trading(member=member, community_id=meter.community_id)
     _check_meter(member=member, meter=meter, side=side)
     if side == Order.Side.SELL and quantity > meter.slot_capacity_wh:
