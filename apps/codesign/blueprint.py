@@ -159,7 +159,8 @@ def upcoming(*, user: User, today: date | None = None) -> list[Item]:
 def activity(*, user: User, community_ids, limit: int = 10) -> list[Item]:
     """New challenges and newly submitted proposals in those of ``community_ids`` the
     member belongs to, the proposals as the member may read them, newest first. Two
-    queries."""
+    queries. Communities that stopped co-design are left out (a subquery)."""
+    community_ids = communities_using(KEY).filter(pk__in=list(community_ids)).values("pk")
     items = [
         Item(
             text=f"New design challenge in {challenge.community.name}: {challenge.title}",
@@ -203,15 +204,16 @@ def _near(queryset, prefix: str, near, within_km):
 def search(*, user: User, query: str, kinds=None, near=None, within_km=None, limit: int = 20) -> list[SearchHit]:
     """Challenges of the member's communities and the proposals they may read whose
     words match ``query`` (the title weighs most), best first, at most ``limit``.
-    ``kinds`` narrows to "challenge" and/or "proposal" (None or empty: both). One query
-    per kind."""
+    ``kinds`` narrows to "challenge" and/or "proposal" (None or empty: both). Communities
+    that stopped co-design are left out. One query per kind."""
     labels = dict(SEARCH_KINDS)
     wanted = set(kinds) & set(labels) if kinds else set(labels)
     if not user.is_authenticated or not wanted or limit <= 0:
         return []
     hits = []
     if "challenge" in wanted:
-        challenges = ranked_match(selectors.challenges_visible(user=user), query, CHALLENGE_FIELDS)
+        visible = selectors.challenges_visible(user=user).filter(community__in=communities_using(KEY).values("pk"))
+        challenges = ranked_match(visible, query, CHALLENGE_FIELDS)
         challenges = _near(challenges, "", near, within_km).order_by("-search_rank", "-created_at", "-pk")
         hits += [
             SearchHit(
@@ -228,7 +230,10 @@ def search(*, user: User, query: str, kinds=None, near=None, within_km=None, lim
             for challenge in challenges[:limit]
         ]
     if "proposal" in wanted:
-        proposals = ranked_match(selectors.proposals_searchable(user=user), query, PROPOSAL_FIELDS)
+        readable = selectors.proposals_searchable(user=user).filter(
+            challenge__community__in=communities_using(KEY).values("pk")
+        )
+        proposals = ranked_match(readable, query, PROPOSAL_FIELDS)
         proposals = (
             _near(proposals, "challenge__", near, within_km)
             .select_related("challenge__community")

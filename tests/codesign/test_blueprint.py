@@ -441,3 +441,16 @@ def test_starting_the_exchange_sets_its_rules_and_nothing_else(organizer):
 def test_loaders_run_few_queries_for_a_member_of_nothing(stranger):
     count, _ = count_queries(lambda: BLUEPRINT.actions(user=stranger))
     assert count == 4
+
+
+def test_a_community_that_stopped_co_design_leaves_search_and_the_feed(community, member, organizer):
+    from apps.codesign.blueprint import activity, search
+    from apps.codesign.factories import ChallengeFactory
+    from apps.peers.exchanges import exchange_stop
+
+    challenge = ChallengeFactory(community=community, created_by=organizer, title="A courtyard bench")
+    assert [hit.title for hit in search(user=member, query="bench")] == [challenge.title]
+    assert any(item.url == challenge.get_absolute_url() for item in activity(user=member, community_ids=[community.pk]))
+    exchange_stop(community=community, key="codesign", actor=organizer)
+    assert search(user=member, query="bench") == []
+    assert activity(user=member, community_ids=[community.pk]) == []
