@@ -236,6 +236,7 @@ def test_an_id_too_large_for_the_database_is_not_found(operation, too_large_para
         "photo_id": 1,
         "request_pk": 1,
         "token_id": 1,
+        "key": "tools",
     }
     if "/members/" in operation.path:
         real["id"] = membership.pk

@@ -38,11 +38,15 @@ def register_community_section(section: CommunitySection) -> None:
     _SECTIONS[section.key] = section
 
 
-def community_sections(*, user: User, community: Community, limit: int) -> list[tuple[CommunitySection, list[Any]]]:
-    """The sections of the exchanges the community uses, with their items, in order."""
+def community_sections(
+    *, user: User, community: Community, limit: int, used: set[str] | None = None
+) -> list[tuple[CommunitySection, list[Any]]]:
+    """The sections of the exchanges the community uses (``used``, read when not given),
+    with their items, in order."""
     from .blueprints import keys_in_use
 
-    used = keys_in_use(community_id=community.pk)
+    if used is None:
+        used = keys_in_use(community_id=community.pk)
     ordered = sorted(
         (section for section in _SECTIONS.values() if section.key in used),
         key=lambda section: (section.order, section.key),
