@@ -8,7 +8,7 @@ that refuse with one code and one message in ``guards.py``: no other app queries
 
 from __future__ import annotations
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 
 from .models import Community, JoinRequest, Membership, Profile, User
 
@@ -83,6 +83,25 @@ def visible_profile(*, viewer: User, user_id: int) -> Profile | None:
     if not can_see_profile(viewer=viewer, user_id=user_id):
         return None
     return Profile.objects.select_related("user__trust").filter(user_id=user_id, user__is_active=True).first()
+
+
+def neighbor_profiles(*, viewer: User) -> QuerySet[Profile]:
+    """Profiles of the people who are active members of a community ``viewer`` is active
+    in (active accounts, ``viewer`` left out), each annotated with ``shared_community``:
+    the name of one community they share (the first by name). A lazy query, for unified
+    search's "Neighbors"; nobody for anonymous visitors."""
+    if not viewer.is_authenticated:
+        return Profile.objects.none()
+    mine = active_community_ids(user=viewer)
+    shared = Membership.objects.filter(
+        user_id=OuterRef("user_id"), status=Membership.Status.ACTIVE, community_id__in=mine
+    ).order_by("community__name", "community_id")
+    neighbors = Membership.objects.filter(status=Membership.Status.ACTIVE, community_id__in=mine).values("user_id")
+    return (
+        Profile.objects.filter(user__is_active=True, user_id__in=neighbors)
+        .exclude(user_id=viewer.pk)
+        .annotate(shared_community=Subquery(shared.values("community__name")[:1]))
+    )
 
 
 def open_join_request(*, user: User, community: Community) -> JoinRequest | None:

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from p2pcommons.errors import RuleViolation
 
 from . import selectors, services
+from .blueprints import Blueprint, HistoryRow, all_blueprints, keys_in_use, keys_in_use_for, uses_of
 from .forms import JoinRequestForm, ProfileForm
 from .models import Community, Membership
 from .sections import community_sections
@@ -32,6 +33,11 @@ NEW_MEMBER_DAYS = 30
 def community_list_page(request: HttpRequest) -> HttpResponse:
     """Every community, with the ones the viewer belongs to marked."""
     page = Paginator(selectors.community_list(), COMMUNITIES_PER_PAGE).get_page(request.GET.get("page"))
+    # The exchanges each community on the page uses (one query), named on its card.
+    page.object_list = list(page.object_list)
+    uses = uses_of(community_ids=[c.pk for c in page.object_list])
+    for listed in page.object_list:
+        listed.blueprints_used = [bp for bp in all_blueprints() if bp.key in uses[listed.pk]]
     mine = {m.community_id: m for m in selectors.memberships_of(user=request.user)}
     return render(request, "peers/community_list.html", {"page": page, "my_memberships": mine})
 
@@ -49,12 +55,12 @@ def community_detail(request: HttpRequest, slug: str) -> HttpResponse:
     return _render_community(request, community, membership=membership, members_page=members_page, pending=pending)
 
 
-def _exchange_preview(user, community) -> dict:
+def _exchange_preview(user, community, used: set[str]) -> dict:
     """The exchanges' sections of the community page (``apps.peers.sections``): a few of
     what the community offers, for its active members."""
     profile = getattr(user, "profile", None)
     return {
-        "community_sections": community_sections(user=user, community=community, limit=EXCHANGE_PREVIEW),
+        "community_sections": community_sections(user=user, community=community, limit=EXCHANGE_PREVIEW, used=used),
         # "Set your name and area" is done once the profile has a name and a
         # neighborhood or a location.
         "profile_done": bool(profile and profile.display_name and (profile.neighborhood or profile.has_location)),
@@ -63,7 +69,11 @@ def _exchange_preview(user, community) -> dict:
 
 def _render_community(request, community, *, membership, members_page, pending, join_form=None) -> HttpResponse:
     active = bool(membership and membership.status == Membership.Status.ACTIVE)
+    used = keys_in_use(community_id=community.pk)
     context = {
+        # The exchanges it uses, each linking to its blueprint page; organizers choose among all of them.
+        "community_blueprints": [bp for bp in all_blueprints() if bp.key in used],
+        "exchange_choices": [(bp, bp.key in used) for bp in all_blueprints()],
         "community": community,
         "membership": membership,
         "members_page": members_page,
@@ -72,7 +82,7 @@ def _render_community(request, community, *, membership, members_page, pending, 
         "join_form": join_form or JoinRequestForm(),
         "is_active_member": active,
         "is_new_member": active and membership.joined_at >= timezone.now() - timedelta(days=NEW_MEMBER_DAYS),
-        **(_exchange_preview(request.user, community) if active else {}),
+        **(_exchange_preview(request.user, community, used) if active else {}),
     }
     return render(request, "peers/community_detail.html", context, status=400 if join_form else 200)
 
@@ -169,7 +179,24 @@ def profile_detail(request: HttpRequest, user_id: int) -> HttpResponse:
     if profile is None:
         raise Http404("No such member.")
     memberships = selectors.memberships_of(user=profile.user).filter(status=Membership.Status.ACTIVE)
-    return render(request, "peers/profile_detail.html", {"profile": profile, "memberships": memberships})
+    return render(
+        request,
+        "peers/profile_detail.html",
+        {"profile": profile, "memberships": memberships, "history": _history(profile.user, request.user)},
+    )
+
+
+def _history(subject, viewer) -> list[tuple[Blueprint, list[HistoryRow]]]:
+    """The person's record in each exchange their communities use, as the viewer may see
+    it (each blueprint's ``history`` loader, a fixed number of queries), under its title."""
+    used = keys_in_use_for(user=subject)
+    found = []
+    for bp in all_blueprints():
+        if bp.key in used:
+            rows = bp.history(subject=subject, viewer=viewer)
+            if rows:
+                found.append((bp, rows))
+    return found
 
 
 @login_required

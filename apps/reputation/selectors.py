@@ -170,3 +170,73 @@ def completed_exchange_count(*, user: User, community_id: int) -> int:
     return sum(
         kind.completed_for(user).filter(**{kind.community: community_id}).count() for kind in registry.registered()
     )
+
+
+@dataclass(frozen=True)
+class ReviewToWrite:
+    """A completed exchange ``user`` may still review: its type key (the review form's
+    ``exchange_type``), id, domain, the other party's name, and when the window closes."""
+
+    exchange_type: str
+    exchange_id: int
+    domain: str
+    other_name: str
+    completed_at: datetime
+    window_closes_at: datetime
+
+
+def reviews_to_write(*, user: User, now: datetime | None = None, limit: int = 20) -> list[ReviewToWrite]:
+    """The completed exchanges ``user`` took part in whose 14-day review window is still
+    open and that they have not reviewed yet, in communities where they are an active
+    member (a suspended member may not review), the window closing soonest first.
+
+    What ``services.review_check`` would accept, read in one query per registered
+    exchange type (the dashboard's "reviews to write")."""
+    from apps.peers.selectors import active_community_ids
+
+    from .models import REVIEW_WINDOW
+
+    if not user.is_authenticated:
+        return []
+    now = now or timezone.now()
+    found: list[ReviewToWrite] = []
+    for kind in registry.registered():
+        first, second = kind.parties
+        reviewed = Review.objects.filter(
+            content_type__app_label=kind.model._meta.app_label,
+            content_type__model=kind.model._meta.model_name,
+            author_id=user.pk,
+        ).values("object_id")
+        rows = (
+            kind.model._default_manager.filter(
+                Q(**{first: user.pk}) | Q(**{second: user.pk}),
+                **{
+                    f"{kind.completed_at}__lte": now,
+                    f"{kind.completed_at}__gt": now - REVIEW_WINDOW,
+                    f"{kind.community}__in": active_community_ids(user=user),
+                },
+            )
+            .exclude(**{first: F(second)})
+            .exclude(pk__in=reviewed)
+            .order_by(kind.completed_at, "pk")
+            .values_list(
+                "pk",
+                first,
+                f"{first}__profile__display_name",
+                f"{second}__profile__display_name",
+                kind.completed_at,
+            )[:limit]
+        )
+        for pk, first_id, first_name, second_name, completed_at in rows:
+            found.append(
+                ReviewToWrite(
+                    exchange_type=kind.key,
+                    exchange_id=pk,
+                    domain=kind.domain,
+                    other_name=(second_name if first_id == user.pk else first_name) or "your neighbor",
+                    completed_at=completed_at,
+                    window_closes_at=completed_at + REVIEW_WINDOW,
+                )
+            )
+    found.sort(key=lambda r: (r.window_closes_at, r.exchange_type, r.exchange_id))
+    return found[:limit]

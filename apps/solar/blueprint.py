@@ -162,20 +162,21 @@ def search(*, user: User, query: str, kinds=None, near=None, within_km=None, lim
 
 
 def history(*, subject: User, viewer: User) -> list[HistoryRow]:
-    """The subject's record in the energy market, over all time: energy their meters
-    delivered to buyers, the share of what they sold in settled trades that they
-    delivered ("—" before any), and energy they bought and received. Totals only, never
+    """The subject's record in the energy market: energy their meters delivered to
+    buyers and energy they bought and received (all time), and their delivery
+    reliability, the share of what they sold in settled trades over the last 30 days that
+    they delivered ("—" when none). Totals only, never
     a trade or its counterpart; the trades page is linked for the subject alone. One query."""
     record = selectors.energy_record(member=subject)
     reliability = "—"
-    if record["promised"]:
-        share = Decimal(record["delivered"]) * 100 / Decimal(record["promised"])
+    if record["promised_recent"]:
+        share = Decimal(record["delivered_recent"]) * 100 / Decimal(record["promised_recent"])
         reliability = f"{share.quantize(Decimal('1'), rounding=ROUND_HALF_UP)}%"
     own = viewer.is_authenticated and viewer.pk == subject.pk
     url = reverse("solar:trades") if own else None
     return [
         HistoryRow(label="Energy delivered", value=kwh(record["delivered"]), url=url),
-        HistoryRow(label="Delivery reliability", value=reliability),
+        HistoryRow(label="Delivery reliability (30 days)", value=reliability),
         HistoryRow(label="Energy bought", value=kwh(record["bought"]), url=url),
     ]
 

@@ -276,14 +276,19 @@ def cleared_slots(*, user: User, community_ids, limit: int) -> list[Slot]:
     )
 
 
-def energy_record(*, member: User) -> dict:
-    """A member's record in the market, over all time: Wh sold that their meters
-    delivered, Wh sold in settled trades (what they promised), and Wh bought and
-    received. Settled means the readings were counted (paid or not). One query."""
+def energy_record(*, member: User, now: datetime | None = None) -> dict:
+    """A member's record in the market: over all time, Wh sold that their meters
+    delivered and Wh bought and received; over the last 30 days (the reliability window,
+    as ``reliability``), Wh sold in settled trades (``promised_recent``) and delivered of
+    it (``delivered_recent``). Settled means the readings were counted (paid or not).
+    One query."""
+    now = now or timezone.now()
     settled = (Trade.Status.SETTLED, Trade.Status.UNPAID)
+    recent = Q(seller=member, slot__start__gte=now - RELIABILITY_WINDOW)
     totals = Trade.objects.filter(Q(seller=member) | Q(buyer=member), status__in=settled).aggregate(
         delivered=Sum("delivered_wh", filter=Q(seller=member)),
-        promised=Sum("quantity_wh", filter=Q(seller=member)),
         bought=Sum("delivered_wh", filter=Q(buyer=member)),
+        promised_recent=Sum("quantity_wh", filter=recent),
+        delivered_recent=Sum("delivered_wh", filter=recent),
     )
     return {key: value or 0 for key, value in totals.items()}

@@ -295,7 +295,7 @@ def test_history_shows_energy_delivered_reliability_and_energy_bought(producer, 
 
     assert [(r.label, r.value, r.url) for r in rows] == [
         ("Energy delivered", "0.65 kWh", None),
-        ("Delivery reliability", "81%", None),  # 650 of 800 Wh
+        ("Delivery reliability (30 days)", "81%", None),  # 650 of 800 Wh
         ("Energy bought", "0 kWh", None),
     ]
     bought = BLUEPRINT.history(subject=buyer, viewer=buyer)
@@ -366,3 +366,14 @@ def test_starting_the_exchange_sets_its_rules_and_nothing_else(organizer):
     assert row.pk == again.pk and row.rules == DEFAULT_RULES
     assert "no fees" in DEFAULT_RULES and "meter" in DEFAULT_RULES
     assert BLUEPRINT.search_kinds == () and BLUEPRINT.search(user=organizer, query="sun") == []
+
+
+def test_delivery_reliability_counts_the_last_30_days_and_delivered_energy_all_time(producer, member, panels, home):
+    now = timezone.now()
+    settled(panels, home, quarter_before(now, 31 * 96), sold=400, exported=0)  # a month ago: nothing delivered
+    settled(panels, home, quarter_before(now, 16), sold=200, exported=200)
+
+    rows = {r.label: r.value for r in BLUEPRINT.history(subject=producer, viewer=member)}
+
+    assert rows["Delivery reliability (30 days)"] == "100%"
+    assert rows["Energy delivered"] == "0.2 kWh"
