@@ -13,14 +13,9 @@ from p2pcommons.errors import RuleViolation
 from p2pcommons.params import parse_id
 
 from . import services
-from .admin_scoping import (
-    CommunityScopedAdminMixin,
-    ReadOnlyInline,
-    ScopedCommunityFilter,
-    confirm_and_apply,
-    when_column,
-)
-from .models import Community, CommunityExchange, JoinRequest, Membership, Profile, User
+from .admin_scoping import CommunityScopedAdminMixin, ScopedCommunityFilter, confirm_and_apply, when_column
+from .blueprints import all_blueprints, keys_in_use
+from .models import Community, JoinRequest, Membership, Profile, User
 
 
 class ProfileInline(admin.StackedInline):
@@ -79,22 +74,11 @@ class ProfileAdmin(admin.ModelAdmin):
     readonly_fields = ("avatar",)
 
 
-class CommunityExchangeInline(ReadOnlyInline):
-    """The exchanges the community uses; organizers turn them on and off on each
-    blueprint's page ("Use this blueprint"), where the defaults are set."""
-
-    model = CommunityExchange
-    fields = ("key", "started_at", "stopped_at", "rules")
-    verbose_name = "exchange"
-    verbose_name_plural = "exchanges (changed on each blueprint's page)"
-
-
 @admin.register(Community)
 class CommunityAdmin(CommunityScopedAdminMixin, admin.ModelAdmin):
     """Organizers may edit their own communities' description and limits."""
 
     community_path = ""
-    inlines = (CommunityExchangeInline,)
     list_display = (
         "name",
         "slug",
@@ -123,7 +107,18 @@ class CommunityAdmin(CommunityScopedAdminMixin, admin.ModelAdmin):
         return obj._member_count
 
     def get_readonly_fields(self, request, obj=None):
-        return () if request.user.is_superuser else self.superuser_only_fields
+        shown = ("exchanges_in_use",)
+        return shown if request.user.is_superuser else (*self.superuser_only_fields, *shown)
+
+    @admin.display(description="exchanges in use")
+    def exchanges_in_use(self, obj: Community) -> str:
+        """Which exchanges the community uses; organizers start and stop them on each
+        blueprint's page ("Use this blueprint"), where the defaults are set."""
+        if obj.pk is None:
+            return "All four, until an organizer stops one on its blueprint's page."
+        used = keys_in_use(community_id=obj.pk)
+        names = [bp.title for bp in all_blueprints() if bp.key in used]
+        return ", ".join(names) or "None yet: start one on its blueprint's page."
 
     def save_model(self, request, obj, form, change) -> None:
         super().save_model(request, obj, form, change)
