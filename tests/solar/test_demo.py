@@ -146,8 +146,3 @@ def test_market_notifications_of_past_slots_are_read_and_none_is_dated_in_the_fu
     old = market.filter(created_at__lt=timezone.now() - timedelta(hours=2, minutes=1))
     assert old.exists() and not old.filter(read_at=None).exists()
     assert not market.filter(created_at__gt=timezone.now()).exists()
-
-
-def test_seeding_stays_fast(seeded):
-    *_, seconds = seeded
-    assert seconds < 15, f"the solar demo took {seconds:.1f} s"
