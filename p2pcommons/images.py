@@ -14,6 +14,7 @@ import warnings
 
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
+from django.utils.translation import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 MAX_UPLOAD_BYTES = 8 * 1024 * 1024
@@ -44,11 +45,18 @@ def read_picture(upload, *, field: str = "image", max_bytes: int | None = None) 
     limit = MAX_UPLOAD_BYTES if max_bytes is None else max_bytes
     size = getattr(upload, "size", None)
     if size is not None and size > limit:
-        raise ValidationError({field: f"Pictures can be at most {max(1, limit // (1024 * 1024))} MB."})
+        raise ValidationError(
+            {field: _("Pictures can be at most %(megabytes)s MB.") % {"megabytes": max(1, limit // (1024 * 1024))}}
+        )
     if not size:
-        raise ValidationError({field: "The file is empty."})
-    unreadable = ValidationError({field: "That file is not a picture we can read: use a JPEG, PNG or WebP image."})
-    too_large = ValidationError({field: f"That picture is too large: at most {MAX_PIXELS // 1_000_000} megapixels."})
+        raise ValidationError({field: _("The file is empty.")})
+    unreadable = ValidationError({field: _("That file is not a picture we can read: use a JPEG, PNG or WebP image.")})
+    too_large = ValidationError(
+        {
+            field: _("That picture is too large: at most %(megapixels)s megapixels.")
+            % {"megapixels": MAX_PIXELS // 1_000_000}
+        }
+    )
     try:
         with warnings.catch_warnings():
             # Pillow only warns between its limit and twice it: refuse there too.

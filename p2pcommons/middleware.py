@@ -6,7 +6,11 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.middleware.locale import LocaleMiddleware
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
+from .i18n import SESSION_LANGUAGE, SESSION_TIMEZONE
 from .views import error_response
 
 
@@ -40,8 +44,8 @@ class RequestSizeLimitMiddleware:
                 return error_response(
                     request,
                     status=413,
-                    message=f"This request is too large: the limit is {megabytes} MB.",
-                    title="Too large",
+                    message=_("This request is too large: the limit is %(megabytes)s MB.") % {"megabytes": megabytes},
+                    title=_("Too large"),
                 )
         return self.get_response(request)
 
@@ -69,4 +73,34 @@ class PermissionsPolicyMiddleware:
         response = self.get_response(request)
         if self.header and "Permissions-Policy" not in response:
             response["Permissions-Policy"] = self.header
+        return response
+
+
+class MemberLocaleMiddleware(LocaleMiddleware):
+    """Django's ``LocaleMiddleware`` (cookie, then ``Accept-Language``), except that a
+    signed-in member's saved language comes first, and their community's time zone is
+    activated for the request (a page about one community may override it)."""
+
+    def process_request(self, request: HttpRequest) -> None:
+        session = getattr(request, "session", None)
+        saved = session.get(SESSION_LANGUAGE) if session is not None and session.session_key else None
+        if saved and saved in dict(settings.LANGUAGES):
+            translation.activate(saved)
+            request.LANGUAGE_CODE = translation.get_language()
+        else:
+            super().process_request(request)
+        zone = session.get(SESSION_TIMEZONE) if session is not None and session.session_key else None
+        if zone:
+            from .i18n import zone as zone_named
+
+            timezone.activate(zone_named(zone))
+        else:
+            timezone.deactivate()
+
+    def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+        response = super().process_response(request, response)
+        # The page is rendered by now: leave the thread as it was found (a worker thread
+        # serves the next request, a test its next assertions, in the default language).
+        timezone.deactivate()
+        translation.deactivate()
         return response

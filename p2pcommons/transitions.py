@@ -40,6 +40,8 @@ from typing import Any
 
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from p2pcommons.errors import RuleViolation
 
@@ -53,7 +55,7 @@ def only(predicate: Callable[[Any, Any], bool], who: str, *, code: str = "forbid
 
     def check(obj, user, now):
         if user is None or not getattr(user, "is_authenticated", False) or not predicate(obj, user):
-            return RuleViolation(message or f"Only {who} can do that.", code=code)
+            return RuleViolation(message or _("Only %(who)s can do that.") % {"who": who}, code=code)
         return None
 
     check.__name__ = f"only_{getattr(predicate, '__name__', 'who')}"
@@ -126,7 +128,8 @@ class Machine:
         self.model = model
         self.actions = actions
         self.field = field
-        self.noun = noun or str(model._meta.verbose_name)  # "This reservation is approved; ..."
+        # "This reservation is approved; ...": lazy, so it is read in the reader's language.
+        self.noun = noun or model._meta.verbose_name
         self.record = record  # record(obj=, actor=, source=, target=, note=): the event row
         self.by_name = {action.name: action for action in actions}
         assert len(self.by_name) == len(actions), "action names must be unique"
@@ -142,7 +145,7 @@ class Machine:
 
     def state_label(self, value: str | None) -> str:
         choices = dict(self.model._meta.get_field(self.field).choices)
-        return str(choices.get(value, "gone")).lower()
+        return str(choices.get(value, pgettext("state", "gone"))).lower()
 
     def refusal(self, name: str, obj, user, *, now: datetime | None = None) -> RuleViolation | None:
         """Why ``user`` may not take action ``name`` on ``obj`` now, or None."""
@@ -259,8 +262,15 @@ class Machine:
 
     def _wrong_state(self, action: Action, state: str | None) -> str:
         if action.target is None:
-            return f"This {self.noun} is {self.state_label(state)}; that can't be done now."
-        return f"This {self.noun} is {self.state_label(state)}; it can't become {self.state_label(action.target)} now."
+            return _("This %(noun)s is %(state)s; that can't be done now.") % {
+                "noun": self.noun,
+                "state": self.state_label(state),
+            }
+        return _("This %(noun)s is %(state)s; it can't become %(target)s now.") % {
+            "noun": self.noun,
+            "state": self.state_label(state),
+            "target": self.state_label(action.target),
+        }
 
 
 MACHINES: dict[str, Machine] = {}

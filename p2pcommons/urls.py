@@ -8,7 +8,7 @@ from django.urls import include, path, re_path, register_converter
 from django.views.generic.base import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
-from . import admin_views, views
+from . import admin_views, pwa, views
 from .converters import IdConverter
 
 register_converter(IdConverter, "id")
@@ -31,6 +31,10 @@ redoc_csp = csp_update({"style-src": [UNSAFE_INLINE], "worker-src": ["blob:"]})
 
 urlpatterns = [
     path("healthz/", views.healthz, name="healthz"),
+    # The installable app: its service worker must be served from the root to look after
+    # every page; the page it shows offline (p2pcommons/pwa.py).
+    path("sw.js", pwa.service_worker, name="service-worker"),
+    path("offline/", pwa.offline, name="offline"),
     # Browsers ask for /favicon.ico on pages that name no icon (the admin's, files).
     path("favicon.ico", RedirectView.as_view(url=f"{settings.STATIC_URL}favicon.ico", permanent=True)),
     # Before admin.site.urls, which has the unchecked version of this shortcut.
@@ -54,6 +58,8 @@ urlpatterns = [
     path("skills/", include("apps.skills.urls")),
     path("solar/", include("apps.solar.urls")),
     path("design/", include("apps.codesign.urls")),
+    path("me/data/", include("apps.privacy.urls")),
+    path("me/delete/", include("apps.privacy.urls_delete")),
     path("", include("apps.front.urls")),
     path("", include("apps.peers.urls")),
 ]

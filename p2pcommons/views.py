@@ -10,6 +10,8 @@ from __future__ import annotations
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.html import escape
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 from django.views import defaults
 from django.views.csrf import csrf_failure as html_csrf_failure
 from django.views.decorators.csrf import requires_csrf_token
@@ -43,8 +45,9 @@ def error_response(request: HttpRequest, *, status: int, message: str, title: st
     """``{"detail": message}`` under the API, a plain page elsewhere."""
     if wants_json(request):
         return JsonResponse({"detail": message}, status=status)
+    lang = escape(get_language() or "en")
     page = (
-        f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{escape(title)}</title></head>'
+        f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8"><title>{escape(title)}</title></head>'
         f"<body><h1>{escape(title)}</h1><p>{escape(message)}</p></body></html>"
     )
     return HttpResponse(page, status=status, content_type="text/html; charset=utf-8")
@@ -53,28 +56,28 @@ def error_response(request: HttpRequest, *, status: int, message: str, title: st
 @requires_csrf_token
 def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     if wants_json(request):
-        return JsonResponse({"detail": "This request could not be understood."}, status=400)
+        return JsonResponse({"detail": _("This request could not be understood.")}, status=400)
     return defaults.bad_request(request, exception)
 
 
 @requires_csrf_token
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     if wants_json(request):
-        return JsonResponse({"detail": "You do not have permission to do this."}, status=403)
+        return JsonResponse({"detail": _("You do not have permission to do this.")}, status=403)
     return defaults.permission_denied(request, exception)
 
 
 @requires_csrf_token
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     if wants_json(request):
-        return JsonResponse({"detail": "Not found."}, status=404)
+        return JsonResponse({"detail": _("Not found.")}, status=404)
     return defaults.page_not_found(request, exception)
 
 
 @requires_csrf_token
 def server_error(request: HttpRequest) -> HttpResponse:
     if wants_json(request):
-        return JsonResponse({"detail": "Something went wrong on our side. Please try again later."}, status=500)
+        return JsonResponse({"detail": _("Something went wrong on our side. Please try again later.")}, status=500)
     return defaults.server_error(request)
 
 
@@ -82,6 +85,6 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     """``CSRF_FAILURE_VIEW``: JSON under the API, Django's page elsewhere."""
     if wants_json(request):
         return JsonResponse(
-            {"detail": "The security check of this form failed: reload the page and try again."}, status=403
+            {"detail": _("The security check of this form failed: reload the page and try again.")}, status=403
         )
     return html_csrf_failure(request, reason=reason)

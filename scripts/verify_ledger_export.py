@@ -3,6 +3,7 @@
 
 Usage:
     python3 verify_ledger_export.py ledger.json     (or - for standard input)
+    python3 verify_ledger_export.py ledger.json --entries my-ledger.json
 
 Get the export from /api/v1/ledger/export/?community=<id> (or the community ledger
 page's "Download" link). Python 3.11's standard library is all this needs.
@@ -15,6 +16,14 @@ has those two entries summing to zero, that each account's running balance match
 recorded one and its final balance, that the balances of each currency sum to zero and
 that none is below its limit. It prints OK, or the first broken link, and exits 0 or 1
 (2 when the input is not a ledger export at all).
+
+With ``--entries``, it also checks a member's own entries (the ``ledger/<community>.json``
+file of their "Download my data" zip, format ``ENTRIES_FORMAT``) against the community's
+export: the community's chain must be intact, and each of the member's entries must hash
+with its ``prev_hash`` to its ``hash``, and be the very entry the community's chain holds
+at its ``seq`` (same hash, same previous hash). So a member can show that the history
+they were given is the one everybody's chain contains. In Python, ``verify_entries``
+does the same.
 
 The server verifies with this same code (apps.ledger.chain imports it), so the two can
 never disagree about what a valid ledger is.
@@ -31,6 +40,8 @@ from decimal import Decimal, InvalidOperation
 
 USAGE = "usage: python3 verify_ledger_export.py ledger.json   (or - for standard input)"
 FORMAT = "p2pcommons-ledger-export/2"
+# A member's own entries of one community, as their data download holds them.
+ENTRIES_FORMAT = "p2pcommons-ledger-entries/1"
 CANONICAL_VERSION = 2
 GENESIS_HASH = "0" * 64
 # What one transfer says; both of its entries carry these, identically.
@@ -202,28 +213,85 @@ def verify_export(export: dict) -> Report:
     return report
 
 
+def verify_entries(export: dict, mine: dict) -> Report:
+    """Check a member's entries (``mine``, format ``ENTRIES_FORMAT``) against the community
+    export they belong to: the export's whole chain first (``verify_export``), then each
+    of the member's entries. ``checked`` counts the member's entries checked."""
+    report = Report()
+    if not isinstance(mine, dict) or mine.get("format") != ENTRIES_FORMAT:
+        found = mine.get("format") if isinstance(mine, dict) else None
+        return report.fail(f"unknown entries format {found!r} (expected {ENTRIES_FORMAT})")
+    chain = verify_export(export)
+    if not chain.ok:
+        return chain  # the community's own chain is broken: its first problem stands
+    by_seq = {}
+    for entry in export.get("entries", []):
+        by_seq[entry["seq"]] = entry
+    try:
+        mine_community = (mine.get("community") or {}).get("id")
+        their_community = (export.get("community") or {}).get("id")
+        if mine_community is not None and their_community is not None and mine_community != their_community:
+            return report.fail(
+                f"these entries are of community {mine_community}, the export is of community {their_community}"
+            )
+        for entry in mine.get("entries", []):
+            if entry["v"] != CANONICAL_VERSION:
+                return report.fail(f"canonical form v{entry['v']} is unknown (this verifier checks v2)", entry)
+            if link_hash(entry["prev_hash"], entry) != entry["hash"]:
+                return report.fail("hash does not match the entry's content (it was changed)", entry)
+            theirs = by_seq.get(entry["seq"])
+            if theirs is None:
+                return report.fail("the community's chain has no entry at this sequence number", entry)
+            if theirs["hash"] != entry["hash"] or theirs["prev_hash"] != entry["prev_hash"]:
+                return report.fail("the community's chain holds another entry at this sequence number", entry)
+            report.checked += 1
+    except (KeyError, ValueError, TypeError, AttributeError) as exc:
+        return report.fail(f"malformed entries: {exc!r}")
+    return report
+
+
+def _load(name: str) -> dict | None:
+    """The JSON object in file ``name`` ("-": standard input); None (and a message on
+    standard error) when it can't be read or is not a JSON object."""
+    try:
+        if name == "-":
+            data = json.load(sys.stdin)
+        else:
+            with open(name, encoding="utf-8") as source:
+                data = json.load(source)
+    except OSError as exc:
+        print(f"Can't read {name}: {exc.strerror}", file=sys.stderr)
+        return None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        print(f"Not a JSON ledger export: {exc}", file=sys.stderr)
+        return None
+    if not isinstance(data, dict):
+        print("Not a JSON ledger export: expected an object with format, accounts and entries", file=sys.stderr)
+        return None
+    return data
+
+
 def main(argv: list[str]) -> int:
     """Verify the export named by ``argv[1]`` ("-": standard input); print the verdict.
+    With ``--entries FILE`` after it, check that file's entries against the export too.
 
     Exit status: 0 intact, 1 broken, 2 not usable (no argument, unreadable, not an export).
     """
+    if len(argv) == 4 and argv[2] == "--entries":
+        export, mine = _load(argv[1]), _load(argv[3])
+        if export is None or mine is None:
+            return 2
+        report = verify_entries(export, mine)
+        if report.ok:
+            print(f"OK: {report.checked} of your entries are in the community's chain, which is intact.")
+        else:
+            print(report)
+        return 0 if report.ok else 1
     if len(argv) != 2:
         print(USAGE, file=sys.stderr)
         return 2
-    try:
-        if argv[1] == "-":
-            export = json.load(sys.stdin)
-        else:
-            with open(argv[1], encoding="utf-8") as source:
-                export = json.load(source)
-    except OSError as exc:
-        print(f"Can't read {argv[1]}: {exc.strerror}", file=sys.stderr)
-        return 2
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        print(f"Not a JSON ledger export: {exc}", file=sys.stderr)
-        return 2
-    if not isinstance(export, dict):
-        print("Not a JSON ledger export: expected an object with format, accounts and entries", file=sys.stderr)
+    export = _load(argv[1])
+    if export is None:
         return 2
     report = verify_export(export)
     print(report)

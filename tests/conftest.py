@@ -116,6 +116,18 @@ def web_as(client):
 
 
 @pytest.fixture(autouse=True)
+def default_language_and_zone() -> Iterator[None]:
+    """Every test starts and ends in English and the site's time zone, whatever language
+    a request or a notification put the thread in."""
+    from django.utils import timezone, translation
+
+    translation.activate("en")
+    yield
+    translation.deactivate()
+    timezone.deactivate()
+
+
+@pytest.fixture(autouse=True)
 def empty_cache() -> None:
     """Every test starts with an empty cache: ids are reused after each test's rollback,
     so a cached answer (a ledger verify, a throttle count) could otherwise leak into the

@@ -21,6 +21,8 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from apps.peers.admin_scoping import (
     CommunityScopedAdminMixin,
@@ -80,7 +82,9 @@ class ChallengeForm(forms.ModelForm):
         )
         widgets = {"brief": forms.Textarea(attrs={"rows": 6, "cols": 70})}
         help_texts = {
-            "ideas_until": "Ideas are posted until then; proposals until the next date, votes until the last.",
+            "ideas_until": gettext_lazy(
+                "Ideas are posted until then; proposals until the next date, votes until the last."
+            ),
         }
 
     refusal: RuleViolation | ValidationError | None = None
@@ -101,7 +105,9 @@ class NoteForm(forms.Form):
         max_length=300,
         required=False,
         widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
-        help_text="Optional: why now. The followers are told of the new phase; it is kept in the timeline.",
+        help_text=gettext_lazy(
+            "Optional: why now. The followers are told of the new phase; it is kept in the timeline."
+        ),
     )
 
 
@@ -136,16 +142,16 @@ class ChallengeAdmin(CommunityScopedAdminMixin, admin.ModelAdmin):
         "budget",
         "spent",
         "created_by_name",
-        when_column("ideas_until", "ideas until"),
-        when_column("proposals_until", "proposals until"),
-        when_column("voting_until", "voting until"),
+        when_column("ideas_until", gettext_lazy("ideas until")),
+        when_column("proposals_until", gettext_lazy("proposals until")),
+        when_column("voting_until", gettext_lazy("voting until")),
     )
     list_filter = ("phase", "method", ("community", ScopedCommunityFilter))
     search_fields = ("title", "space")
     list_select_related = ("community", "created_by__profile")
     inlines = [PhaseEventInline, PhotoInline]
     actions = ["move_to_next_phase"]
-    created_by_name = _name("created_by", "posted by")
+    created_by_name = _name("created_by", gettext_lazy("posted by"))
 
     def get_fields(self, request, obj=None):
         if obj is None:
@@ -191,7 +197,7 @@ class ChallengeAdmin(CommunityScopedAdminMixin, admin.ModelAdmin):
         return type(form.__name__, (form,), {"refusal": refusal})
 
     def add_view(self, request: HttpRequest, form_url="", extra_context=None):
-        extra_context = {"title": "Post a design challenge", **(extra_context or {})}
+        extra_context = {"title": _("Post a design challenge"), **(extra_context or {})}
         try:
             return super().add_view(request, form_url, extra_context)
         except (RuleViolation, ValidationError) as refusal:
@@ -227,12 +233,12 @@ class ChallengeAdmin(CommunityScopedAdminMixin, admin.ModelAdmin):
     def save_related(self, request, form, formsets, change) -> None:
         """Nothing related to save beside the service."""
 
-    @admin.action(description="Move the selected challenges to their next phase")
+    @admin.action(description=gettext_lazy("Move the selected challenges to their next phase"))
     def move_to_next_phase(self, request, queryset):
         def step(challenge: Challenge, note: str):
             name = STEP_FROM.get(challenge.phase)
             if name is None:
-                raise RuleViolation("It is done: there is no next phase.", code="illegal_transition")
+                raise RuleViolation(_("It is done: there is no next phase."), code="illegal_transition")
             return services.challenge_step(challenge=challenge, actor=request.user, step=name, note=note)
 
         return confirm_and_apply(
@@ -240,10 +246,10 @@ class ChallengeAdmin(CommunityScopedAdminMixin, admin.ModelAdmin):
             request,
             queryset,
             form_class=NoteForm,
-            title="Move these challenges to their next phase",
+            title=_("Move these challenges to their next phase"),
             action="move_to_next_phase",
             apply=step,
-            done="Moved {count} challenge(s) to their next phase; their followers are told.",
+            done=_("Moved {count} challenge(s) to their next phase; their followers are told."),
         )
 
 
@@ -253,33 +259,44 @@ class IdeaAdmin(ReadOnlyAdminMixin, CommunityScopedAdminMixin, admin.ModelAdmin)
     """Neighbors' ideas, seen here; hiding one is the moderation queue's work."""
 
     community_path = "challenge__community"
-    list_display = ("text", "challenge", "author_name", "plus_ones", "is_hidden", when_column("created_at", "posted"))
+    list_display = (
+        "text",
+        "challenge",
+        "author_name",
+        "plus_ones",
+        "is_hidden",
+        when_column("created_at", gettext_lazy("posted")),
+    )
     list_filter = ("is_hidden", ("challenge__community", ScopedCommunityFilter))
     search_fields = ("text", "author__profile__display_name")
     list_select_related = ("challenge", "author__profile")
     fields = ("challenge", "author", "text", "plus_ones", "is_hidden", "created_at")
-    author_name = _name("author", "by")
+    author_name = _name("author", gettext_lazy("by"))
 
 
 class ReasonForm(forms.Form):
     reason = forms.CharField(
         max_length=500,
         widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
-        help_text="The authors read it once the answer is published.",
+        help_text=gettext_lazy("The authors read it once the answer is published."),
     )
-    publish = forms.BooleanField(required=False, initial=True, label="Publish the answer now (the authors are told)")
+    publish = forms.BooleanField(
+        required=False, initial=True, label=gettext_lazy("Publish the answer now (the authors are told)")
+    )
 
 
 class AcceptForm(forms.Form):
-    publish = forms.BooleanField(required=False, initial=True, label="Publish the answer now (the authors are told)")
+    publish = forms.BooleanField(
+        required=False, initial=True, label=gettext_lazy("Publish the answer now (the authors are told)")
+    )
 
 
 class AnsweredFilter(admin.SimpleListFilter):
-    title = "answer"
+    title = gettext_lazy("answer")
     parameter_name = "answer"
 
     def lookups(self, request, model_admin):
-        return (("waiting", "Waiting for an answer"), ("unpublished", "Answered, not published"))
+        return (("waiting", _("Waiting for an answer")), ("unpublished", _("Answered, not published")))
 
     def queryset(self, request, queryset):
         if self.value() == "waiting":
@@ -305,8 +322,8 @@ class ProposalAdmin(ReadOnlyAdminMixin, CommunityScopedAdminMixin, admin.ModelAd
         "status",
         "cost",
         "hours",
-        when_column("submitted_at", "submitted"),
-        when_column("answer_published_at", "answer published"),
+        when_column("submitted_at", gettext_lazy("submitted")),
+        when_column("answer_published_at", gettext_lazy("answer published")),
     )
     list_filter = ("status", AnsweredFilter, ("challenge__community", ScopedCommunityFilter))
     search_fields = ("title", "author__profile__display_name")
@@ -329,7 +346,7 @@ class ProposalAdmin(ReadOnlyAdminMixin, CommunityScopedAdminMixin, admin.ModelAd
         "updated_at",
     )
     actions = ["accept_for_voting", "not_feasible", "publish_answers"]
-    author_name = _name("author", "by")
+    author_name = _name("author", gettext_lazy("by"))
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request)
@@ -345,38 +362,42 @@ class ProposalAdmin(ReadOnlyAdminMixin, CommunityScopedAdminMixin, admin.ModelAd
             self, request, queryset, form_class=form_class, title=title, action=action, apply=apply, done=done
         )
 
-    @admin.action(description="Accept the selected proposals for voting")
+    @admin.action(description=gettext_lazy("Accept the selected proposals for voting"))
     def accept_for_voting(self, request, queryset):
         return self._answer(
             request,
             queryset,
             accept=True,
             form_class=AcceptForm,
-            title="Accept these proposals for voting",
+            title=_("Accept these proposals for voting"),
             action="accept_for_voting",
-            done="Accepted {count} proposal(s) for voting.",
+            done=_("Accepted {count} proposal(s) for voting."),
         )
 
-    @admin.action(description="Answer the selected proposals: not feasible (say why)")
+    @admin.action(description=gettext_lazy("Answer the selected proposals: not feasible (say why)"))
     def not_feasible(self, request, queryset):
         return self._answer(
             request,
             queryset,
             accept=False,
             form_class=ReasonForm,
-            title="These proposals are not feasible",
+            title=_("These proposals are not feasible"),
             action="not_feasible",
-            done="Answered {count} proposal(s): not feasible.",
+            done=_("Answered {count} proposal(s): not feasible."),
         )
 
-    @admin.action(description="Publish the answers of the selected proposals")
+    @admin.action(description=gettext_lazy("Publish the answers of the selected proposals"))
     def publish_answers(self, request, queryset):
         published = 0
         for proposal in queryset.select_related("challenge"):
             call = lambda p=proposal: services.proposal_publish_answer(proposal=p, actor=request.user)  # noqa: E731
             published += apply_or_report(self, request, proposal, call)
         if published:
-            self.message_user(request, f"Published {published} answer(s); the authors are told.", messages.SUCCESS)
+            self.message_user(
+                request,
+                _("Published %(count)s answer(s); the authors are told.") % {"count": published},
+                messages.SUCCESS,
+            )
 
 
 @admin.register(Comment)
@@ -390,15 +411,15 @@ class CommentAdmin(ReadOnlyAdminMixin, CommunityScopedAdminMixin, admin.ModelAdm
         "proposal",
         "author_name",
         "is_hidden",
-        when_column("created_at", "posted"),
+        when_column("created_at", gettext_lazy("posted")),
     )
     list_filter = ("is_hidden", ("challenge__community", ScopedCommunityFilter))
     search_fields = ("text", "author__profile__display_name")
     list_select_related = ("challenge", "proposal", "author__profile")
     fields = ("challenge", "proposal", "parent", "author", "text", "is_hidden", "created_at")
-    author_name = _name("author", "by")
+    author_name = _name("author", gettext_lazy("by"))
 
-    @admin.display(description="comment", ordering="text")
+    @admin.display(description=gettext_lazy("comment"), ordering="text")
     def short_text(self, obj: Comment) -> str:
         return obj.text[:80]
 
@@ -414,7 +435,7 @@ class ProjectAdmin(ReadOnlyAdminMixin, CommunityScopedAdminMixin, admin.ModelAdm
     """The winners being built (made when voting closes), with their tasks."""
 
     community_path = "challenge__community"
-    list_display = ("proposal", "challenge", "votes", when_column("created_at", "started"))
+    list_display = ("proposal", "challenge", "votes", when_column("created_at", gettext_lazy("started")))
     list_filter = (("challenge__community", ScopedCommunityFilter),)
     list_select_related = ("proposal", "challenge")
     fields = ("challenge", "proposal", "votes", "created_at")
@@ -455,29 +476,29 @@ class VolunteerAdmin(ReadOnlyAdminMixin, CommunityScopedAdminMixin, admin.ModelA
         "task_hours",
         "status",
         "confirmed_by_name",
-        when_column("confirmed_at", "confirmed"),
-        when_column("created_at", "joined"),
+        when_column("confirmed_at", gettext_lazy("confirmed")),
+        when_column("created_at", gettext_lazy("joined")),
     )
     list_filter = ("status", ("task__project__challenge__community", ScopedCommunityFilter))
     search_fields = ("member__profile__display_name", "task__title")
     list_select_related = ("member__profile", "confirmed_by__profile", "task")
     fields = ("task", "member", "status", "confirmed_by", "confirmed_at", "transfer", "created_at")
     actions = ["confirm_done"]
-    member_name = _name("member", "volunteer")
+    member_name = _name("member", gettext_lazy("volunteer"))
 
-    @admin.display(description="confirmed by", ordering="confirmed_by__profile__display_name")
+    @admin.display(description=gettext_lazy("confirmed by"), ordering="confirmed_by__profile__display_name")
     def confirmed_by_name(self, obj: Volunteer) -> str:
         return obj.confirmed_by.public_name if obj.confirmed_by_id else ""
 
-    @admin.display(description="hours", ordering="task__hours")
+    @admin.display(description=gettext_lazy("hours"), ordering="task__hours")
     def task_hours(self, obj: Volunteer):
         return obj.task.hours
 
-    @admin.action(description="Confirm the selected volunteers did their task (pays their hours)")
+    @admin.action(description=gettext_lazy("Confirm the selected volunteers did their task (pays their hours)"))
     def confirm_done(self, request, queryset):
         confirmed = 0
         for volunteer in queryset.select_related("member__profile", "task"):
-            label = f"{volunteer.member.public_name} on “{volunteer.task}”"
+            label = _("%(name)s on “%(task)s”") % {"name": volunteer.member.public_name, "task": volunteer.task}
             try:
                 services.volunteer_confirm(volunteer=volunteer, actor=request.user)
             except (RuleViolation, ValidationError) as refusal:
@@ -487,6 +508,8 @@ class VolunteerAdmin(ReadOnlyAdminMixin, CommunityScopedAdminMixin, admin.ModelA
                 confirmed += 1
         if confirmed:
             self.message_user(
-                request, f"Confirmed {confirmed} volunteer(s); their hours are paid from the co-design fund.",
+                request,
+                _("Confirmed %(count)s volunteer(s); their hours are paid from the co-design fund.")
+                % {"count": confirmed},
                 messages.SUCCESS,
-            )  # fmt: skip
+            )

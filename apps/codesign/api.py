@@ -16,6 +16,7 @@ from __future__ import annotations
 from functools import partial
 
 from django.db.models import Prefetch
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
@@ -286,7 +287,7 @@ class ChallengeViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         data = body.validated_data
         recipient = active_member(community_id=challenge.community_id, user_id=data["recipient"])
         if recipient is None:
-            raise DRFValidationError({"recipient": ["No such member of this community."]})
+            raise DRFValidationError({"recipient": [_("No such member of this community.")]})
         transfer = services.budget_spend(
             challenge=challenge, actor=request.user, amount=data["amount"], recipient=recipient, memo=data["memo"],
             idempotency_key=f"codesign-spend-{challenge.pk}-{data['idempotency_key']}",
@@ -320,7 +321,7 @@ class ChallengeViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         challenge = self.get_object()
         if not services.totals_visible(challenge=challenge):
             raise RuleViolation(
-                "The results are shown once voting closes; until then every ballot is secret.", code="wrong_phase"
+                _("The results are shown once voting closes; until then every ballot is secret."), code="wrong_phase"
             )
         body = {
             "challenge": challenge.pk,
@@ -361,7 +362,7 @@ class ChallengeViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         data = payload.validated_data
         project = Project.objects.select_related("challenge").filter(challenge=challenge, pk=data["project"]).first()
         if project is None:
-            raise DRFValidationError({"project": ["No such project of this challenge."]})
+            raise DRFValidationError({"project": [_("No such project of this challenge.")]})
         task = services.task_create(
             project=project,
             actor=request.user,

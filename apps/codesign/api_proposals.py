@@ -9,6 +9,7 @@ from __future__ import annotations
 from functools import partial
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
@@ -55,7 +56,7 @@ def comment_create(request, *, challenge: Challenge, proposal: Proposal | None =
             .first()
         )
         if parent is None:
-            raise DRFValidationError({"parent": ["No such comment on this page."]})
+            raise DRFValidationError({"parent": [_("No such comment on this page.")]})
     comment = services.comment_post(
         challenge=challenge, author=request.user, text=payload.validated_data["text"], proposal=proposal, parent=parent
     )
@@ -65,7 +66,7 @@ def comment_create(request, *, challenge: Challenge, proposal: Proposal | None =
 def _decline(*, proposal: Proposal, actor, note: str = "") -> Proposal:
     """Not feasible, with the reason the authors read once the answer is published."""
     if not note.strip():
-        raise ValidationError({"note": "Say why it is not feasible; the authors read it."})
+        raise ValidationError({"note": _("Say why it is not feasible; the authors read it.")})
     return services.proposal_answer(proposal=proposal, actor=actor, accept=False, reason=note)
 
 
@@ -175,7 +176,7 @@ class ProposalViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
         body.is_valid(raise_exception=True)
         coauthor = active_member(community_id=proposal.challenge.community_id, user_id=body.validated_data["coauthor"])
         if coauthor is None:
-            raise DRFValidationError({"coauthor": ["No such member of this community."]})
+            raise DRFValidationError({"coauthor": [_("No such member of this community.")]})
         services.proposal_add_coauthor(proposal=proposal, actor=request.user, coauthor=coauthor)
         return Response(self._shown(self.get_object()))
 

@@ -1,10 +1,11 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy
 
 
 class CodesignConfig(AppConfig):
     name = "apps.codesign"
     label = "codesign"
-    verbose_name = "Co-design projects"
+    verbose_name = gettext_lazy("Co-design projects")
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
@@ -21,12 +22,20 @@ class CodesignConfig(AppConfig):
         from . import selectors
         from .models import Comment, Idea, Proposal, Volunteer
 
-        register_kind("codesign.phase", label="Design challenges you follow: a new phase", default="immediate")
         register_kind(
-            "codesign.proposal", label="Design proposals: new ones, and answers to yours", default="immediate"
+            "codesign.phase", label=gettext_lazy("Design challenges you follow: a new phase"), default="immediate"
         )
-        register_kind("codesign.comment", label="Comments on design challenges you follow", default="digest")
-        register_kind("codesign.task", label="Building a design: your tasks and hours", default="immediate")
+        register_kind(
+            "codesign.proposal",
+            label=gettext_lazy("Design proposals: new ones, and answers to yours"),
+            default="immediate",
+        )
+        register_kind(
+            "codesign.comment", label=gettext_lazy("Comments on design challenges you follow"), default="digest"
+        )
+        register_kind(
+            "codesign.task", label=gettext_lazy("Building a design: your tasks and hours"), default="immediate"
+        )
         register_exchange(
             Volunteer,
             domain="codesign",

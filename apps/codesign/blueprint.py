@@ -19,6 +19,8 @@ from django.urls import reverse
 from django.utils import dateformat, timezone
 from django.utils.html import strip_tags
 from django.utils.text import Truncator
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext, pgettext_lazy
 
 from apps.peers.blueprints import Blueprint, Figure, HistoryRow, Item, SearchHit, communities_using
 from apps.peers.geo import distance_km_expression
@@ -33,13 +35,13 @@ from .models import Challenge, PhaseEvent
 KEY = "codesign"
 SNIPPET = 140
 UPCOMING = 10
-SEARCH_KINDS = (("challenge", "Challenges"), ("proposal", "Proposals"))
+SEARCH_KINDS = (("challenge", gettext_lazy("Challenges")), ("proposal", gettext_lazy("Proposals")))
 # What a search matches, most important first (``ranked_match`` weighs the first field
 # most, the second less, the rest least).
 CHALLENGE_FIELDS = ("title", "brief", "space", "constraints")
 PROPOSAL_FIELDS = ("title", "description")
 
-DEFAULT_RULES = (
+DEFAULT_RULES = gettext_lazy(
     "One person, one ballot: each member votes once per challenge, and can change their vote until voting closes. "
     "Be kind in comments: talk about the designs, not the people who made them. "
     "Organizers moderate: they post the challenges, answer proposals and can hide what breaks these rules. "
@@ -62,11 +64,15 @@ def _start_of(value: date) -> datetime:
     return timezone.make_aware(datetime.combine(value, time.min))
 
 
+# Lazy: the figure is cached for every reader, and its label read in each one's language.
+FIGURE_LABEL = gettext_lazy("challenges open")
+
+
 def figure() -> Figure:
     """Challenges open (collecting ideas or proposals, voting or being built) in the
     communities using the exchange. One query."""
     count = selectors.open_challenge_count(community_ids=communities_using(KEY).values("pk"))
-    return Figure(value=f"{count:,}", label="challenges open")
+    return Figure(value=f"{count:,}", label=FIGURE_LABEL)
 
 
 # A challenge is created with ``create`` (a signal); its phase moves by a conditional
@@ -89,24 +95,29 @@ def actions(*, user: User, today: date | None = None) -> list[Item]:
     for challenge in selectors.votes_waiting(user=user):
         items.append(
             Item(
-                text=f"Voting on “{challenge.title}” is open until {format_when_short(challenge.voting_until)}, "
-                "and you have not voted yet",
+                text=_("Voting on “%(title)s” is open until %(until)s, and you have not voted yet")
+                % {"title": challenge.title, "until": format_when_short(challenge.voting_until)},
                 url=reverse("codesign:ballot", args=[challenge.pk]),
                 kind=KEY,
                 when=challenge.voting_until,
-                verb="Vote",
+                verb=_("Vote"),
             )
         )
     for place in selectors.tasks_joined(user=user, since=today, until=today + timedelta(days=1)):
         task = place.task
-        which = "today" if task.date == today else "tomorrow"
+        values = {"task": task.title, "challenge": task.project.challenge.title}
         items.append(
             Item(
-                text=f"Your task “{task.title}” for {task.project.challenge.title} is {which}",
+                text=(
+                    _("Your task “%(task)s” for %(challenge)s is today")
+                    if task.date == today
+                    else _("Your task “%(task)s” for %(challenge)s is tomorrow")
+                )
+                % values,
                 url=reverse("codesign:board", args=[task.project.challenge_id]),
                 kind=KEY,
                 when=_start_of(task.date),
-                verb="See the build",
+                verb=_("See the build"),
             )
         )
     waiting: dict[int, list] = {}
@@ -114,24 +125,29 @@ def actions(*, user: User, today: date | None = None) -> list[Item]:
         waiting.setdefault(place.task_id, []).append(place)
     for places in waiting.values():
         task = places[0].task
-        people = "1 volunteer" if len(places) == 1 else f"{len(places)} volunteers"
         items.append(
             Item(
-                text=f"Hours to confirm: {people} on “{task.title}” ({task.project.challenge.title})",
+                text=ngettext(
+                    "Hours to confirm: %(count)s volunteer on “%(task)s” (%(challenge)s)",
+                    "Hours to confirm: %(count)s volunteers on “%(task)s” (%(challenge)s)",
+                    len(places),
+                )
+                % {"count": len(places), "task": task.title, "challenge": task.project.challenge.title},
                 url=reverse("codesign:board", args=[task.project.challenge_id]),
                 kind=KEY,
                 when=_start_of(task.date),
-                verb="Confirm hours",
+                verb=_("Confirm hours"),
             )
         )
     for proposal in selectors.proposals_to_answer(user=user):
         items.append(
             Item(
-                text=f"The proposal “{proposal.title}” for {proposal.challenge.title} waits for your answer",
+                text=_("The proposal “%(title)s” for %(challenge)s waits for your answer")
+                % {"title": proposal.title, "challenge": proposal.challenge.title},
                 url=proposal.get_absolute_url(),
                 kind=KEY,
                 when=proposal.submitted_at,
-                verb="Answer",
+                verb=_("Answer"),
             )
         )
     return items
@@ -146,8 +162,13 @@ def upcoming(*, user: User, today: date | None = None) -> list[Item]:
         task = place.task
         items.append(
             Item(
-                text=f"“{task.title}” for {task.project.challenge.title}, {_day(task.date)} "
-                f"({format_amount(task.hours, 'HOUR')})",
+                text=_("“%(task)s” for %(challenge)s, %(day)s (%(hours)s)")
+                % {
+                    "task": task.title,
+                    "challenge": task.project.challenge.title,
+                    "day": _day(task.date),
+                    "hours": format_amount(task.hours, "HOUR"),
+                },
                 url=reverse("codesign:board", args=[task.project.challenge_id]),
                 kind=KEY,
                 when=_start_of(task.date),
@@ -163,7 +184,8 @@ def activity(*, user: User, community_ids, limit: int = 10) -> list[Item]:
     community_ids = communities_using(KEY).filter(pk__in=list(community_ids)).values("pk")
     items = [
         Item(
-            text=f"New design challenge in {challenge.community.name}: {challenge.title}",
+            text=_("New design challenge in %(community)s: %(title)s")
+            % {"community": challenge.community.name, "title": challenge.title},
             url=challenge.get_absolute_url(),
             kind=KEY,
             when=challenge.created_at,
@@ -172,7 +194,8 @@ def activity(*, user: User, community_ids, limit: int = 10) -> list[Item]:
     ]
     items += [
         Item(
-            text=f"{proposal.author.public_name} proposed “{proposal.title}” for {proposal.challenge.title}",
+            text=_("%(name)s proposed “%(title)s” for %(challenge)s")
+            % {"name": proposal.author.public_name, "title": proposal.title, "challenge": proposal.challenge.title},
             url=proposal.get_absolute_url(),
             kind=KEY,
             when=proposal.submitted_at,
@@ -263,8 +286,8 @@ def history(*, subject: User, viewer: User) -> list[HistoryRow]:
     organizers confirmed. Two queries."""
     record = selectors.contributions(subject=subject, viewer=viewer)
     return [
-        HistoryRow(label="Challenges contributed to", value=f"{record['challenges']:,}"),
-        HistoryRow(label="Build hours given", value=format_number(record["hours"])),
+        HistoryRow(label=_("Challenges contributed to"), value=f"{record['challenges']:,}"),
+        HistoryRow(label=_("Build hours given"), value=format_number(record["hours"])),
     ]
 
 
@@ -276,11 +299,11 @@ def start(*, community: Community, actor: User | None) -> None:
 
 BLUEPRINT = Blueprint(
     key=KEY,
-    category="Design",
-    title="Co-Design Mini Projects",
-    description="Small design challenges people can join to improve a shared space.",
-    tags=("Home", "Creative"),
-    nav_label="Design",
+    category=gettext_lazy("Design"),
+    title=gettext_lazy("Co-Design Mini Projects"),
+    description=gettext_lazy("Small design challenges people can join to improve a shared space."),
+    tags=(pgettext_lazy("blueprint tag: home and household", "Home"), gettext_lazy("Creative")),
+    nav_label=gettext_lazy("Design"),
     nav_url="codesign:list",
     order=40,
     default_rules=DEFAULT_RULES,

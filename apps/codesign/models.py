@@ -21,6 +21,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from apps.moderation.moderatable import Moderatable, ModeratableQuerySet
 
@@ -34,27 +35,31 @@ class Challenge(models.Model):
     """A design challenge for one shared space of a community."""
 
     class Phase(models.TextChoices):
-        IDEAS = "ideas", "Ideas"
-        PROPOSALS = "proposals", "Proposals"
-        VOTING = "voting", "Voting"
-        BUILDING = "building", "Building"
-        DONE = "done", "Done"
+        IDEAS = "ideas", gettext_lazy("Ideas")
+        PROPOSALS = "proposals", gettext_lazy("Proposals")
+        VOTING = "voting", gettext_lazy("Voting")
+        BUILDING = "building", gettext_lazy("Building")
+        DONE = "done", gettext_lazy("Done")
 
     class Method(models.TextChoices):
-        DOTS = "dots", "Dot voting"
-        APPROVAL = "approval", "Approval voting"
+        DOTS = "dots", gettext_lazy("Dot voting")
+        APPROVAL = "approval", gettext_lazy("Approval voting")
 
     community = models.ForeignKey("peers.Community", on_delete=models.PROTECT, related_name="challenges")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     title = models.CharField(max_length=120)
-    brief = models.TextField(max_length=5000, help_text="What the space needs, in a few paragraphs (Markdown).")
-    space = models.CharField(max_length=200, help_text="Where it is, e.g. 'the courtyard behind number 12'.")
-    constraints = models.TextField(max_length=2000, blank=True, help_text="What any design must respect.")
+    brief = models.TextField(
+        max_length=5000, help_text=gettext_lazy("What the space needs, in a few paragraphs (Markdown).")
+    )
+    space = models.CharField(
+        max_length=200, help_text=gettext_lazy("Where it is, e.g. 'the courtyard behind number 12'.")
+    )
+    constraints = models.TextField(max_length=2000, blank=True, help_text=gettext_lazy("What any design must respect."))
     approx_latitude = models.DecimalField(max_digits=8, decimal_places=5, null=True, blank=True)
     approx_longitude = models.DecimalField(max_digits=8, decimal_places=5, null=True, blank=True)
     budget = models.DecimalField(
         **MONEY, null=True, blank=True, validators=[MinValueValidator(Decimal("0"))],
-        help_text="Credits the community's co-design fund may spend on the winner(s); empty: no budget.",
+        help_text=gettext_lazy("Credits the community's co-design fund may spend on the winner(s); empty: no budget."),
     )  # fmt: skip
     phase = models.CharField(max_length=10, choices=Phase.choices, default=Phase.IDEAS)
     # When each phase is planned to end; moving a phase early or late adjusts them.
@@ -64,13 +69,13 @@ class Challenge(models.Model):
     method = models.CharField(max_length=10, choices=Method.choices, default=Method.DOTS)
     dots = models.PositiveSmallIntegerField(
         default=5, validators=[MinValueValidator(1), MaxValueValidator(MAX_DOTS)],
-        help_text="Dot voting: how many dots each member spreads.",
+        help_text=gettext_lazy("Dot voting: how many dots each member spreads."),
     )  # fmt: skip
     max_dots_per_proposal = models.PositiveSmallIntegerField(
         default=3, validators=[MinValueValidator(1), MaxValueValidator(MAX_DOTS)],
-        help_text="Dot voting: the most dots one member puts on one proposal.",
+        help_text=gettext_lazy("Dot voting: the most dots one member puts on one proposal."),
     )  # fmt: skip
-    live_totals = models.BooleanField(default=False, help_text="Show vote totals while voting is open.")
+    live_totals = models.BooleanField(default=False, help_text=gettext_lazy("Show vote totals while voting is open."))
     spent = models.DecimalField(**MONEY, default=Decimal("0"))
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -131,8 +136,8 @@ class ChallengePhoto(models.Model):
     """A picture of the space: before the project, or after it ("done")."""
 
     class Kind(models.TextChoices):
-        BEFORE = "before", "Before"
-        AFTER = "after", "After"
+        BEFORE = "before", gettext_lazy("Before")
+        AFTER = "after", gettext_lazy("After")
 
     MAX_PER_KIND = 6
 
@@ -201,21 +206,23 @@ class Proposal(Moderatable):
     they publish it."""
 
     class Status(models.TextChoices):
-        DRAFT = "draft", "Draft"
-        SUBMITTED = "submitted", "Submitted"
-        WITHDRAWN = "withdrawn", "Withdrawn"
-        ACCEPTED = "accepted", "Accepted for voting"
-        NOT_FEASIBLE = "not_feasible", "Not feasible"
+        DRAFT = "draft", gettext_lazy("Draft")
+        SUBMITTED = "submitted", gettext_lazy("Submitted")
+        WITHDRAWN = "withdrawn", gettext_lazy("Withdrawn")
+        ACCEPTED = "accepted", gettext_lazy("Accepted for voting")
+        NOT_FEASIBLE = "not_feasible", gettext_lazy("Not feasible")
 
     challenge = models.ForeignKey(Challenge, on_delete=models.CASCADE, related_name="proposals")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     coauthors = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="+")
     title = models.CharField(max_length=120)
-    description = models.TextField(max_length=10_000, help_text="Markdown.")
+    description = models.TextField(max_length=10_000, help_text=gettext_lazy("Markdown."))
     cost = models.DecimalField(**MONEY, default=Decimal("0"), validators=[MinValueValidator(Decimal("0"))])
     hours = models.DecimalField(**HOURS, default=Decimal("0"), validators=[MinValueValidator(Decimal("0"))])
     tools = models.ManyToManyField("tools.Tool", blank=True, related_name="+")
-    tools_text = models.CharField(max_length=300, blank=True, help_text="Tools needed that the catalog lacks.")
+    tools_text = models.CharField(
+        max_length=300, blank=True, help_text=gettext_lazy("Tools needed that the catalog lacks.")
+    )
     skills = models.ManyToManyField("skills.Skill", blank=True, related_name="+")
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.DRAFT)
     answer_reason = models.CharField(max_length=500, blank=True)
@@ -347,9 +354,9 @@ class Task(models.Model):
     an organizer confirms it done."""
 
     class Status(models.TextChoices):
-        OPEN = "open", "Open"
-        DONE = "done", "Done"
-        CANCELLED = "cancelled", "Cancelled"
+        OPEN = "open", gettext_lazy("Open")
+        DONE = "done", gettext_lazy("Done")
+        CANCELLED = "cancelled", gettext_lazy("Cancelled")
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="tasks")
     title = models.CharField(max_length=120)
@@ -374,9 +381,9 @@ class Volunteer(models.Model):
     completed exchange between the organizer and the volunteer."""
 
     class Status(models.TextChoices):
-        JOINED = "joined", "Joined"
-        LEFT = "left", "Left"
-        CONFIRMED = "confirmed", "Confirmed"
+        JOINED = "joined", gettext_lazy("Joined")
+        LEFT = "left", gettext_lazy("Left")
+        CONFIRMED = "confirmed", gettext_lazy("Confirmed")
 
     task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="volunteers")
     member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")

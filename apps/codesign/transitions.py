@@ -17,6 +17,8 @@ joined and confirmed during building.
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy
+
 from p2pcommons.transitions import Action, Machine, only, refuse_if
 
 from .models import Challenge, PhaseEvent, Proposal, Volunteer
@@ -32,7 +34,8 @@ def _organizes(challenge: Challenge, user) -> bool:
     return is_organizer(user=user, community_id=challenge.community_id)
 
 
-ORGANIZER = only(_organizes, "an organizer of the community")
+ORGANIZER_ONLY = gettext_lazy("Only an organizer of the community can do that.")
+ORGANIZER = only(_organizes, "an organizer of the community", message=ORGANIZER_ONLY)
 
 
 def _record_phase(*, obj: Challenge, actor, source: str, target: str, note: str) -> None:
@@ -47,40 +50,43 @@ CHALLENGE = Machine(
     actions=[
         Action(
             "open_proposals",
-            "Open proposals",
+            gettext_lazy("Open proposals"),
             source=(PH.IDEAS,),
             target=PH.PROPOSALS,
             who=(ORGANIZER,),
-            help="Ideas close; neighbors submit their designs.",
+            help=gettext_lazy("Ideas close; neighbors submit their designs."),
         ),
         Action(
             "open_voting",
-            "Open voting",
+            gettext_lazy("Open voting"),
             source=(PH.PROPOSALS,),
             target=PH.VOTING,
             who=(ORGANIZER,),
-            help="Proposals close; members vote on those accepted for voting.",
+            help=gettext_lazy("Proposals close; members vote on those accepted for voting."),
         ),
         Action(
             "close_voting",
-            "Close voting",
+            gettext_lazy("Close voting"),
             source=(PH.VOTING,),
             target=PH.BUILDING,
             who=(ORGANIZER,),
-            help="Ballots are counted; the winners become projects to build.",
+            help=gettext_lazy("Ballots are counted; the winners become projects to build."),
         ),
         Action(
             "finish",
-            "Mark as done",
+            gettext_lazy("Mark as done"),
             source=(PH.BUILDING,),
             target=PH.DONE,
             who=(ORGANIZER,),
-            help="The build is finished: add after-photos to show it.",
+            help=gettext_lazy("The build is finished: add after-photos to show it."),
         ),
     ],
 )
 # The step that leaves each phase (the beat takes it when the phase's date passes).
 NEXT_STEP = {PH.IDEAS: "open_proposals", PH.PROPOSALS: "open_voting", PH.VOTING: "close_voting"}
+
+
+AUTHOR_ONLY = gettext_lazy("Only its author can do that.")
 
 
 def _proposal_author(proposal: Proposal, user) -> bool:
@@ -93,12 +99,12 @@ def _proposal_organizer(proposal: Proposal, user) -> bool:
 
 IN_PROPOSALS = refuse_if(
     lambda p, user, now: p.challenge.phase != PH.PROPOSALS,
-    "Proposals are submitted while the challenge takes proposals.",
+    gettext_lazy("Proposals are submitted while the challenge takes proposals."),
     "wrong_phase",
 )
 BEFORE_VOTING = refuse_if(
     lambda p, user, now: p.challenge.phase not in (PH.IDEAS, PH.PROPOSALS),
-    "Voting has started: the proposals on the ballot stay as they are.",
+    gettext_lazy("Voting has started: the proposals on the ballot stay as they are."),
     "wrong_phase",
 )
 
@@ -108,38 +114,38 @@ PROPOSAL = Machine(
     actions=[
         Action(
             "submit",
-            "Submit",
+            gettext_lazy("Submit"),
             source=(P.DRAFT,),
             target=P.SUBMITTED,
-            who=(only(_proposal_author, "its author"),),
+            who=(only(_proposal_author, "its author", message=AUTHOR_ONLY),),
             when=(IN_PROPOSALS,),
-            help="The organizers will look at it and answer.",
+            help=gettext_lazy("The organizers will look at it and answer."),
         ),
         Action(
             "accept",
-            "Accept for voting",
+            gettext_lazy("Accept for voting"),
             source=(P.SUBMITTED,),
             target=P.ACCEPTED,
-            who=(only(_proposal_organizer, "an organizer of the community"),),
+            who=(only(_proposal_organizer, "an organizer of the community", message=ORGANIZER_ONLY),),
             when=(BEFORE_VOTING,),
         ),
         Action(
             "decline",
-            "Not feasible",
+            gettext_lazy("Not feasible"),
             source=(P.SUBMITTED, P.ACCEPTED),
             target=P.NOT_FEASIBLE,
-            who=(only(_proposal_organizer, "an organizer of the community"),),
+            who=(only(_proposal_organizer, "an organizer of the community", message=ORGANIZER_ONLY),),
             when=(BEFORE_VOTING,),
             takes_note=True,
             style="secondary",
-            help="Say why; the authors read it when you publish the answer.",
+            help=gettext_lazy("Say why; the authors read it when you publish the answer."),
         ),
         Action(
             "withdraw",
-            "Withdraw",
+            gettext_lazy("Withdraw"),
             source=(P.DRAFT, P.SUBMITTED, P.ACCEPTED),
             target=P.WITHDRAWN,
-            who=(only(_proposal_author, "its author"),),
+            who=(only(_proposal_author, "its author", message=AUTHOR_ONLY),),
             when=(BEFORE_VOTING,),
             style="secondary outline",
         ),
@@ -157,12 +163,12 @@ def _volunteer_organizer(volunteer: Volunteer, user) -> bool:
 
 BUILDING = refuse_if(
     lambda v, user, now: v.task.project.challenge.phase != PH.BUILDING,
-    "The build is over.",
+    gettext_lazy("The build is over."),
     "wrong_phase",
 )
 NOT_ONESELF = refuse_if(
     lambda v, user, now: user.pk == v.member_id,
-    "Another organizer confirms your own hours.",
+    gettext_lazy("Another organizer confirms your own hours."),
     "self_confirm",
 )
 
@@ -172,19 +178,19 @@ VOLUNTEER = Machine(
     actions=[
         Action(
             "confirm",
-            "Confirm done",
+            gettext_lazy("Confirm done"),
             source=(V.JOINED,),
             target=V.CONFIRMED,
-            who=(only(_volunteer_organizer, "an organizer of the community"),),
+            who=(only(_volunteer_organizer, "an organizer of the community", message=ORGANIZER_ONLY),),
             when=(BUILDING, NOT_ONESELF),
-            help="Their hours are paid from the co-design fund.",
+            help=gettext_lazy("Their hours are paid from the co-design fund."),
         ),
         Action(
             "leave",
-            "Leave the task",
+            gettext_lazy("Leave the task"),
             source=(V.JOINED,),
             target=V.LEFT,
-            who=(only(_volunteer_self, "the volunteer"),),
+            who=(only(_volunteer_self, "the volunteer", message=gettext_lazy("Only the volunteer can do that.")),),
             when=(BUILDING,),
             style="secondary outline",
         ),

@@ -14,6 +14,7 @@ Both render the same selectors as the pages (``unified_search.search``,
 from __future__ import annotations
 
 from django.urls import path
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, viewsets
 from rest_framework.response import Response
@@ -43,7 +44,7 @@ class SearchQuerySerializer(serializers.Serializer):
 
     def validate_q(self, value: str) -> str:
         if not words_of(value):
-            raise serializers.ValidationError("Type at least one word to search for.")
+            raise serializers.ValidationError(_("Type at least one word to search for."))
         return value
 
     def validate_kind(self, value: list[str]) -> list[str]:
@@ -52,13 +53,14 @@ class SearchQuerySerializer(serializers.Serializer):
         unknown = sorted(set(wanted) - known)
         if unknown:
             raise serializers.ValidationError(
-                f"Unknown kind: {', '.join(unknown)}. Choose from {', '.join(sorted(known))}."
+                _("Unknown kind: %(unknown)s. Choose from %(known)s.")
+                % {"unknown": ", ".join(unknown), "known": ", ".join(sorted(known))}
             )
         return wanted
 
     def validate_within_km(self, value: float) -> float:
         if location_of(self.context["user"]) is None:
-            raise serializers.ValidationError("Set your location on your profile to search by distance.")
+            raise serializers.ValidationError(_("Set your location on your profile to search by distance."))
         return value
 
 

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy
 
 
 class FrontConfig(AppConfig):
@@ -9,7 +10,7 @@ class FrontConfig(AppConfig):
 
     name = "apps.front"
     label = "front"
-    verbose_name = "Front door"
+    verbose_name = gettext_lazy("Front door")
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:

@@ -19,6 +19,7 @@ from decimal import Decimal
 
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from apps.ledger.models import Currency
 from apps.ledger.selectors import accounts_of
@@ -95,11 +96,12 @@ def review_items(*, user: User, now: datetime | None = None) -> list[Item]:
     review window closes)."""
     return [
         Item(
-            text=f"How was your exchange with {review.other_name}? Your review stays hidden until both have written.",
+            text=_("How was your exchange with %(name)s? Your review stays hidden until both have written.")
+            % {"name": review.other_name},
             url=reverse("reputation:review-create", args=[review.exchange_type, review.exchange_id]),
             kind=review.domain,
             when=review.window_closes_at,
-            verb="Write a review",
+            verb=_("Write a review"),
         )
         for review in reviews_to_write(user=user, now=now, limit=REVIEWS_LIMIT)
     ]

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django import forms
+from django.utils.translation import gettext_lazy
 
 from apps.peers.models import Community, CommunityExchange
 
@@ -29,16 +30,18 @@ class BlueprintUseForm(forms.Form):
 
     community = CommunityChoiceField(
         queryset=Community.objects.all(),
-        label="Community",
+        label=gettext_lazy("Community"),
         empty_label=None,
-        error_messages={"invalid_choice": "Choose one of the communities you organize."},
+        error_messages={"invalid_choice": gettext_lazy("Choose one of the communities you organize.")},
     )
     rules = forms.CharField(
-        label="Rules your members will read",
+        label=gettext_lazy("Rules your members will read"),
         required=False,
         max_length=RULES_MAX,
         widget=forms.Textarea(attrs={"rows": 6}),
-        help_text="Prefilled with sensible rules: change them to fit your neighborhood, now or later on this page.",
+        help_text=gettext_lazy(
+            "Prefilled with sensible rules: change them to fit your neighborhood, now or later on this page."
+        ),
     )
 
     def __init__(self, *args, communities: Iterable[Community] | None = None, **kwargs) -> None:
@@ -68,5 +71,5 @@ class BlueprintStopForm(forms.Form):
     community = CommunityChoiceField(
         queryset=Community.objects.all(),
         widget=forms.HiddenInput,
-        error_messages={"invalid_choice": "There is no such community."},
+        error_messages={"invalid_choice": gettext_lazy("There is no such community.")},
     )

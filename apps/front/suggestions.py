@@ -25,15 +25,19 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import models, transaction
 from django.db.models import QuerySet
 from django.urls import reverse
-from django.utils import dateformat, timezone
+from django.utils import dateformat, timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from apps.peers import blueprints
 from apps.peers.search import MAX_WORDS, ranked_match, words_of
 from apps.peers.selectors import active_members_in
 from p2pcommons.humanize import format_when_short
+from p2pcommons.i18n import member_language
 
 from .models import Suggestion
 
@@ -130,6 +134,17 @@ def _replace(source_key: str, pairs: Sequence[str], rows: list[Suggestion]) -> i
     return len(keep)
 
 
+def _languages(user_ids: Iterable[int]) -> dict[int, str]:
+    """Each member's reading language by user id (one query): a suggestion is written
+    once, in the language of the member it is for."""
+    from apps.peers.models import Profile
+
+    wanted = set(user_ids)
+    saved = dict(Profile.objects.filter(user_id__in=wanted).values_list("user_id", "language")) if wanted else {}
+    known = dict(settings.LANGUAGES)
+    return {pk: saved.get(pk) if saved.get(pk) in known else settings.LANGUAGE_CODE for pk in wanted}
+
+
 def _quoted(title: str) -> str:
     return f"“{title}”"
 
@@ -142,9 +157,11 @@ def _noun(title: str) -> str:
 
 
 def _a(title: str) -> str:
-    """ "a tile cutter", "an angle grinder"."""
+    """ "a tile cutter", "an angle grinder" (in another language its own article: "een")."""
     noun = _noun(title)
-    return f"{'an' if noun[:1].lower() in 'aeiou' else 'a'} {noun}"
+    if (translation.get_language() or "en").startswith("en"):
+        return f"{'an' if noun[:1].lower() in 'aeiou' else 'a'} {noun}"
+    return pgettext("indefinite article", "a %(noun)s") % {"noun": noun}
 
 
 # --- 1. a skill request -> tools to borrow, and neighbors who offer the skill ----------------
@@ -176,6 +193,7 @@ def suggest_for_skill_request(request) -> int:
         and _active_member_ids(community_id, [requester.pk])
     )
     if ok:
+        language = member_language(requester)
         skills = list(request.skills.all())
         words = significant_words(
             request.title, *(s.name for s in skills), *(t.name.replace("-", " ") for t in request.tags.all())
@@ -188,13 +206,22 @@ def suggest_for_skill_request(request) -> int:
             )
             ids = best_by_words(tools, words, ["title", "description", "category__name"], limit=LIMIT)
             for tool in _in_order(tools, ids):
+                with translation.override(language):
+                    title = _("Borrow the %(tool)s") % {"tool": tool.title}
+                    reason = _(
+                        "%(owner)s lends %(a_tool)s in %(community)s: it may be what your request %(request)s needs."
+                    ) % {
+                        "owner": tool.owner.public_name,
+                        "a_tool": _a(tool.title),
+                        "community": tool.community.name,
+                        "request": _quoted(request.title),
+                    }
                 rows.append(
                     Suggestion(
                         user=requester,
                         pair=Pair.SKILL_REQUEST_TOOLS,
-                        title=f"Borrow the {tool.title}",
-                        reason=f"{tool.owner.public_name} lends {_a(tool.title)} in {tool.community.name}: "
-                        f"it may be what your request {_quoted(request.title)} needs.",
+                        title=title,
+                        reason=reason,
                         url=tool.get_absolute_url(),
                         source_key=source,
                         target_key=key_of(tool),
@@ -211,13 +238,18 @@ def suggest_for_skill_request(request) -> int:
             )[:LIMIT]
             for offer in offers:
                 shared = ", ".join(s.name for s in offer.skills.all() if s.pk in wanted)
+                values = {"name": offer.member.public_name, "skills": shared, "request": _quoted(request.title)}
+                with translation.override(language):
+                    title = _("%(name)s offers %(skills)s") % values
+                    reason = (
+                        _("%(name)s offers help with %(skills)s, the skill your request %(request)s asks for.") % values
+                    )
                 rows.append(
                     Suggestion(
                         user=requester,
                         pair=Pair.SKILL_REQUEST_HELPERS,
-                        title=f"{offer.member.public_name} offers {shared}",
-                        reason=f"{offer.member.public_name} offers help with {shared}, "
-                        f"the skill your request {_quoted(request.title)} asks for.",
+                        title=title,
+                        reason=reason,
                         url=offer.get_absolute_url(),
                         source_key=source,
                         target_key=key_of(offer),
@@ -285,15 +317,32 @@ def suggest_for_unmet_tool(entry) -> int:
             .filter(member__in=active_members_in(community_ids=[community_id]), member__is_active=True)
         )
         ids = best_by_words(offers, words, ["title", "skills__name", "description"], limit=LIMIT)
-        window = f"from {format_when_short(entry.starts_at)} to {format_when_short(entry.ends_at)}"
-        for offer in _in_order(offers, ids):
-            name = offer.member.public_name
+        with translation.override(member_language(member)):
+            window = _("from %(start)s to %(end)s") % {
+                "start": format_when_short(entry.starts_at),
+                "end": format_when_short(entry.ends_at),
+            }
+            texts = [
+                (
+                    offer,
+                    _("Ask %(name)s for help") % {"name": offer.member.public_name},
+                    _("Nobody can lend you %(a_tool)s %(window)s; %(name)s offers %(offer)s.")
+                    % {
+                        "a_tool": _a(tool.title),
+                        "window": window,
+                        "name": offer.member.public_name,
+                        "offer": _quoted(offer.title),
+                    },
+                )
+                for offer in _in_order(offers, ids)
+            ]
+        for offer, title, reason in texts:
             rows.append(
                 Suggestion(
                     user=member,
                     pair=Pair.TOOL_WAIT_HELPERS,
-                    title=f"Ask {name} for help",
-                    reason=f"Nobody can lend you {_a(tool.title)} {window}; {name} offers {_quoted(offer.title)}.",
+                    title=title,
+                    reason=reason,
                     url=offer.get_absolute_url(),
                     source_key=source,
                     target_key=key_of(offer),
@@ -334,20 +383,38 @@ def suggest_for_task_tool(task) -> int:
             Volunteer.objects.filter(task=task, status=Volunteer.Status.JOINED).values_list("member_id", flat=True)
         )
         people = _active_member_ids(tool.community_id, joined | {challenge.created_by_id}) - {tool.owner_id}
-        when = f" ({dateformat.format(task.date, 'D j M')})" if task.date else ""
-        day = "that day" if task.date else "the day you build"
-        needs = f"needs the {_noun(tool.title)} {tool.owner.public_name} lends: book it for {day}."
         url = f"{tool.get_absolute_url()}#booking-heading"
+        languages = _languages(people)
         for user_id in sorted(people):
-            if user_id in joined:
-                reason = f"You joined {_quoted(task.title)}{when}, which {needs}"
-            else:
-                reason = f"{_quoted(task.title)}{when}, a task of your challenge {_quoted(challenge.title)}, {needs}"
+            with translation.override(languages[user_id]):
+                day_format = pgettext("date format", "D j M")
+                values = {
+                    "task": _quoted(task.title),
+                    "when": f" ({dateformat.format(task.date, day_format)})" if task.date else "",
+                    "challenge": _quoted(challenge.title),
+                    "tool": _noun(tool.title),
+                    "owner": tool.owner.public_name,
+                    "day": _("that day") if task.date else _("the day you build"),
+                }
+                if user_id in joined:
+                    reason = (
+                        _("You joined %(task)s%(when)s, which needs the %(tool)s %(owner)s lends: book it for %(day)s.")
+                        % values
+                    )
+                else:
+                    reason = (
+                        _(
+                            "%(task)s%(when)s, a task of your challenge %(challenge)s, needs the %(tool)s %(owner)s "
+                            "lends: book it for %(day)s."
+                        )
+                        % values
+                    )
+                title = _("Book the %(tool)s for %(task)s") % values
             rows.append(
                 Suggestion(
                     user_id=user_id,
                     pair=Pair.TASK_TOOL_BOOKING,
-                    title=f"Book the {_noun(tool.title)} for {_quoted(task.title)}",
+                    title=title,
                     reason=reason,
                     url=url,
                     source_key=source,
@@ -425,19 +492,25 @@ def suggest_for_unfilled_buys(slot, *, now: datetime | None = None) -> int:
     at = f"{timezone.localtime(slot.start):%H:%M}"
     url = reverse("solar:standing-create")
     rows = []
+    languages = _languages(people)
     for user_id in sorted(people):
         others = [(wh, price) for member_id, wh, price in short if member_id != user_id]
         if not others:
             continue
-        wanted = sum(wh for wh, _ in others)
-        top = max(price for _, price in others)
+        wanted = sum(wh for wh, _unused in others)
+        top = max(price for _unused, price in others)
+        with translation.override(languages[user_id]):
+            title = _("Sell your surplus with a standing order")
+            reason = _(
+                "Neighbors wanted %(kwh)s at up to %(price)s credits/kWh at %(time)s that nobody sold — a standing "
+                "order sells your surplus automatically."
+            ) % {"kwh": _kwh(wanted), "price": _price(top), "time": at}
         rows.append(
             Suggestion(
                 user_id=user_id,
                 pair=Pair.UNFILLED_BUYS_PRODUCER,
-                title="Sell your surplus with a standing order",
-                reason=f"Neighbors wanted {_kwh(wanted)} at up to {_price(top)} credits/kWh at {at} that nobody "
-                "sold — a standing order sells your surplus automatically.",
+                title=title,
+                reason=reason,
                 url=url,
                 source_key=source,
                 target_key="solar.standingorder:new",
@@ -461,7 +534,7 @@ def suggestion_dismiss(*, suggestion: Suggestion, actor) -> bool:
     from django.core.exceptions import PermissionDenied
 
     if suggestion.user_id != actor.pk:
-        raise PermissionDenied("Only the member it was made for can dismiss a suggestion.")
+        raise PermissionDenied(_("Only the member it was made for can dismiss a suggestion."))
     now = timezone.now()
     done = Suggestion.objects.filter(pk=suggestion.pk, dismissed_at__isnull=True).update(dismissed_at=now)
     if done:

@@ -20,6 +20,7 @@ from collections.abc import Collection
 
 from django.db.models import Q
 from django.utils.text import Truncator
+from django.utils.translation import gettext_lazy
 
 from apps.peers import geo
 from apps.peers.blueprints import Blueprint, SearchHit, all_blueprints
@@ -29,7 +30,7 @@ from apps.peers.selectors import neighbor_profiles
 
 from .dashboard import blueprints_for
 
-MEMBER_KIND = ("member", "Neighbors")
+MEMBER_KIND = ("member", gettext_lazy("Neighbors"))
 # The most results one search gives (the pages and the API page through these).
 SEARCH_LIMIT = 200
 MAX_QUERY_LENGTH = 200

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
@@ -129,7 +130,7 @@ class TransferViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     def create(self, request, *args, **kwargs):
         key = request.headers.get("Idempotency-Key", "").strip()
         if not key or len(key) > 64:
-            raise DRFValidationError({"Idempotency-Key": ["Send a header Idempotency-Key of 1 to 64 characters."]})
+            raise DRFValidationError({"Idempotency-Key": [_("Send a header Idempotency-Key of 1 to 64 characters.")]})
         payload = TransferCreateSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
@@ -161,7 +162,7 @@ class VerifyResultSerializer(serializers.Serializer):
 def _community_for_member(request) -> Community:
     community_id = query_id(request.query_params, "community")
     if community_id is None:
-        raise DRFValidationError({"community": ["Give the community's id, e.g. ?community=1."]})
+        raise DRFValidationError({"community": [_("Give the community's id, e.g. ?community=1.")]})
     community = get_object_or_404(Community, pk=community_id)
     if not selectors.may_audit(user=request.user, community=community):
         raise PermissionDenied("Only members of this community can audit its ledger.")

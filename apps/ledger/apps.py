@@ -1,13 +1,14 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy
 
 
 class LedgerConfig(AppConfig):
     name = "apps.ledger"
     label = "ledger"
-    verbose_name = "Ledger (mutual credit)"
+    verbose_name = gettext_lazy("Ledger (mutual credit)")
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
         from apps.notifications.kinds import register_kind
 
-        register_kind("ledger.received", label="A neighbor sent you credits", default="immediate")
+        register_kind("ledger.received", label=gettext_lazy("A neighbor sent you credits"), default="immediate")

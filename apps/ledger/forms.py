@@ -6,6 +6,7 @@ import uuid
 from decimal import Decimal
 
 from django import forms
+from django.utils.translation import gettext_lazy
 
 from apps.peers.models import Membership, User
 from p2pcommons.forms import AccessibleErrorsMixin, active_communities
@@ -25,11 +26,20 @@ class SendForm(AccessibleErrorsMixin, forms.Form):
     resubmitted page sends once.
     """
 
-    community = forms.ModelChoiceField(queryset=None, empty_label=None)
-    recipient = MemberChoiceField(queryset=None, label="To")
-    currency = forms.ChoiceField(choices=Currency.choices, initial=Currency.HOUR)
-    amount = forms.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0.01"))
-    memo = forms.CharField(max_length=200, required=False, label="What for")
+    community = forms.ModelChoiceField(queryset=None, empty_label=None, label=gettext_lazy("Community"))
+    recipient = MemberChoiceField(queryset=None, label=gettext_lazy("To"))
+    currency = forms.ChoiceField(choices=Currency.choices, initial=Currency.HOUR, label=gettext_lazy("Currency"))
+    amount = forms.DecimalField(
+        max_digits=12, decimal_places=2, min_value=Decimal("0.01"), label=gettext_lazy("Amount")
+    )
+    memo = forms.CharField(
+        max_length=200,
+        required=False,
+        label=gettext_lazy("What for"),
+        help_text=gettext_lazy(
+            "Kept for good in the community's ledger, which anyone can check: no addresses or other personal details."
+        ),
+    )
     key = forms.CharField(widget=forms.HiddenInput, max_length=64)
 
     def __init__(self, *args, user: User, **kwargs):

@@ -16,6 +16,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from p2pcommons.db import AppendOnlyError
 from p2pcommons.db import AppendOnlyModel as BaseAppendOnlyModel
@@ -26,8 +28,8 @@ AMOUNT_DIGITS = {"max_digits": 14, "decimal_places": 2}
 
 
 class Currency(models.TextChoices):
-    HOUR = "HOUR", "Time credits (hours)"
-    CREDIT = "CREDIT", "Community credits"
+    HOUR = "HOUR", gettext_lazy("Time credits (hours)")
+    CREDIT = "CREDIT", gettext_lazy("Community credits")
 
 
 class LedgerImmutableError(AppendOnlyError):
@@ -56,10 +58,14 @@ class Account(models.Model):
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="ledger_accounts"
     )
-    name = models.CharField(max_length=80, blank=True, help_text="For community accounts, e.g. 'Common fund'.")
+    name = models.CharField(
+        max_length=80, blank=True, help_text=gettext_lazy("For community accounts, e.g. 'Common fund'.")
+    )
     balance = models.DecimalField(**AMOUNT_DIGITS, default=Decimal("0"))
     limit = models.DecimalField(
-        **AMOUNT_DIGITS, validators=[MaxValueValidator(Decimal("0"))], help_text="How far below zero it may go."
+        **AMOUNT_DIGITS,
+        validators=[MaxValueValidator(Decimal("0"))],
+        help_text=gettext_lazy("How far below zero it may go."),
     )
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -85,7 +91,7 @@ class Account(models.Model):
 
     @property
     def holder_name(self) -> str:
-        return self.owner.public_name if self.owner_id else (self.name or "Community")
+        return self.owner.public_name if self.owner_id else (self.name or _("Community"))
 
     @property
     def available(self) -> Decimal:
@@ -113,9 +119,9 @@ class Transfer(AppendOnlyModel):
     """
 
     class Kind(models.TextChoices):
-        GIFT = "gift", "Gift or direct payment"
-        EXCHANGE = "exchange", "Exchange settlement"
-        REVERSAL = "reversal", "Reversal"
+        GIFT = "gift", gettext_lazy("Gift or direct payment")
+        EXCHANGE = "exchange", gettext_lazy("Exchange settlement")
+        REVERSAL = "reversal", gettext_lazy("Reversal")
 
     community = models.ForeignKey("peers.Community", on_delete=models.PROTECT, related_name="ledger_transfers")
     currency = models.CharField(max_length=8, choices=Currency.choices)
@@ -158,8 +164,10 @@ class Entry(AppendOnlyModel):
     transfer = models.ForeignKey(Transfer, on_delete=models.PROTECT, related_name="entries")
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="entries")
     community = models.ForeignKey("peers.Community", on_delete=models.PROTECT, related_name="+")
-    seq = models.PositiveBigIntegerField(help_text="Position in the community's chain, from 1.")
-    amount = models.DecimalField(**AMOUNT_DIGITS, help_text="Negative for the sender, positive for the receiver.")
+    seq = models.PositiveBigIntegerField(help_text=gettext_lazy("Position in the community's chain, from 1."))
+    amount = models.DecimalField(
+        **AMOUNT_DIGITS, help_text=gettext_lazy("Negative for the sender, positive for the receiver.")
+    )
     balance_after = models.DecimalField(**AMOUNT_DIGITS)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)

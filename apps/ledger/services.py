@@ -12,6 +12,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Model
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from apps.notifications.services import notify
 from apps.peers.guards import require_active_member, require_organizer
@@ -19,6 +20,7 @@ from apps.peers.models import Community, User
 from apps.peers.selectors import active_member
 from p2pcommons.errors import RuleViolation
 from p2pcommons.humanize import format_amount
+from p2pcommons.i18n import Amount, Message
 
 from .chain import entry_document, link_hash
 from .models import Account, Chain, Currency, Entry, LimitChange, Transfer
@@ -35,8 +37,8 @@ def account_for(*, user: User, community: Community, currency: str) -> Account:
     """The member's account in that community and currency, opened on first use with the
     community's default limit. The partial unique constraint settles a racing open."""
     if currency not in Currency.values:
-        raise ValidationError({"currency": f"Unknown currency {currency!r}."})
-    account, _ = Account.objects.get_or_create(
+        raise ValidationError({"currency": _("Unknown currency %(currency)r.") % {"currency": currency}})
+    account, _created = Account.objects.get_or_create(
         community=community,
         currency=currency,
         owner=user,
@@ -47,7 +49,7 @@ def account_for(*, user: User, community: Community, currency: str) -> Account:
 
 def community_account(*, community: Community, currency: str, name: str = "Common fund") -> Account:
     """A community-held account (e.g. a common fund), opened on first use."""
-    account, _ = Account.objects.get_or_create(
+    account, _created = Account.objects.get_or_create(
         community=community,
         currency=currency,
         owner=None,
@@ -61,13 +63,13 @@ def _clean_amount(amount: Decimal | str | int) -> Decimal:
     try:
         value = Decimal(str(amount))
     except InvalidOperation as exc:
-        raise ValidationError({"amount": "Enter an amount such as 1.50."}) from exc
+        raise ValidationError({"amount": _("Enter an amount such as 1.50.")}) from exc
     if not value.is_finite() or value != value.quantize(CENT, rounding=ROUND_HALF_EVEN):
-        raise ValidationError({"amount": "Use at most two decimals."})
+        raise ValidationError({"amount": _("Use at most two decimals.")})
     if value <= 0:
-        raise ValidationError({"amount": "The amount must be more than zero."})
+        raise ValidationError({"amount": _("The amount must be more than zero.")})
     if value >= Decimal("1e10"):
-        raise ValidationError({"amount": "That amount is too large."})
+        raise ValidationError({"amount": _("That amount is too large.")})
     return value.quantize(CENT)
 
 
@@ -81,7 +83,7 @@ def _check_member_can_send(account: Account) -> None:
     suspended member is told why, someone who left or never joined that they can't."""
     if account.owner_id is None:
         return
-    require_active_member(user=account.owner, community_id=account.community_id, doing="send credits")
+    require_active_member(user=account.owner, community_id=account.community_id, doing=_("send credits"))
 
 
 def transfer_create(
@@ -108,10 +110,10 @@ def transfer_create(
     constraint would refuse it too).
     """
     if not idempotency_key or len(idempotency_key) > 100:
-        raise ValidationError({"idempotency_key": "A key of 1 to 100 characters is required."})
+        raise ValidationError({"idempotency_key": _("A key of 1 to 100 characters is required.")})
     amount = _clean_amount(amount)
     if len(memo) > 200:
-        raise ValidationError({"memo": "At most 200 characters."})
+        raise ValidationError({"memo": _("At most 200 characters.")})
     related_type = ContentType.objects.get_for_model(related) if related is not None else None
     fingerprint = _fingerprint(
         source=source.pk,
@@ -123,9 +125,9 @@ def transfer_create(
         reverses=reverses.pk if reverses else None,
     )
     if source.pk == target.pk:
-        raise RuleViolation("An account can't send credits to itself.", code="same_account")
+        raise RuleViolation(_("An account can't send credits to itself."), code="same_account")
     if source.community_id != target.community_id or source.currency != target.currency:
-        raise RuleViolation("Both accounts must be in the same community and currency.", code="mismatch")
+        raise RuleViolation(_("Both accounts must be in the same community and currency."), code="mismatch")
 
     try:
         return _append(
@@ -145,7 +147,7 @@ def transfer_create(
     except IntegrityError:
         # Only a reversal can collide here (one reversal per transfer): the other
         # uniques (key, seq) are settled under the chain lock before the insert.
-        raise RuleViolation("This transfer has already been reversed.", code="already_reversed") from None
+        raise RuleViolation(_("This transfer has already been reversed."), code="already_reversed") from None
 
 
 @transaction.atomic
@@ -174,7 +176,7 @@ def _append(
     if existing is not None:
         if existing.fingerprint != fingerprint:
             raise RuleViolation(
-                "This idempotency key was already used for a different transfer.", code="idempotency_key_reused"
+                _("This idempotency key was already used for a different transfer."), code="idempotency_key_reused"
             )
         existing.was_created = False
         return existing
@@ -187,9 +189,15 @@ def _append(
         _check_member_can_send(src)
     if src.balance - amount < src.limit:
         raise RuleViolation(
-            f"That would take the balance to {format_amount(src.balance - amount, src.currency)}, below its limit "
-            f"of {format_amount(src.limit, src.currency)}. At most {format_amount(src.available, src.currency)} "
-            "can be sent now.",
+            _(
+                "That would take the balance to %(balance)s, below its limit of %(limit)s. "
+                "At most %(available)s can be sent now."
+            )
+            % {
+                "balance": format_amount(src.balance - amount, src.currency),
+                "limit": format_amount(src.limit, src.currency),
+                "available": format_amount(src.available, src.currency),
+            },
             code="limit_exceeded",
         )
 
@@ -243,7 +251,10 @@ def gift_recipient(*, community: Community, user_id: int) -> User:
     """
     recipient = active_member(community_id=community.pk, user_id=user_id) if abs(user_id) <= MAX_ID else None
     if recipient is None:
-        raise RuleViolation(f"That recipient is not an active member of {community.name}.", code="recipient_not_member")
+        raise RuleViolation(
+            _("That recipient is not an active member of %(community)s.") % {"community": community.name},
+            code="recipient_not_member",
+        )
     return recipient
 
 
@@ -255,7 +266,7 @@ def gift_send(
     notified (in the same transaction: the notification is written if and only if the
     transfer is). Refusals never name the recipient (see ``gift_recipient``)."""
     if sender.pk == recipient.pk:
-        raise RuleViolation("You can't send credits to yourself.", code="same_account")
+        raise RuleViolation(_("You can't send credits to yourself."), code="same_account")
     gift_recipient(community=community, user_id=recipient.pk)
     key = f"gift:{sender.pk}:{idempotency_key}"
     transfer = transfer_create(
@@ -273,8 +284,20 @@ def gift_send(
             kind="ledger.received",
             actor=sender,
             target=transfer,
-            text=f"{sender.public_name} sent you {format_amount(transfer.amount, transfer.currency)}"
-            + (f": {transfer.memo}" if transfer.memo else ""),
+            text=(
+                Message(
+                    "{name} sent you {amount}: {memo}",
+                    name=sender.public_name,
+                    amount=Amount(transfer.amount, transfer.currency),
+                    memo=transfer.memo,
+                )
+                if transfer.memo
+                else Message(
+                    "{name} sent you {amount}",
+                    name=sender.public_name,
+                    amount=Amount(transfer.amount, transfer.currency),
+                )
+            ),
             url=reverse("ledger:mine"),
         )
     return transfer
@@ -288,15 +311,17 @@ def transfer_reverse(*, transfer: Transfer, actor: User, reason: str) -> Transfe
     (a unique constraint), and a reversal can't be reversed. Subject to the usual limits;
     it goes through even when a party has since left the community.
     """
-    require_organizer(user=actor, community_id=transfer.community_id, doing="reverse transfers")
+    require_organizer(user=actor, community_id=transfer.community_id, doing=_("reverse transfers"))
     if Account.objects.filter(pk__in=[transfer.source_id, transfer.target_id], owner=actor).exists():
-        raise RuleViolation("You took part in this transfer: another organizer must reverse it.", code="own_transfer")
+        raise RuleViolation(
+            _("You took part in this transfer: another organizer must reverse it."), code="own_transfer"
+        )
     if not reason.strip():
-        raise ValidationError({"reason": "Say why the transfer is reversed."})
+        raise ValidationError({"reason": _("Say why the transfer is reversed.")})
     if transfer.kind == Transfer.Kind.REVERSAL:
-        raise RuleViolation("A reversal can't itself be reversed; make a new transfer instead.", code="is_reversal")
+        raise RuleViolation(_("A reversal can't itself be reversed; make a new transfer instead."), code="is_reversal")
     if Transfer.objects.filter(reverses=transfer).exists():
-        raise RuleViolation("This transfer has already been reversed.", code="already_reversed")
+        raise RuleViolation(_("This transfer has already been reversed."), code="already_reversed")
     return transfer_create(
         source=transfer.target,
         target=transfer.source,
@@ -323,30 +348,31 @@ def account_set_limit(*, account: Account, actor: User, limit: Decimal | str, re
     superuser changes. Holds SELECT FOR UPDATE on the account so a transfer can't slip
     below the new limit between the check and the change.
     """
-    require_organizer(user=actor, community_id=account.community_id, doing="change limits")
+    require_organizer(user=actor, community_id=account.community_id, doing=_("change limits"))
     if account.owner_id == actor.pk:
-        raise RuleViolation("You can't change your own limit: another organizer must.", code="own_account")
+        raise RuleViolation(_("You can't change your own limit: another organizer must."), code="own_account")
     try:
         new_limit = Decimal(str(limit)).quantize(CENT)
     except InvalidOperation as exc:
-        raise ValidationError({"limit": "Enter a number such as -20."}) from exc
+        raise ValidationError({"limit": _("Enter a number such as -20.")}) from exc
     if not new_limit.is_finite():
-        raise ValidationError({"limit": "Enter a number such as -20."})
+        raise ValidationError({"limit": _("Enter a number such as -20.")})
     if new_limit > 0:
-        raise ValidationError({"limit": "A limit is zero or below zero."})
+        raise ValidationError({"limit": _("A limit is zero or below zero.")})
     floor = _limit_floor(account.community, account.currency)
     if new_limit < floor:
         lowest = format_amount(floor, account.currency)
-        raise ValidationError({"limit": f"The lowest limit in this community is {lowest}."})
+        raise ValidationError({"limit": _("The lowest limit in this community is %(lowest)s.") % {"lowest": lowest}})
     reason = reason.strip()
     if not reason:
-        raise ValidationError({"reason": "Say why the limit changes."})
+        raise ValidationError({"reason": _("Say why the limit changes.")})
     if len(reason) > 200:
-        raise ValidationError({"reason": "At most 200 characters."})
+        raise ValidationError({"reason": _("At most 200 characters.")})
     account = Account.objects.select_for_update().get(pk=account.pk)
     if account.balance < new_limit:
         raise RuleViolation(
-            f"The balance ({account.balance:.2f}) is already below {new_limit:.2f}; choose a lower limit.",
+            _("The balance (%(balance)s) is already below %(limit)s; choose a lower limit.")
+            % {"balance": f"{account.balance:.2f}", "limit": f"{new_limit:.2f}"},
             code="limit_above_balance",
         )
     old = account.limit

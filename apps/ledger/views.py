@@ -8,11 +8,13 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from apps.peers.models import Community
 from p2pcommons.errors import RuleViolation
 from p2pcommons.humanize import format_amount
+from p2pcommons.i18n import activate_community_zone
 
 from . import selectors, services
 from .chain import verify_community_cached
@@ -43,7 +45,9 @@ def my_balance(request: HttpRequest) -> HttpResponse:
             form.add_service_error(exc)
         else:
             amount = format_amount(transfer.amount, transfer.currency)
-            messages.success(request, f"Sent {amount} to {data['recipient'].public_name}.")
+            messages.success(
+                request, _("Sent %(amount)s to %(name)s.") % {"amount": amount, "name": data["recipient"].public_name}
+            )
             return redirect("ledger:mine")
     context = {"accounts": selectors.accounts_of(user=request.user), "form": form, "histories": _histories(request)}
     return render(request, "ledger/my_balance.html", context)
@@ -67,8 +71,9 @@ def _histories(request: HttpRequest) -> list[dict]:
 def community_ledger(request: HttpRequest, slug: str) -> HttpResponse:
     """The community's public chain: every entry, amounts and display names only."""
     community = get_object_or_404(Community, slug=slug)
+    activate_community_zone(community)
     if not selectors.may_audit(user=request.user, community=community):
-        messages.info(request, "Join the community to see and audit its ledger.")
+        messages.info(request, _("Join the community to see and audit its ledger."))
         return redirect(community)
     page = Paginator(selectors.community_chain(community=community), PER_PAGE).get_page(request.GET.get("page"))
     report = verify_community_cached(community=community) if request.GET.get("verify") else None

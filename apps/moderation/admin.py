@@ -30,6 +30,8 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.text import Truncator
 from django.utils.timesince import timesince
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from apps.peers.admin_scoping import (
     CommunityScopedAdminMixin,
@@ -47,7 +49,7 @@ class ReasonForm(forms.Form):
     reason = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
         max_length=TEXT_MAX_LENGTH,
-        help_text="The member concerned sees it, and it is kept in the moderation log.",
+        help_text=gettext_lazy("The member concerned sees it, and it is kept in the moderation log."),
     )
 
 
@@ -70,71 +72,71 @@ class ModeratableAdminMixin:
 
     actions = ["hide_content", "restore_content"]
 
-    @admin.display(description="hidden", boolean=True, ordering="is_hidden")
+    @admin.display(description=gettext_lazy("hidden"), boolean=True, ordering="is_hidden")
     def hidden(self, obj: Model) -> bool:
         return obj.is_hidden
 
-    @admin.action(description="Hide selected (moderation)")
+    @admin.action(description=gettext_lazy("Hide selected (moderation)"))
     def hide_content(self, request, queryset):
         return _apply(
             self,
             request,
             queryset,
-            title="Hide from everyone but the author and organizers",
+            title=_("Hide from everyone but the author and organizers"),
             action="hide_content",
             apply=lambda obj, reason: services.content_hide(target=obj, actor=request.user, reason=reason),
-            done="Hid {count} item(s).",
+            done=_("Hid {count} item(s)."),
         )
 
-    @admin.action(description="Restore selected (moderation)")
+    @admin.action(description=gettext_lazy("Restore selected (moderation)"))
     def restore_content(self, request, queryset):
         return _apply(
             self,
             request,
             queryset,
-            title="Show to everyone again",
+            title=_("Show to everyone again"),
             action="restore_content",
             apply=lambda obj, reason: services.content_restore(target=obj, actor=request.user, reason=reason),
-            done="Restored {count} item(s).",
+            done=_("Restored {count} item(s)."),
         )
 
 
-@admin.action(description="Warn selected members")
+@admin.action(description=gettext_lazy("Warn selected members"))
 def warn_members(model_admin, request, queryset):
     return _apply(
         model_admin,
         request,
         queryset,
-        title="Warn members",
+        title=_("Warn members"),
         action="warn_members",
         apply=lambda m, reason: services.member_warn(membership=m, actor=request.user, reason=reason),
-        done="Warned {count} member(s).",
+        done=_("Warned {count} member(s)."),
     )
 
 
-@admin.action(description="Suspend selected memberships")
+@admin.action(description=gettext_lazy("Suspend selected memberships"))
 def suspend_members(model_admin, request, queryset):
     return _apply(
         model_admin,
         request,
         queryset,
-        title="Suspend memberships: they can't post, book or trade here, and see the reason",
+        title=_("Suspend memberships: they can't post, book or trade here, and see the reason"),
         action="suspend_members",
         apply=lambda m, reason: services.membership_suspend(membership=m, actor=request.user, reason=reason),
-        done="Suspended {count} membership(s).",
+        done=_("Suspended {count} membership(s)."),
     )
 
 
-@admin.action(description="Reinstate selected memberships")
+@admin.action(description=gettext_lazy("Reinstate selected memberships"))
 def reinstate_members(model_admin, request, queryset):
     return _apply(
         model_admin,
         request,
         queryset,
-        title="Reinstate memberships",
+        title=_("Reinstate memberships"),
         action="reinstate_members",
         apply=lambda m, reason: services.membership_reinstate(membership=m, actor=request.user, reason=reason),
-        done="Reinstated {count} membership(s).",
+        done=_("Reinstated {count} membership(s)."),
     )
 
 
@@ -182,7 +184,9 @@ def _content_summary(flag: Flag) -> tuple[str, str, str]:
 
 def _content_html(flag: Flag, *, extra: str = ""):
     title, excerpt, url = _content_summary(flag)
-    noun = flag.content_type.name if flag.target is None else registry.moderatable_type_of(flag.target).noun
+    noun = (
+        flag.content_type.name if flag.target is None else services.noun_of(registry.moderatable_type_of(flag.target))
+    )
     heading = (
         format_html('<a href="{}"><strong>{}</strong></a>', url, title)
         if url
@@ -226,8 +230,8 @@ class FlagAdmin(TargetLookupsMixin, ReadOnlyAdminMixin, CommunityScopedAdminMixi
         "counted",
         "community",
         "status",
-        when_column("created_at", "reported on"),
-        when_column("handled_at", "handled"),
+        when_column("created_at", gettext_lazy("reported on")),
+        when_column("handled_at", gettext_lazy("handled")),
     )
     list_filter = ("status", "reason", "counts", ("community", ScopedCommunityFilter))
     list_select_related = ("reporter__profile", "community", "content_type")
@@ -252,44 +256,44 @@ class FlagAdmin(TargetLookupsMixin, ReadOnlyAdminMixin, CommunityScopedAdminMixi
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related(_targets_prefetch())
 
-    @admin.display(description="reported item")
+    @admin.display(description=gettext_lazy("reported item"))
     def reported(self, obj: Flag):
         return _content_html(obj)
 
-    @admin.display(description="reported by", ordering="reporter__profile__display_name")
+    @admin.display(description=gettext_lazy("reported by"), ordering="reporter__profile__display_name")
     def reporter_name(self, obj: Flag) -> str:
         return obj.reporter.public_name
 
-    @admin.display(description="author / member")
+    @admin.display(description=gettext_lazy("author / member"))
     def target_author_name(self, obj: Flag) -> str:
         return obj.target_author.public_name
 
-    @admin.display(description="counts toward hiding", boolean=True, ordering="counts")
+    @admin.display(description=gettext_lazy("counts toward hiding"), boolean=True, ordering="counts")
     def counted(self, obj: Flag) -> bool:
         return obj.counts
 
-    @admin.action(description="Uphold selected reports (hides the content)")
+    @admin.action(description=gettext_lazy("Uphold selected reports (hides the content)"))
     def uphold(self, request, queryset):
         return _apply(
             self,
             request,
             queryset,
-            title="Uphold reports",
+            title=_("Uphold reports"),
             action="uphold",
             apply=lambda flag, reason: services.flag_uphold(flag=flag, actor=request.user, reason=reason),
-            done="Upheld {count} report(s).",
+            done=_("Upheld {count} report(s)."),
         )
 
-    @admin.action(description="Dismiss selected reports")
+    @admin.action(description=gettext_lazy("Dismiss selected reports"))
     def dismiss(self, request, queryset):
         return _apply(
             self,
             request,
             queryset,
-            title="Dismiss reports",
+            title=_("Dismiss reports"),
             action="dismiss",
             apply=lambda flag, reason: services.flag_dismiss(flag=flag, actor=request.user, reason=reason),
-            done="Dismissed {count} report(s).",
+            done=_("Dismissed {count} report(s)."),
         )
 
 
@@ -309,90 +313,90 @@ class ModerationQueueAdmin(TargetLookupsMixin, ReadOnlyAdminMixin, CommunityScop
         # Ordered by the selector (most reports, then oldest); the changelist keeps it.
         return selectors.moderation_queue(super().get_queryset(request)).prefetch_related(_targets_prefetch())
 
-    @admin.display(description="reported item")
+    @admin.display(description=gettext_lazy("reported item"))
     def reported(self, obj: Flag):
         reports = format_html('<br><a href="{}">Read the reports</a>', _flags_url(obj, status__exact="open"))
         return _content_html(obj, extra=reports)
 
-    @admin.display(description="author / member", ordering="target_author__profile__display_name")
+    @admin.display(description=gettext_lazy("author / member"), ordering="target_author__profile__display_name")
     def author(self, obj: Flag) -> str:
         return obj.target_author.public_name
 
-    @admin.display(description="open reports", ordering="open_count")
+    @admin.display(description=gettext_lazy("open reports"), ordering="open_count")
     def report_count(self, obj: Flag) -> int:
         return obj.open_count
 
-    @admin.display(description="from members in good standing")
+    @admin.display(description=gettext_lazy("from members in good standing"))
     def counting(self, obj: Flag) -> int:
         return obj.counting_count or 0
 
-    @admin.display(description="waiting for", ordering="created_at")
+    @admin.display(description=gettext_lazy("waiting for"), ordering="created_at")
     def waiting(self, obj: Flag) -> str:
         return (
             timesince(obj.created_at, depth=1)
             if timezone.now() - obj.created_at >= timedelta(minutes=1)
-            else "a moment"
+            else _("a moment")
         )
 
-    @admin.display(description="state")
+    @admin.display(description=gettext_lazy("state"))
     def state(self, obj: Flag) -> str:
         target = obj.target
         if target is None:
-            return "deleted"
+            return _("deleted")
         if not hasattr(target, "is_hidden"):
-            return "member"
-        return "hidden" if target.is_hidden else "visible"
+            return _("member")
+        return _("hidden") if target.is_hidden else _("visible")
 
-    @admin.action(description="Hide the selected items (upholds their reports)")
+    @admin.action(description=gettext_lazy("Hide the selected items (upholds their reports)"))
     def hide(self, request, queryset):
         return _apply(
             self,
             request,
             queryset,
-            title="Hide reported items",
+            title=_("Hide reported items"),
             action="hide",
             apply=lambda flag, reason: services.queue_hide(flag=flag, actor=request.user, reason=reason),
-            done="Hid {count} item(s).",
+            done=_("Hid {count} item(s)."),
         )
 
-    @admin.action(description="Restore the selected items (dismisses their reports)")
+    @admin.action(description=gettext_lazy("Restore the selected items (dismisses their reports)"))
     def restore(self, request, queryset):
         return _apply(
             self,
             request,
             queryset,
-            title="Restore reported items",
+            title=_("Restore reported items"),
             action="restore",
             apply=lambda flag, reason: services.queue_restore(flag=flag, actor=request.user, reason=reason),
-            done="Restored {count} item(s).",
+            done=_("Restored {count} item(s)."),
         )
 
-    @admin.action(description="Uphold all open reports of the selected items")
+    @admin.action(description=gettext_lazy("Uphold all open reports of the selected items"))
     def uphold_reports(self, request, queryset):
         return _apply(
             self,
             request,
             queryset,
-            title="Uphold reports",
+            title=_("Uphold reports"),
             action="uphold_reports",
             apply=lambda flag, reason: services.queue_resolve(
                 flag=flag, actor=request.user, reason=reason, uphold=True
             ),
-            done="Upheld the reports of {count} item(s).",
+            done=_("Upheld the reports of {count} item(s)."),
         )
 
-    @admin.action(description="Dismiss all open reports of the selected items")
+    @admin.action(description=gettext_lazy("Dismiss all open reports of the selected items"))
     def dismiss_reports(self, request, queryset):
         return _apply(
             self,
             request,
             queryset,
-            title="Dismiss reports",
+            title=_("Dismiss reports"),
             action="dismiss_reports",
             apply=lambda flag, reason: services.queue_resolve(
                 flag=flag, actor=request.user, reason=reason, uphold=False
             ),
-            done="Dismissed the reports of {count} item(s).",
+            done=_("Dismissed the reports of {count} item(s)."),
         )
 
 
@@ -402,7 +406,7 @@ class ModerationActionAdmin(TargetLookupsMixin, ReadOnlyAdminMixin, CommunitySco
 
     community_path = "community"
     list_display = (
-        when_column("created_at", "when"),
+        when_column("created_at", gettext_lazy("when")),
         "action",
         "target_label",
         "subject_name",
@@ -429,11 +433,11 @@ class ModerationActionAdmin(TargetLookupsMixin, ReadOnlyAdminMixin, CommunitySco
     def get_actions(self, request):
         return {}  # not even "delete selected"
 
-    @admin.display(description="member concerned", ordering="subject__profile__display_name")
+    @admin.display(description=gettext_lazy("member concerned"), ordering="subject__profile__display_name")
     def subject_name(self, obj: ModerationAction) -> str:
         return obj.subject.public_name
 
-    @admin.display(description="by", ordering="actor__profile__display_name")
+    @admin.display(description=gettext_lazy("by"), ordering="actor__profile__display_name")
     def actor_name(self, obj: ModerationAction) -> str:
         return obj.actor.public_name if obj.actor_id else "automatic (report threshold)"
 

@@ -3,6 +3,7 @@ organizers, those of the communities they organize)."""
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.response import Response
@@ -15,6 +16,7 @@ from p2pcommons.converters import IdConverter
 
 from . import registry, selectors, services
 from .models import TEXT_MAX_LENGTH, Flag, Reason
+from .services import noun_of
 
 MAX_ID = 2**63 - 1
 
@@ -88,12 +90,12 @@ class FlagCreateSerializer(serializers.Serializer):
         # What the reporter can't see doesn't exist for them: the same answer as a wrong id.
         target = kind.readable_by(self.context["request"].user).filter(pk=attrs["target_id"]).first()
         if target is None:
-            raise serializers.ValidationError({"target_id": f"No such {kind.noun}."})
+            raise serializers.ValidationError({"target_id": _("No such %(noun)s.") % {"noun": noun_of(kind)}})
         attrs["target"] = target
         if "community" in attrs:
             community = Community.objects.filter(pk=attrs["community"]).first()
             if community is None:
-                raise serializers.ValidationError({"community": "No such community."})
+                raise serializers.ValidationError({"community": _("No such community.")})
             attrs["community"] = community
         return attrs
 

@@ -8,6 +8,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from p2pcommons.db import AppendOnlyError, AppendOnlyModel
 
@@ -16,13 +17,13 @@ LABEL_MAX_LENGTH = 200
 
 
 class Reason(models.TextChoices):
-    SPAM = "spam", "Spam or advertising"
-    HARASSMENT = "harassment", "Harassment or bullying"
-    HATE = "hate", "Hateful or discriminatory"
-    PRIVACY = "privacy", "Shares someone's private information"
-    SCAM = "scam", "Scam or fraud"
-    INAPPROPRIATE = "inappropriate", "Inappropriate or offensive"
-    OTHER = "other", "Something else"
+    SPAM = "spam", gettext_lazy("Spam or advertising")
+    HARASSMENT = "harassment", gettext_lazy("Harassment or bullying")
+    HATE = "hate", gettext_lazy("Hateful or discriminatory")
+    PRIVACY = "privacy", gettext_lazy("Shares someone's private information")
+    SCAM = "scam", gettext_lazy("Scam or fraud")
+    INAPPROPRIATE = "inappropriate", gettext_lazy("Inappropriate or offensive")
+    OTHER = "other", gettext_lazy("Something else")
 
 
 class Flag(models.Model):
@@ -40,9 +41,9 @@ class Flag(models.Model):
     """
 
     class Status(models.TextChoices):
-        OPEN = "open", "Open"
-        UPHELD = "upheld", "Upheld"
-        DISMISSED = "dismissed", "Dismissed"
+        OPEN = "open", gettext_lazy("Open")
+        UPHELD = "upheld", gettext_lazy("Upheld")
+        DISMISSED = "dismissed", gettext_lazy("Dismissed")
 
     reporter = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="flags_made")
     community = models.ForeignKey("peers.Community", on_delete=models.CASCADE, related_name="flags")
@@ -53,7 +54,7 @@ class Flag(models.Model):
         settings.AUTH_USER_MODEL,
         on_delete=models.CASCADE,
         related_name="flags_received",
-        help_text="Who wrote the reported content (or the reported member).",
+        help_text=gettext_lazy("Who wrote the reported content (or the reported member)."),
     )
     target_label = models.CharField(max_length=LABEL_MAX_LENGTH)
     reason = models.CharField(max_length=16, choices=Reason.choices)
@@ -62,7 +63,9 @@ class Flag(models.Model):
     counts = models.BooleanField(
         default=False,
         editable=False,
-        help_text="Whether the reporter was a member in good standing, so the report counts toward hiding.",
+        help_text=gettext_lazy(
+            "Whether the reporter was a member in good standing, so the report counts toward hiding."
+        ),
     )
     created_at = models.DateTimeField(default=timezone.now)
     handled_by = models.ForeignKey(
@@ -104,8 +107,8 @@ class ModerationQueueItem(Flag):
 
     class Meta:
         proxy = True
-        verbose_name = "moderation queue item"
-        verbose_name_plural = "moderation queue"
+        verbose_name = gettext_lazy("moderation queue item")
+        verbose_name_plural = gettext_lazy("moderation queue")
 
 
 class AuditLogImmutableError(AppendOnlyError):
@@ -122,14 +125,14 @@ class ModerationAction(AppendOnlyModel):
     """
 
     class Kind(models.TextChoices):
-        AUTO_HIDE = "auto_hide", "Hidden automatically"
-        HIDE = "hide", "Hid content"
-        RESTORE = "restore", "Restored content"
-        WARN = "warn", "Warned member"
-        SUSPEND = "suspend", "Suspended membership"
-        REINSTATE = "reinstate", "Reinstated membership"
-        UPHOLD = "uphold", "Upheld report"
-        DISMISS = "dismiss", "Dismissed report"
+        AUTO_HIDE = "auto_hide", gettext_lazy("Hidden automatically")
+        HIDE = "hide", gettext_lazy("Hid content")
+        RESTORE = "restore", gettext_lazy("Restored content")
+        WARN = "warn", gettext_lazy("Warned member")
+        SUSPEND = "suspend", gettext_lazy("Suspended membership")
+        REINSTATE = "reinstate", gettext_lazy("Reinstated membership")
+        UPHOLD = "uphold", gettext_lazy("Upheld report")
+        DISMISS = "dismiss", gettext_lazy("Dismissed report")
 
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"

@@ -20,6 +20,7 @@ from typing import Any
 
 from django.db import models
 from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.utils.translation import gettext_lazy
 
 
 class ModeratableQuerySet(models.QuerySet):
@@ -68,7 +69,9 @@ class Moderatable(models.Model):
     """Content that members can report and organizers can hide (see the module docstring)."""
 
     is_hidden = models.BooleanField(
-        default=False, editable=False, help_text="Hidden by moderation: only its author and organizers see it."
+        default=False,
+        editable=False,
+        help_text=gettext_lazy("Hidden by moderation: only its author and organizers see it."),
     )
     hidden_at = models.DateTimeField(null=True, blank=True, editable=False)
 

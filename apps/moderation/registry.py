@@ -35,9 +35,41 @@ from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db.models import Model, QuerySet
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 if TYPE_CHECKING:
     from apps.peers.models import Community, User
+
+
+# The nouns the exchanges register their reportable things under, marked here so that
+# moderation's refusals and notifications ("An organizer hid your {noun}") can name them
+# in the reader's language whichever app registered them (``services.noun_of``).
+NOUNS = (
+    gettext_noop("member"),
+    gettext_noop("review"),
+    gettext_noop("tool"),
+    gettext_noop("tool listing"),
+    gettext_noop("reservation"),
+    gettext_noop("waitlist entry"),
+    gettext_noop("skill offer"),
+    gettext_noop("skill request"),
+    gettext_noop("skill session"),
+    gettext_noop("session"),
+    gettext_noop("place"),
+    gettext_noop("offer"),
+    gettext_noop("request"),
+    gettext_noop("order"),
+    gettext_noop("slot"),
+    gettext_noop("meter"),
+    gettext_noop("standing order"),
+    gettext_noop("challenge"),
+    gettext_noop("proposal"),
+    gettext_noop("design proposal"),
+    gettext_noop("place on the task"),
+    gettext_noop("idea"),
+    gettext_noop("comment"),
+)
 
 
 class UnknownModeratableType(LookupError):
@@ -136,7 +168,7 @@ def moderatable_type_for(key: str) -> ModeratableType:
     try:
         return _registry[key.lower()]
     except (KeyError, AttributeError):
-        raise UnknownModeratableType(f"{key!r} is not something that can be reported.") from None
+        raise UnknownModeratableType(_("%(key)r is not something that can be reported.") % {"key": key}) from None
 
 
 def moderatable_type_of(obj: Model | type[Model]) -> ModeratableType:

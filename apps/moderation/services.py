@@ -7,14 +7,11 @@ transaction as the change it records, and notifies the member concerned.
 
 from __future__ import annotations
 
-from datetime import timedelta
-
-from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Model
-from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from apps.notifications.services import notify
 from apps.peers.guards import require_active_member, require_organizer
@@ -22,129 +19,27 @@ from apps.peers.models import Community, Membership, User
 from apps.peers.selectors import membership_for_update, membership_for_update_by_id, membership_of, organizers_of
 from apps.peers.services import staff_access_end_if_not_organizing, staff_access_grant_if_organizing
 from p2pcommons.errors import RuleViolation
+from p2pcommons.i18n import Message
 
 from . import registry, selectors
-from .models import LABEL_MAX_LENGTH, TEXT_MAX_LENGTH, Flag, ModerationAction, Reason
-
-REASON_REQUIRED = "Give a reason: the member concerned and the audit log will show it."
-# At most this many reports by one member in one community in 24 hours, so reporting
-# can't be used to flood the organizers (and, through them, everyone's notifications).
-REPORTS_PER_DAY = 20
-REPORTS_WINDOW = timedelta(hours=24)
-SOMEONE_ELSE_DECIDES = "another organizer or a site administrator must decide"
-
-
-# --- helpers --------------------------------------------------------------------
-def target_label(*, target: Model, kind: registry.ModeratableType | None = None) -> str:
-    """A short description of a reported thing that never quotes its content."""
-    kind = kind or registry.moderatable_type_of(target)
-    if kind.is_member:
-        return f"member {target.public_name}"[:LABEL_MAX_LENGTH]
-    return f"{kind.noun} #{target.pk} by {kind.author_of(target).public_name}"[:LABEL_MAX_LENGTH]
-
-
-def _target_filter(target: Model) -> dict:
-    return {"content_type": ContentType.objects.get_for_model(target), "object_id": target.pk}
-
-
-def _refuse_own_case(*, actor: User, concerned: set[int], what: str) -> None:
-    """Nobody moderates their own case, site superusers included: ``what`` names it."""
-    if actor.pk in concerned:
-        raise RuleViolation(f"You can't {what}: {SOMEONE_ELSE_DECIDES}.", code="own_case")
-
-
-def _hidden_automatically(target: Model) -> bool:
-    """Hidden by the report threshold and not yet decided by an organizer: the last
-    hide/restore entry in the audit log about it is the automatic hide."""
-    if not target.is_hidden:
-        return False
-    last = (
-        ModerationAction.objects.filter(**_target_filter(target))
-        .filter(action__in=[ModerationAction.Kind.AUTO_HIDE, ModerationAction.Kind.HIDE, ModerationAction.Kind.RESTORE])
-        .order_by("-pk")
-        .values_list("action", flat=True)
-        .first()
-    )
-    return last == ModerationAction.Kind.AUTO_HIDE
-
-
-def _counting_reporters(*, target: Model, community_id: int) -> int:
-    """Distinct members in good standing with an open report on ``target`` in the community."""
-    return (
-        Flag.objects.filter(**_target_filter(target), community_id=community_id, status=Flag.Status.OPEN, counts=True)
-        .values("reporter")
-        .distinct()
-        .count()
-    )
-
-
-def _require_reason(reason: str) -> str:
-    reason = (reason or "").strip()
-    if not reason:
-        raise ValidationError({"reason": REASON_REQUIRED})
-    if len(reason) > TEXT_MAX_LENGTH:
-        raise ValidationError({"reason": f"Keep the reason under {TEXT_MAX_LENGTH} characters."})
-    return reason
-
-
-def _record(
-    *,
-    action: str,
-    actor: User | None,
-    community_id: int,
-    target: Model | None,
-    subject: User,
-    reason: str,
-    flag: Flag | None = None,
-    label: str | None = None,
-) -> ModerationAction:
-    """Log an action. ``target`` is None only for a report whose content was deleted
-    since: the entry then names it by the report's type and id (and ``label``)."""
-    where = (
-        _target_filter(target)
-        if target is not None
-        else {"content_type_id": flag.content_type_id, "object_id": flag.object_id}
-    )
-    return ModerationAction.objects.create(
-        action=action,
-        actor=actor,
-        community_id=community_id,
-        **where,
-        target_label=label or target_label(target=target),
-        subject=subject,
-        flag=flag,
-        reason=reason,
-        created_at=timezone.now(),
-    )
-
-
-def _queue_url(*, target: Model, community_id: int) -> str:
-    ct = ContentType.objects.get_for_model(target)
-    return (
-        f"{reverse('admin:moderation_moderationqueueitem_changelist')}"
-        f"?content_type__id__exact={ct.pk}&object_id={target.pk}&community__id__exact={community_id}"
-    )
-
-
-def _lock_content(target: Model) -> tuple[registry.ModeratableType, Model]:
-    kind = registry.moderatable_type_of(target)
-    if kind.is_member:
-        raise RuleViolation("A member can't be hidden; warn or suspend their membership instead.", code="not_content")
-    return kind, kind.model._default_manager.select_for_update().get(pk=target.pk)
-
-
-def _set_hidden(*, kind: registry.ModeratableType, target: Model, hidden: bool) -> None:
-    target.is_hidden = hidden
-    target.hidden_at = timezone.now() if hidden else None
-    kind.model._default_manager.filter(pk=target.pk).update(is_hidden=target.is_hidden, hidden_at=target.hidden_at)
-    if kind.on_visibility_change is not None:
-        kind.on_visibility_change(target)
-
-
-def _close_open_flags(*, target: Model, community_id: int, status: str, actor: User | None) -> int:
-    return Flag.objects.filter(**_target_filter(target), community_id=community_id, status=Flag.Status.OPEN).update(
-        status=status, handled_by=actor, handled_at=timezone.now()
-    )
+from .helpers import (
+    REPORTS_PER_DAY,
+    REPORTS_WINDOW,
+    _close_open_flags,
+    _counting_reporters,
+    _hidden_automatically,
+    _label_message,
+    _lock_content,
+    _queue_url,
+    _record,
+    _refuse_own_case,
+    _require_reason,
+    _set_hidden,
+    _target_filter,
+    noun_of,
+    target_label,
+)
+from .models import TEXT_MAX_LENGTH, Flag, ModerationAction, Reason
 
 
 # --- reports --------------------------------------------------------------------
@@ -173,16 +68,16 @@ def flag_create(
     """
     errors = {}
     if reason not in Reason.values:
-        errors["reason"] = "Choose one of the listed reasons."
+        errors["reason"] = _("Choose one of the listed reasons.")
     if len(text or "") > TEXT_MAX_LENGTH:
-        errors["text"] = f"Keep the explanation under {TEXT_MAX_LENGTH} characters."
+        errors["text"] = _("Keep the explanation under %(count)s characters.") % {"count": TEXT_MAX_LENGTH}
     try:
         kind = registry.moderatable_type_of(target)
     except registry.UnknownModeratableType as exc:
         errors["target_type"] = str(exc)
         kind = None
     if kind is not None and kind.is_member and community is None:
-        errors["community"] = "Say in which community you report this member."
+        errors["community"] = _("Say in which community you report this member.")
     if errors:
         raise ValidationError(errors)
 
@@ -191,27 +86,36 @@ def flag_create(
         if kind.is_member:
             author = target
             if membership_of(user=author, community=community) is None:
-                raise RuleViolation(f"{author.public_name} is not a member of {community.name}.", code="not_member")
+                raise RuleViolation(
+                    _("%(name)s is not a member of %(community)s.")
+                    % {"name": author.public_name, "community": community.name},
+                    code="not_member",
+                )
         else:
             author = kind.author_of(target)
             community = kind.community_of(target)
         membership_for_update(user=reporter, community_id=community.pk)  # the cap below: one report at a time
-        require_active_member(user=reporter, community=community, doing="report anything")
+        require_active_member(user=reporter, community=community, doing=_("report anything"))
         now = timezone.now()
         recent = Flag.objects.filter(reporter=reporter, community=community, created_at__gt=now - REPORTS_WINDOW)
         if recent.count() >= REPORTS_PER_DAY:
             raise RuleViolation(
-                f"You have sent {REPORTS_PER_DAY} reports in {community.name} in the last 24 hours. "
-                "The organizers will look at them; you can report more tomorrow.",
+                _(
+                    "You have sent %(count)s reports in %(community)s in the last 24 hours. "
+                    "The organizers will look at them; you can report more tomorrow."
+                )
+                % {"count": REPORTS_PER_DAY, "community": community.name},
                 code="too_many_reports",
             )
         if author.pk == reporter.pk:
-            raise RuleViolation(f"You can't report your own {kind.noun}.", code="own_content")
+            raise RuleViolation(_("You can't report your own %(noun)s.") % {"noun": noun_of(kind)}, code="own_content")
         if not kind.readable_by(reporter).filter(pk=target.pk).exists():
-            raise RuleViolation(f"You can't report a {kind.noun} you can't see.", code="not_visible")
+            raise RuleViolation(
+                _("You can't report a %(noun)s you can't see.") % {"noun": noun_of(kind)}, code="not_visible"
+            )
         open_flags = Flag.objects.filter(**_target_filter(target), status=Flag.Status.OPEN)
         if open_flags.filter(reporter=reporter).exists():
-            raise RuleViolation("You already reported this; the organizers will look at it.", code="already_flagged")
+            raise RuleViolation(_("You already reported this; the organizers will look at it."), code="already_flagged")
         try:
             with transaction.atomic():
                 flag = Flag.objects.create(
@@ -227,7 +131,7 @@ def flag_create(
                 )
         except IntegrityError:
             raise RuleViolation(
-                "You already reported this; the organizers will look at it.", code="already_flagged"
+                _("You already reported this; the organizers will look at it."), code="already_flagged"
             ) from None
         if not flag.counts:
             return flag
@@ -253,7 +157,12 @@ def _threshold_reached(
         notify(
             recipients=organizers_of(community_id=community.pk),
             kind="moderation.flagged",
-            text=f"{reporters} neighbors in good standing in {community.name} reported {label}.",
+            text=Message(
+                "{count} neighbors in good standing in {community} reported {label}.",
+                count=reporters,
+                community=community.name,
+                label=_label_message(target=target, kind=kind),
+            ),
             target=target,
             url=url,
         )
@@ -273,15 +182,25 @@ def _threshold_reached(
         notify(
             recipients=[author],
             kind="moderation.hidden",
-            text=f"Your {kind.noun} in {community.name} was reported by several neighbors and is hidden "
-            "until an organizer looks at it.",
+            text=Message(
+                "Your {noun} in {community} was reported by several neighbors and is hidden "
+                "until an organizer looks at it.",
+                noun=noun_of(kind),
+                community=community.name,
+            ),
             target=target,
         )
     notify(
         recipients=organizers_of(community_id=community.pk),
         kind="moderation.flagged",
-        text=f"{reporters} neighbors in good standing reported a {kind.noun} by {author.public_name} in "
-        f"{community.name}; it is hidden until you decide.",
+        text=Message(
+            "{count} neighbors in good standing reported a {noun} by {name} in {community}; "
+            "it is hidden until you decide.",
+            count=reporters,
+            noun=noun_of(kind),
+            name=author.public_name,
+            community=community.name,
+        ),
         target=target,
         url=url,
     )
@@ -310,14 +229,17 @@ def flag_dismiss(*, flag: Flag, actor: User, reason: str) -> Flag:
 
 def _handle_flag(*, flag: Flag, actor: User, reason: str, status: str) -> Flag:
     reason = _require_reason(reason)
-    require_organizer(user=actor, community_id=flag.community_id, doing="moderate it")
+    require_organizer(user=actor, community_id=flag.community_id, doing=_("moderate it"))
     flag = Flag.objects.select_for_update().get(pk=flag.pk)
     kind = registry.moderatable_type_for(f"{flag.content_type.app_label}.{flag.content_type.model}")
     target = flag.target
     concerned = {flag.target_author_id} | (kind.people_concerned_ids(target) if target is not None else set())
-    _refuse_own_case(actor=actor, concerned=concerned, what="handle reports about you or about something of yours")
+    _refuse_own_case(actor=actor, concerned=concerned, what=_("handle reports about you or about something of yours"))
     if not flag.is_open:
-        raise RuleViolation(f"This report was already {flag.get_status_display().lower()}.", code="already_handled")
+        raise RuleViolation(
+            _("This report was already %(status)s.") % {"status": str(flag.get_status_display()).lower()},
+            code="already_handled",
+        )
     flag.status, flag.handled_by, flag.handled_at = status, actor, timezone.now()
     flag.save(update_fields=["status", "handled_by", "handled_at"])
     action = ModerationAction.Kind.UPHOLD if status == Flag.Status.UPHELD else ModerationAction.Kind.DISMISS
@@ -360,13 +282,15 @@ def content_hide(*, target: Model, actor: User, reason: str) -> Model:
     reason = _require_reason(reason)
     kind = registry.moderatable_type_of(target)
     if not kind.is_member:
-        require_organizer(user=actor, community_id=kind.community_of(target).pk, doing="moderate it")
+        require_organizer(user=actor, community_id=kind.community_of(target).pk, doing=_("moderate it"))
     kind, target = _lock_content(target)
     _refuse_own_case(
-        actor=actor, concerned=kind.people_concerned_ids(target), what=f"hide a {kind.noun} by you or about you"
+        actor=actor,
+        concerned=kind.people_concerned_ids(target),
+        what=_("hide a %(noun)s by you or about you") % {"noun": noun_of(kind)},
     )
     if target.is_hidden and not _hidden_automatically(target):
-        raise RuleViolation(f"This {kind.noun} is already hidden.", code="already_hidden")
+        raise RuleViolation(_("This %(noun)s is already hidden.") % {"noun": noun_of(kind)}, code="already_hidden")
     community_id = kind.community_of(target).pk
     _hide(kind=kind, target=target, actor=actor, reason=reason, community_id=community_id)
     _close_open_flags(target=target, community_id=community_id, status=Flag.Status.UPHELD, actor=actor)
@@ -387,7 +311,7 @@ def _hide(*, kind: registry.ModeratableType, target: Model, actor: User, reason:
     notify(
         recipients=[author],
         kind="moderation.hidden",
-        text=f"An organizer hid your {kind.noun}. Reason: {reason}",
+        text=Message("An organizer hid your {noun}. Reason: {reason}", noun=noun_of(kind), reason=reason),
         target=target,
         actor=actor,
     )
@@ -403,13 +327,15 @@ def content_restore(*, target: Model, actor: User, reason: str) -> Model:
     reason = _require_reason(reason)
     kind = registry.moderatable_type_of(target)
     if not kind.is_member:
-        require_organizer(user=actor, community_id=kind.community_of(target).pk, doing="moderate it")
+        require_organizer(user=actor, community_id=kind.community_of(target).pk, doing=_("moderate it"))
     kind, target = _lock_content(target)
     _refuse_own_case(
-        actor=actor, concerned=kind.people_concerned_ids(target), what=f"restore a {kind.noun} by you or about you"
+        actor=actor,
+        concerned=kind.people_concerned_ids(target),
+        what=_("restore a %(noun)s by you or about you") % {"noun": noun_of(kind)},
     )
     if not target.is_hidden:
-        raise RuleViolation(f"This {kind.noun} is not hidden.", code="not_hidden")
+        raise RuleViolation(_("This %(noun)s is not hidden.") % {"noun": noun_of(kind)}, code="not_hidden")
     community_id = kind.community_of(target).pk
     _close_open_flags(target=target, community_id=community_id, status=Flag.Status.DISMISSED, actor=actor)
     _show(kind=kind, target=target, actor=actor, reason=reason, community_id=community_id)
@@ -430,7 +356,9 @@ def _show(*, kind: registry.ModeratableType, target: Model, actor: User, reason:
     notify(
         recipients=[author],
         kind="moderation.restored",
-        text=f"An organizer restored your {kind.noun}: everyone can see it again. {reason}",
+        text=Message(
+            "An organizer restored your {noun}: everyone can see it again. {reason}", noun=noun_of(kind), reason=reason
+        ),
         target=target,
         actor=actor,
     )
@@ -438,7 +366,7 @@ def _show(*, kind: registry.ModeratableType, target: Model, actor: User, reason:
 
 # --- members --------------------------------------------------------------------
 def _lock_membership(membership: Membership, actor: User) -> Membership:
-    require_organizer(user=actor, community_id=membership.community_id, doing="moderate it")
+    require_organizer(user=actor, community_id=membership.community_id, doing=_("moderate it"))
     return membership_for_update_by_id(membership_id=membership.pk)
 
 
@@ -447,7 +375,7 @@ def member_warn(*, membership: Membership, actor: User, reason: str) -> Moderati
     """Warn a member: the warning (with its reason) is logged and sent to them."""
     reason = _require_reason(reason)
     membership = _lock_membership(membership, actor)
-    _refuse_own_case(actor=actor, concerned={membership.user_id}, what="warn yourself")
+    _refuse_own_case(actor=actor, concerned={membership.user_id}, what=_("warn yourself"))
     entry = _record(
         action=ModerationAction.Kind.WARN,
         actor=actor,
@@ -459,7 +387,9 @@ def member_warn(*, membership: Membership, actor: User, reason: str) -> Moderati
     notify(
         recipients=[membership.user],
         kind="moderation.warning",
-        text=f"A warning from the organizers of {membership.community.name}: {reason}",
+        text=Message(
+            "A warning from the organizers of {community}: {reason}", community=membership.community.name, reason=reason
+        ),
         target=membership.community,
         actor=actor,
         url=membership.community.get_absolute_url(),
@@ -477,11 +407,13 @@ def membership_suspend(*, membership: Membership, actor: User, reason: str) -> M
     """
     reason = _require_reason(reason)
     membership = _lock_membership(membership, actor)
-    _refuse_own_case(actor=actor, concerned={membership.user_id}, what="suspend yourself")
+    _refuse_own_case(actor=actor, concerned={membership.user_id}, what=_("suspend yourself"))
     if membership.role == Membership.Role.ORGANIZER and not actor.is_superuser:
-        raise RuleViolation("Only a site administrator can suspend an organizer.", code="organizer")
+        raise RuleViolation(_("Only a site administrator can suspend an organizer."), code="organizer")
     if membership.status == Membership.Status.SUSPENDED:
-        raise RuleViolation(f"{membership.user.public_name} is already suspended.", code="already_suspended")
+        raise RuleViolation(
+            _("%(name)s is already suspended.") % {"name": membership.user.public_name}, code="already_suspended"
+        )
     membership.status, membership.status_reason = Membership.Status.SUSPENDED, reason
     membership.save(update_fields=["status", "status_reason"])
     staff_access_end_if_not_organizing(user=membership.user)
@@ -496,7 +428,11 @@ def membership_suspend(*, membership: Membership, actor: User, reason: str) -> M
     notify(
         recipients=[membership.user],
         kind="moderation.suspended",
-        text=f"Your membership in {membership.community.name} is suspended. Reason: {reason}",
+        text=Message(
+            "Your membership in {community} is suspended. Reason: {reason}",
+            community=membership.community.name,
+            reason=reason,
+        ),
         target=membership.community,
         actor=actor,
         url=membership.community.get_absolute_url(),
@@ -510,9 +446,11 @@ def membership_reinstate(*, membership: Membership, actor: User, reason: str) ->
     membership row."""
     reason = _require_reason(reason)
     membership = _lock_membership(membership, actor)
-    _refuse_own_case(actor=actor, concerned={membership.user_id}, what="reinstate yourself")
+    _refuse_own_case(actor=actor, concerned={membership.user_id}, what=_("reinstate yourself"))
     if membership.status != Membership.Status.SUSPENDED:
-        raise RuleViolation(f"{membership.user.public_name} is not suspended.", code="not_suspended")
+        raise RuleViolation(
+            _("%(name)s is not suspended.") % {"name": membership.user.public_name}, code="not_suspended"
+        )
     membership.status, membership.status_reason = Membership.Status.ACTIVE, ""
     membership.save(update_fields=["status", "status_reason"])
     staff_access_grant_if_organizing(user=membership.user)
@@ -527,7 +465,11 @@ def membership_reinstate(*, membership: Membership, actor: User, reason: str) ->
     notify(
         recipients=[membership.user],
         kind="moderation.reinstated",
-        text=f"Your membership in {membership.community.name} is active again. {reason}",
+        text=Message(
+            "Your membership in {community} is active again. {reason}",
+            community=membership.community.name,
+            reason=reason,
+        ),
         target=membership.community,
         actor=actor,
         url=membership.community.get_absolute_url(),
@@ -540,19 +482,19 @@ def _queue_target(flag: Flag) -> tuple[registry.ModeratableType, Model]:
     kind = registry.moderatable_type_for(f"{flag.content_type.app_label}.{flag.content_type.model}")
     target = kind.model._default_manager.filter(pk=flag.object_id).first()
     if target is None:
-        raise RuleViolation("The reported item no longer exists.", code="gone")
+        raise RuleViolation(_("The reported item no longer exists."), code="gone")
     return kind, target
 
 
 def queue_hide(*, flag: Flag, actor: User, reason: str) -> Model:
     """The queue's "hide" on the target of ``flag`` (see ``content_hide``)."""
-    require_organizer(user=actor, community_id=flag.community_id, doing="moderate it")
+    require_organizer(user=actor, community_id=flag.community_id, doing=_("moderate it"))
     return content_hide(target=_queue_target(flag)[1], actor=actor, reason=reason)
 
 
 def queue_restore(*, flag: Flag, actor: User, reason: str) -> Model:
     """The queue's "restore" on the target of ``flag`` (see ``content_restore``)."""
-    require_organizer(user=actor, community_id=flag.community_id, doing="moderate it")
+    require_organizer(user=actor, community_id=flag.community_id, doing=_("moderate it"))
     return content_restore(target=_queue_target(flag)[1], actor=actor, reason=reason)
 
 
@@ -561,7 +503,7 @@ def queue_resolve(*, flag: Flag, actor: User, reason: str, uphold: bool) -> int:
     """Uphold or dismiss every open report on the target of ``flag`` in its community; each
     is logged. Returns how many were handled."""
     _require_reason(reason)
-    require_organizer(user=actor, community_id=flag.community_id, doing="moderate it")
+    require_organizer(user=actor, community_id=flag.community_id, doing=_("moderate it"))
     handle = flag_uphold if uphold else flag_dismiss
     open_flags = Flag.objects.filter(
         content_type_id=flag.content_type_id,
@@ -574,5 +516,5 @@ def queue_resolve(*, flag: Flag, actor: User, reason: str, uphold: bool) -> int:
         handle(flag=each, actor=actor, reason=reason)
         count += 1
     if not count:
-        raise RuleViolation("There are no open reports on this any more.", code="already_handled")
+        raise RuleViolation(_("There are no open reports on this any more."), code="already_handled")
     return count

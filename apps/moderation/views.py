@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from apps.peers.models import Community
@@ -36,9 +37,9 @@ def report(request: HttpRequest) -> HttpResponse:
         target = kind.readable_by(request.user).filter(pk=data["target_id"]).first()
         community = Community.objects.filter(pk=data["community"]).first() if data.get("community") else None
         if target is None:
-            raise RuleViolation("There is nothing to report there any more.")
+            raise RuleViolation(_("There is nothing to report there any more."))
         if data.get("community") and community is None:
-            raise RuleViolation("No such community.")
+            raise RuleViolation(_("No such community."))
         services.flag_create(
             reporter=request.user, target=target, reason=data["reason"], text=data["text"], community=community
         )
@@ -47,5 +48,5 @@ def report(request: HttpRequest) -> HttpResponse:
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
-        messages.success(request, "Thank you: your report was sent to the organizers.")
+        messages.success(request, _("Thank you: your report was sent to the organizers."))
     return redirect(back)

@@ -1,6 +1,7 @@
 """Notifications in the admin: superusers only (they are members' private mail)."""
 
 from django.contrib import admin
+from django.utils.translation import gettext_lazy
 
 from apps.peers.admin_scoping import ReadOnlyAdminMixin, when_column
 
@@ -10,13 +11,13 @@ from .models import Notification, Preference
 @admin.register(Notification)
 class NotificationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = (
-        when_column("created_at", "created"),
+        when_column("created_at", gettext_lazy("created")),
         "recipient",
         "kind",
         "text",
-        when_column("read_at", "read"),
+        when_column("read_at", gettext_lazy("read")),
         "email",
-        when_column("delivered_at", "delivered"),
+        when_column("delivered_at", gettext_lazy("delivered")),
     )
     list_filter = ("kind", "email")
     search_fields = ("text", "recipient__email")

@@ -8,6 +8,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from .kinds import DELIVERIES
 
@@ -22,11 +23,11 @@ class Notification(models.Model):
     """
 
     class Email(models.TextChoices):
-        PENDING = "pending", "Not yet decided"
-        SENT = "sent", "Emailed"
-        DIGEST = "digest", "Waiting for the daily digest"
-        DIGESTED = "digested", "Sent in a digest"
-        SKIPPED = "skipped", "Not emailed (preference off, or read first)"
+        PENDING = "pending", gettext_lazy("Not yet decided")
+        SENT = "sent", gettext_lazy("Emailed")
+        DIGEST = "digest", gettext_lazy("Waiting for the daily digest")
+        DIGESTED = "digested", gettext_lazy("Sent in a digest")
+        SKIPPED = "skipped", gettext_lazy("Not emailed (preference off, or read first)")
 
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
     kind = models.CharField(max_length=64)
@@ -36,7 +37,12 @@ class Notification(models.Model):
     target_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, null=True, blank=True)
     target_id = models.PositiveBigIntegerField(null=True, blank=True)
     target = GenericForeignKey("target_type", "target_id")
-    text = models.CharField(max_length=300)
+    text = models.CharField(max_length=300, help_text="The sentence in English (admin, search).")
+    message = models.JSONField(
+        null=True,
+        blank=True,
+        help_text="The sentence to translate and its values (p2pcommons.i18n.Message), shown in the reader's language.",
+    )
     url = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     read_at = models.DateTimeField(null=True, blank=True)
@@ -53,6 +59,19 @@ class Notification(models.Model):
         ]
 
     def __str__(self) -> str:
+        return self.text
+
+    @property
+    def display(self) -> str:
+        """The sentence in the active language (the reader's), from ``message`` when the
+        notification was written as a ``Message``; the stored text otherwise."""
+        if self.message:
+            from p2pcommons.i18n import Message
+
+            try:
+                return str(Message.from_json(self.message))[:300]
+            except (TypeError, ValueError, AttributeError):
+                return self.text
         return self.text
 
     @property

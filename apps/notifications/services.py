@@ -17,10 +17,12 @@ from django.db.models import Model
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from apps.peers.models import User
 from p2pcommons.enqueue import enqueue_now
 from p2pcommons.errors import RuleViolation
+from p2pcommons.i18n import Message, override_for
 
 from .kinds import DELIVERIES, KINDS, get_kind
 from .models import Notification, Preference
@@ -34,7 +36,7 @@ def notify(
     *,
     recipients: Iterable[User],
     kind: str,
-    text: str,
+    text: str | Message,
     target: Model | None = None,
     actor: User | None = None,
     url: str = "",
@@ -51,7 +53,7 @@ def notify(
 
 def notify_each(
     *,
-    messages: Iterable[tuple[User, str]],
+    messages: Iterable[tuple[User, str | Message]],
     kind: str,
     target: Model | None = None,
     actor: User | None = None,
@@ -68,7 +70,7 @@ def notify_each(
     seen: set[int] = set()
     rows = []
     now = timezone.now()
-    for user, text in messages:
+    for user, said in messages:
         if user is None or user.pk in seen or not user.is_active or (actor is not None and user.pk == actor.pk):
             continue
         seen.add(user.pk)
@@ -76,7 +78,8 @@ def notify_each(
             Notification(
                 recipient=user,
                 kind=kind,
-                text=text[:300],
+                text=(said.english() if isinstance(said, Message) else str(said))[:300],
+                message=said.to_json() if isinstance(said, Message) else None,
                 url=url[:500],
                 actor=actor,
                 target_type=target_type,
@@ -114,6 +117,12 @@ def unsubscribe_url(*, user: User, kind: str) -> str:
 
 
 def _send(*, user: User, subject: str, template: str, context: dict, kind: str | None) -> None:
+    """Email ``user`` in their language and time zone (the subject is translated here too)."""
+    with override_for(user):
+        _send_now(user=user, subject=str(subject), template=template, context=context, kind=kind)
+
+
+def _send_now(*, user: User, subject: str, template: str, context: dict, kind: str | None) -> None:
     context = {
         **context,
         "user": user,
@@ -239,9 +248,11 @@ def send_digests(*, now: datetime | None = None) -> int:
         user = User.objects.get(pk=user_id)
         items = list(Notification.objects.filter(pk__in=ids, email=Notification.Email.DIGESTED, emailed_at=now))
         try:
+            with override_for(user):  # the subject in the member's language
+                subject = _("Your day in p2pcommons: %(count)s update(s)") % {"count": len(items)}
             _send(
                 user=user,
-                subject=f"Your day in p2pcommons: {len(items)} update(s)",
+                subject=subject,
                 template="digest",
                 context={"items": items},
                 kind=None,
@@ -257,7 +268,7 @@ def send_digests(*, now: datetime | None = None) -> int:
 
 def mark_read(*, notification: Notification, user: User) -> Notification:
     if notification.recipient_id != user.pk:
-        raise RuleViolation("That notification is not yours.", code="not_recipient")
+        raise RuleViolation(_("That notification is not yours."), code="not_recipient")
     if notification.read_at is None:
         notification.read_at = timezone.now()
         Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(read_at=notification.read_at)
@@ -271,10 +282,10 @@ def mark_all_read(*, user: User) -> int:
 @transaction.atomic
 def preference_set(*, user: User, kind: str, delivery: str) -> Preference:
     if kind not in KINDS:
-        raise ValidationError({"kind": f"Unknown notification kind {kind!r}."})
+        raise ValidationError({"kind": _("Unknown notification kind %(kind)r.") % {"kind": kind}})
     if delivery not in DELIVERIES:
-        raise ValidationError({"delivery": f"Choose one of: {', '.join(DELIVERIES)}."})
-    pref, _ = Preference.objects.update_or_create(user=user, kind=kind, defaults={"delivery": delivery})
+        raise ValidationError({"delivery": _("Choose one of: %(choices)s.") % {"choices": ", ".join(DELIVERIES)}})
+    pref, _created = Preference.objects.update_or_create(user=user, kind=kind, defaults={"delivery": delivery})
     return pref
 
 
@@ -283,8 +294,8 @@ def unsubscribe(*, token: str) -> Preference:
     try:
         data = signing.loads(token, salt=UNSUBSCRIBE_SALT, max_age=timedelta(days=365))
     except signing.BadSignature as exc:
-        raise RuleViolation("This unsubscribe link is not valid.", code="bad_token") from exc
+        raise RuleViolation(_("This unsubscribe link is not valid."), code="bad_token") from exc
     user = User.objects.filter(pk=data.get("u")).first()
     if user is None or data.get("k") not in KINDS:
-        raise RuleViolation("This unsubscribe link is not valid.", code="bad_token")
+        raise RuleViolation(_("This unsubscribe link is not valid."), code="bad_token")
     return preference_set(user=user, kind=data["k"], delivery="off")

@@ -9,6 +9,8 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from p2pcommons.errors import RuleViolation
@@ -18,7 +20,11 @@ from .kinds import DELIVERIES
 from .models import Notification
 
 PER_PAGE = 25
-DELIVERY_LABELS = {"immediate": "Email me at once", "digest": "Daily digest", "off": "No email"}
+DELIVERY_LABELS = {
+    "immediate": gettext_lazy("Email me at once"),
+    "digest": gettext_lazy("Daily digest"),
+    "off": gettext_lazy("No email"),
+}
 
 
 @login_required
@@ -55,7 +61,7 @@ def mark_read(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def mark_all_read(request: HttpRequest) -> HttpResponse:
     count = services.mark_all_read(user=request.user)
-    messages.success(request, f"Marked {count} notification(s) as read.")
+    messages.success(request, _("Marked %(count)s notification(s) as read.") % {"count": count})
     return redirect("notifications:list")
 
 
@@ -70,7 +76,7 @@ class PreferencesForm(forms.Form):
                 choices=[(d, DELIVERY_LABELS[d]) for d in DELIVERIES],
                 initial=row["delivery"],
                 required=False,
-                help_text=f"Default: {DELIVERY_LABELS[row['default']].lower()}.",
+                help_text=_("Default: %(delivery)s.") % {"delivery": str(DELIVERY_LABELS[row["default"]]).lower()},
             )
 
 
@@ -83,11 +89,11 @@ def preferences(request: HttpRequest) -> HttpResponse:
         for kind, delivery in form.cleaned_data.items():
             if delivery:  # a kind left out of the post keeps its setting
                 services.preference_set(user=request.user, kind=kind, delivery=delivery)
-        messages.success(request, "Your notification preferences are saved.")
+        messages.success(request, _("Your notification preferences are saved."))
         return redirect("notifications:preferences")
     groups: dict[str, list] = {}
     for row in rows:
-        groups.setdefault(row["group"], []).append(form[row["kind"]])
+        groups.setdefault(str(row["group"]), []).append(form[row["kind"]])
     return render(request, "notifications/preferences.html", {"form": form, "groups": groups.items()})
 
 

@@ -8,6 +8,8 @@ from django.contrib.admin.options import IS_POPUP_VAR
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db.models import Count
 from django.shortcuts import redirect
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from p2pcommons.errors import RuleViolation
 from p2pcommons.params import parse_id
@@ -36,8 +38,8 @@ class UserAdmin(DjangoUserAdmin):
         "display_name",
         "is_active",
         "is_staff",
-        when_column("date_joined", "joined"),
-        when_column("last_login", "last signed in"),
+        when_column("date_joined", gettext_lazy("joined")),
+        when_column("last_login", gettext_lazy("last signed in")),
     )
     list_filter = ("is_active", "is_staff", "is_superuser")
     search_fields = ("email", "profile__display_name")
@@ -45,12 +47,15 @@ class UserAdmin(DjangoUserAdmin):
     inlines = [ProfileInline]
     fieldsets = (
         (None, {"fields": ("email", "password")}),
-        ("Permissions", {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")}),
-        ("Dates", {"fields": ("last_login", "date_joined")}),
+        (
+            gettext_lazy("Permissions"),
+            {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")},
+        ),
+        (gettext_lazy("Dates"), {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
 
-    @admin.display(description="display name", ordering="profile__display_name")
+    @admin.display(description=gettext_lazy("display name"), ordering="profile__display_name")
     def display_name(self, obj: User) -> str:
         return obj.public_name
 
@@ -67,7 +72,7 @@ class UserAdmin(DjangoUserAdmin):
 
 @admin.register(Profile)
 class ProfileAdmin(admin.ModelAdmin):
-    list_display = ("display_name", "user", "neighborhood", when_column("updated_at", "updated"))
+    list_display = ("display_name", "user", "neighborhood", when_column("updated_at", gettext_lazy("updated")))
     search_fields = ("display_name", "user__email", "neighborhood")
     list_select_related = ("user",)
     raw_id_fields = ("user",)
@@ -95,6 +100,15 @@ class CommunityAdmin(CommunityScopedAdminMixin, admin.ModelAdmin):
     # limits, nor its name and address: only a site superuser changes those.
     superuser_only_fields = ("name", "slug", "hour_limit_floor", "credit_limit_floor")
 
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "time_zone":  # every IANA zone, as a list to choose from
+            from django import forms
+
+            from p2pcommons.i18n import timezone_choices
+
+            kwargs["widget"] = forms.Select(choices=[("", _("The site's time zone")), *timezone_choices()])
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
     def get_prepopulated_fields(self, request, obj=None):
         # Prepopulating needs the fields to be editable: only for superusers.
         return super().get_prepopulated_fields(request, obj) if request.user.is_superuser else {}
@@ -102,7 +116,7 @@ class CommunityAdmin(CommunityScopedAdminMixin, admin.ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(_member_count=Count("memberships"))
 
-    @admin.display(description="members", ordering="_member_count")
+    @admin.display(description=gettext_lazy("members"), ordering="_member_count")
     def member_count(self, obj: Community) -> int:
         return obj._member_count
 
@@ -110,15 +124,15 @@ class CommunityAdmin(CommunityScopedAdminMixin, admin.ModelAdmin):
         shown = ("exchanges_in_use",)
         return shown if request.user.is_superuser else (*self.superuser_only_fields, *shown)
 
-    @admin.display(description="exchanges in use")
+    @admin.display(description=gettext_lazy("exchanges in use"))
     def exchanges_in_use(self, obj: Community) -> str:
         """Which exchanges the community uses; organizers start and stop them on each
         blueprint's page ("Use this blueprint"), where the defaults are set."""
         if obj.pk is None:
-            return "All four, until an organizer stops one on its blueprint's page."
+            return _("All four, until an organizer stops one on its blueprint's page.")
         used = keys_in_use(community_id=obj.pk)
         names = [bp.title for bp in all_blueprints() if bp.key in used]
-        return ", ".join(names) or "None yet: start one on its blueprint's page."
+        return ", ".join(str(name) for name in names) or _("None yet: start one on its blueprint's page.")
 
     def save_model(self, request, obj, form, change) -> None:
         super().save_model(request, obj, form, change)
@@ -144,7 +158,7 @@ class MembershipAdmin(CommunityScopedAdminMixin, admin.ModelAdmin):
         "role",
         "status",
         "status_reason",
-        when_column("joined_at", "joined"),
+        when_column("joined_at", gettext_lazy("joined")),
     )
     list_filter = ("role", "status", ("community", ScopedCommunityFilter))
     search_fields = ("user__email", "user__profile__display_name", "community__name")
@@ -187,11 +201,11 @@ class MembershipAdmin(CommunityScopedAdminMixin, admin.ModelAdmin):
         shown = super().get_search_fields(request)
         return shown if request.user.is_superuser else tuple(f for f in shown if f != "user__email")
 
-    @admin.display(description="member", ordering="user__profile__display_name")
+    @admin.display(description=gettext_lazy("member"), ordering="user__profile__display_name")
     def member(self, obj: Membership) -> str:
         return obj.user.public_name
 
-    @admin.display(description="email", ordering="user__email")
+    @admin.display(description=gettext_lazy("email"), ordering="user__email")
     def user_email(self, obj: Membership) -> str:
         return obj.user.email
 
@@ -209,16 +223,16 @@ class MembershipAdmin(CommunityScopedAdminMixin, admin.ModelAdmin):
         if changed:
             self.message_user(request, done.format(count=changed), messages.SUCCESS)
 
-    @admin.action(description="Promote selected members to organizer")
+    @admin.action(description=gettext_lazy("Promote selected members to organizer"))
     def promote_to_organizer(self, request, queryset):
         self._change_roles(
-            request, queryset, service=services.membership_promote, done="Promoted {count} member(s) to organizer."
+            request, queryset, service=services.membership_promote, done=_("Promoted {count} member(s) to organizer.")
         )
 
-    @admin.action(description="Make selected organizers plain members")
+    @admin.action(description=gettext_lazy("Make selected organizers plain members"))
     def demote_to_member(self, request, queryset):
         self._change_roles(
-            request, queryset, service=services.membership_demote, done="{count} organizer(s) are now plain members."
+            request, queryset, service=services.membership_demote, done=_("{count} organizer(s) are now plain members.")
         )
 
 
@@ -237,9 +251,9 @@ class JoinRequestAdmin(CommunityScopedAdminMixin, admin.ModelAdmin):
         "community",
         "message",
         "status",
-        when_column("created_at", "created"),
+        when_column("created_at", gettext_lazy("created")),
         "decided_by_name",
-        when_column("decided_at", "decided"),
+        when_column("decided_at", gettext_lazy("decided")),
     )
     list_filter = ("status", ("community", ScopedCommunityFilter))
     search_fields = ("user__profile__display_name", "community__name", "message")
@@ -257,36 +271,36 @@ class JoinRequestAdmin(CommunityScopedAdminMixin, admin.ModelAdmin):
         # Read-only rows; the decisions go through the actions (and services).
         return False if obj is not None else super().has_change_permission(request, obj)
 
-    @admin.display(description="person", ordering="user__profile__display_name")
+    @admin.display(description=gettext_lazy("person"), ordering="user__profile__display_name")
     def person(self, obj: JoinRequest) -> str:
         return obj.user.public_name
 
-    @admin.display(description="decided by")
+    @admin.display(description=gettext_lazy("decided by"))
     def decided_by_name(self, obj: JoinRequest) -> str:
         return obj.decided_by.public_name if obj.decided_by else ""
 
-    @admin.action(description="Approve selected requests to join")
+    @admin.action(description=gettext_lazy("Approve selected requests to join"))
     def approve_requests(self, request, queryset):
         return confirm_and_apply(
             self,
             request,
             queryset,
             form_class=_ConfirmForm,
-            title="Approve these requests to join?",
+            title=_("Approve these requests to join?"),
             action="approve_requests",
             apply=lambda obj: services.join_request_approve(join_request=obj, actor=request.user),
-            done="Approved {count} request(s); the new members are told.",
+            done=_("Approved {count} request(s); the new members are told."),
         )
 
-    @admin.action(description="Decline selected requests to join")
+    @admin.action(description=gettext_lazy("Decline selected requests to join"))
     def decline_requests(self, request, queryset):
         return confirm_and_apply(
             self,
             request,
             queryset,
             form_class=_ConfirmForm,
-            title="Decline these requests to join?",
+            title=_("Decline these requests to join?"),
             action="decline_requests",
             apply=lambda obj: services.join_request_decline(join_request=obj, actor=request.user),
-            done="Declined {count} request(s); the people who asked are told.",
+            done=_("Declined {count} request(s); the people who asked are told."),
         )

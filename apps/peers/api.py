@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import generics, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -118,7 +119,7 @@ class MeSerializer(WithTrust, serializers.ModelSerializer):
 
     def validate(self, attrs):
         if ("latitude" in attrs) != ("longitude" in attrs):
-            raise serializers.ValidationError({"longitude": "Give both latitude and longitude, or neither."})
+            raise serializers.ValidationError({"longitude": _("Give both latitude and longitude, or neither.")})
         return attrs
 
     @extend_schema_field(MyCommunitySerializer(many=True))

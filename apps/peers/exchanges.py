@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from p2pcommons.errors import RuleViolation
 
@@ -21,7 +22,7 @@ from .models import Community, CommunityExchange, User
 def _known(key: str) -> blueprints.Blueprint:
     found = blueprints.blueprint(key)
     if found is None:
-        raise RuleViolation("There is no such exchange.", code="unknown_exchange")
+        raise RuleViolation(_("There is no such exchange."), code="unknown_exchange")
     return found
 
 
@@ -34,7 +35,7 @@ def exchange_start(
     ``actor`` None is the system (demo, migrations, a new community's defaults)."""
     found = _known(key)
     if actor is not None:
-        require_organizer(user=actor, community_id=community.pk, doing="choose the community's exchanges")
+        require_organizer(user=actor, community_id=community.pk, doing=_("choose the community's exchanges"))
     row, created = CommunityExchange.objects.select_for_update().get_or_create(
         community=community,
         key=key,
@@ -58,7 +59,7 @@ def exchange_stop(*, community: Community, key: str, actor: User) -> CommunityEx
     """Stop using an exchange: it leaves the community's menus and pages and takes no
     new listings or requests there. Returns the row, or None when it was not in use."""
     _known(key)
-    require_organizer(user=actor, community_id=community.pk, doing="choose the community's exchanges")
+    require_organizer(user=actor, community_id=community.pk, doing=_("choose the community's exchanges"))
     row = CommunityExchange.objects.select_for_update().filter(community=community, key=key).first()
     if row is None or row.stopped_at is not None:
         return None

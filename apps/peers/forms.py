@@ -5,6 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django import forms
+from django.conf import settings
+from django.utils.translation import gettext_lazy
 
 from .models import Profile
 
@@ -17,8 +19,8 @@ class JoinRequestForm(forms.Form):
     message = forms.CharField(
         required=False,
         max_length=1000,
-        label="A few words to the organizers",
-        help_text="Optional. For example, where you live or how you heard of the community.",
+        label=gettext_lazy("A few words to the organizers"),
+        help_text=gettext_lazy("Optional. For example, where you live or how you heard of the community."),
         widget=forms.Textarea(attrs={"rows": 3}),
     )
 
@@ -32,8 +34,8 @@ class ProfileForm(forms.ModelForm):
         decimal_places=6,
         min_value=Decimal("-90"),
         max_value=Decimal("90"),
-        label="North-south position (latitude)",
-        help_text="Stored rounded to about 500 m; others see only the rounded point.",
+        label=gettext_lazy("North-south position (latitude)"),
+        help_text=gettext_lazy("Stored rounded to about 500 m; others see only the rounded point."),
     )
     longitude = forms.DecimalField(
         required=False,
@@ -41,34 +43,51 @@ class ProfileForm(forms.ModelForm):
         decimal_places=6,
         min_value=Decimal("-180"),
         max_value=Decimal("180"),
-        label="East-west position (longitude)",
+        label=gettext_lazy("East-west position (longitude)"),
     )
-    clear_location = forms.BooleanField(required=False, label="Forget my location")
+    clear_location = forms.BooleanField(required=False, label=gettext_lazy("Forget my location"))
 
     class Meta:
         model = Profile
-        fields = ("display_name", "bio", "avatar", "neighborhood", "exact_address", "phone")
+        fields = ("display_name", "bio", "avatar", "neighborhood", "exact_address", "phone", "language")
         help_texts = {
-            "exact_address": "Private: shown only to the other party of an approved exchange.",
-            "phone": "Private: shown only to the other party of an approved exchange.",
+            "exact_address": gettext_lazy("Private: shown only to the other party of an approved exchange."),
+            "phone": gettext_lazy("Private: shown only to the other party of an approved exchange."),
+            "language": gettext_lazy("The language of pages, emails and notifications; empty: the browser's."),
+        }
+        labels = {
+            "display_name": gettext_lazy("Display name"),
+            "bio": gettext_lazy("Bio"),
+            "avatar": gettext_lazy("Avatar"),
+            "neighborhood": gettext_lazy("Neighborhood"),
+            "exact_address": gettext_lazy("Exact address"),
+            "phone": gettext_lazy("Phone"),
+            "language": gettext_lazy("Language"),
         }
         widgets = {"bio": forms.Textarea(attrs={"rows": 4})}
         help_texts = {
             **help_texts,
-            "avatar": "A JPEG, PNG or WebP picture, at most 2 MB. Location data in the file is removed.",
+            "avatar": gettext_lazy("A JPEG, PNG or WebP picture, at most 2 MB. Location data in the file is removed."),
         }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "language" in self.fields:  # each language in its own name; empty: the browser's
+            self.fields["language"].choices = [("", gettext_lazy("The browser's language")), *settings.LANGUAGES]
 
     def clean_avatar(self):
         avatar = self.cleaned_data.get("avatar")
         if avatar and getattr(avatar, "size", 0) > MAX_AVATAR_BYTES:
-            raise forms.ValidationError("The picture is too large: at most 2 MB, please.")
+            raise forms.ValidationError(gettext_lazy("The picture is too large: at most 2 MB, please."))
         return avatar
 
     def clean(self):
         cleaned = super().clean()
         lat, lng = cleaned.get("latitude"), cleaned.get("longitude")
         if (lat is None) != (lng is None) and not self.errors.get("latitude") and not self.errors.get("longitude"):
-            raise forms.ValidationError("Give both numbers of your position (north-south and east-west), or neither.")
+            raise forms.ValidationError(
+                gettext_lazy("Give both numbers of your position (north-south and east-west), or neither.")
+            )
         return cleaned
 
 
@@ -80,15 +99,15 @@ class SignupDetailsForm(forms.Form):
 
     display_name = forms.CharField(
         max_length=80,
-        label="Your name for neighbors",
-        help_text="Shown to members of your communities. Your email address stays private.",
+        label=gettext_lazy("Your name for neighbors"),
+        help_text=gettext_lazy("Shown to members of your communities. Your email address stays private."),
         widget=forms.TextInput(attrs={"autocomplete": "nickname"}),
     )
 
     def clean_display_name(self) -> str:
         name = self.cleaned_data["display_name"].strip()
         if not name:
-            raise forms.ValidationError("Please tell your neighbors what to call you.")
+            raise forms.ValidationError(gettext_lazy("Please tell your neighbors what to call you."))
         return name
 
     def clean(self):

@@ -11,6 +11,8 @@ The questions without the refusal (``is_active_member``, ``is_organizer``) are i
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
+
 from p2pcommons.errors import RuleViolation
 
 from .models import Community, Membership, User
@@ -33,14 +35,19 @@ def require_active_member(
         membership_refuse_if_suspended(user=user, community_id=community_id, doing=doing)
     if community is None:
         community = Community.objects.only("name").get(pk=community_id)
-    raise RuleViolation(f"Join {community.name} to {doing} there.", code="not_member")
+    raise RuleViolation(
+        _("Join %(community)s to %(doing)s there.") % {"community": community.name, "doing": doing}, code="not_member"
+    )
 
 
-def require_organizer(*, user: User, community_id: int, doing: str = "do that") -> None:
+def require_organizer(*, user: User, community_id: int, doing: str = "") -> None:
     """Refuse (code ``not_organizer``) unless ``user`` organizes the community or is a
     site superuser. ``doing`` completes "Only an organizer of this community can ...."."""
     if not is_organizer(user=user, community_id=community_id):
-        raise RuleViolation(f"Only an organizer of this community can {doing}.", code="not_organizer")
+        raise RuleViolation(
+            _("Only an organizer of this community can %(doing)s.") % {"doing": doing or _("do that")},
+            code="not_organizer",
+        )
 
 
 def membership_refuse_if_suspended(*, user: User, community_id: int, doing: str) -> None:
@@ -54,11 +61,13 @@ def membership_refuse_if_suspended(*, user: User, community_id: int, doing: str)
         .first()
     )
     if membership is not None:
-        why = f" Reason: {membership.status_reason}" if membership.status_reason else ""
-        raise RuleViolation(
-            f"Your membership in {membership.community.name} is suspended, so you can't {doing} there.{why}",
-            code="suspended",
-        )
+        refusal = _("Your membership in %(community)s is suspended, so you can't %(doing)s there.") % {
+            "community": membership.community.name,
+            "doing": doing,
+        }
+        if membership.status_reason:
+            refusal += " " + _("Reason: %(reason)s") % {"reason": membership.status_reason}
+        raise RuleViolation(refusal, code="suspended")
 
 
 def require_exchange_in_use(*, community_id: int, key: str, doing: str) -> None:
@@ -71,5 +80,7 @@ def require_exchange_in_use(*, community_id: int, key: str, doing: str) -> None:
         found = blueprints.blueprint(key)
         name = found.title if found else key
         raise RuleViolation(
-            f"This community does not use the {name} exchange, so you can't {doing} there.", code="exchange_off"
+            _("This community does not use the %(exchange)s exchange, so you can't %(doing)s there.")
+            % {"exchange": name, "doing": doing},
+            code="exchange_off",
         )

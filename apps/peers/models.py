@@ -12,6 +12,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 
 class UserManager(BaseUserManager["User"]):
@@ -70,7 +72,19 @@ class User(AbstractUser):
         profile = getattr(self, "profile", None)
         if profile is not None and profile.display_name:
             return profile.display_name
-        return f"Neighbor #{self.pk}"
+        return _("Neighbor #%(number)s") % {"number": self.pk}
+
+
+def default_timezone() -> str:
+    """A new community's time zone: the site's (``TIME_ZONE``)."""
+    return settings.TIME_ZONE
+
+
+def validate_timezone(value: str) -> None:
+    import zoneinfo
+
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(_("Choose a time zone from the list, such as Europe/Amsterdam."), code="timezone")
 
 
 def avatar_upload_path(instance, filename: str) -> str:
@@ -97,7 +111,7 @@ class Profile(models.Model):
         null=True,
         blank=True,
         validators=[MinValueValidator(Decimal("-90")), MaxValueValidator(Decimal("90"))],
-        help_text="Rounded to about 500 m.",
+        help_text=gettext_lazy("Rounded to about 500 m."),
     )
     approx_longitude = models.DecimalField(
         max_digits=8,
@@ -105,10 +119,16 @@ class Profile(models.Model):
         null=True,
         blank=True,
         validators=[MinValueValidator(Decimal("-180")), MaxValueValidator(Decimal("180"))],
-        help_text="Rounded to about 500 m.",
+        help_text=gettext_lazy("Rounded to about 500 m."),
     )
-    exact_address = models.CharField(max_length=255, blank=True, help_text="Private.")
-    phone = models.CharField(max_length=40, blank=True, help_text="Private.")
+    exact_address = models.CharField(max_length=255, blank=True, help_text=gettext_lazy("Private."))
+    phone = models.CharField(max_length=40, blank=True, help_text=gettext_lazy("Private."))
+    language = models.CharField(
+        max_length=8,
+        blank=True,
+        choices=settings.LANGUAGES,
+        help_text=gettext_lazy("The language of pages, emails and notifications; empty: the browser's."),
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -156,54 +176,65 @@ class Community(models.Model):
         decimal_places=2,
         default=Decimal("-10"),
         validators=[MaxValueValidator(Decimal("0"))],
-        help_text="How far below zero a member's HOUR balance may go.",
+        help_text=gettext_lazy("How far below zero a member's HOUR balance may go."),
     )
     default_credit_limit = models.DecimalField(
         max_digits=10,
         decimal_places=2,
         default=Decimal("-50"),
         validators=[MaxValueValidator(Decimal("0"))],
-        help_text="How far below zero a member's CREDIT balance may go.",
+        help_text=gettext_lazy("How far below zero a member's CREDIT balance may go."),
     )
     flag_threshold = models.PositiveSmallIntegerField(
         default=3,
         validators=[MinValueValidator(1), MaxValueValidator(100)],
-        help_text="Content reported by this many different members is hidden until an organizer looks at it.",
+        help_text=gettext_lazy(
+            "Content reported by this many different members is hidden until an organizer looks at it."
+        ),
     )
 
     class JoinPolicy(models.TextChoices):
-        OPEN = "open", "Anyone may join"
-        APPROVAL = "approval", "An organizer approves each request to join"
+        OPEN = "open", gettext_lazy("Anyone may join")
+        APPROVAL = "approval", gettext_lazy("An organizer approves each request to join")
 
     join_policy = models.CharField(
         max_length=16,
         choices=JoinPolicy.choices,
         default=JoinPolicy.OPEN,
-        help_text="Whether people join at once, or ask and wait for an organizer's approval.",
+        help_text=gettext_lazy("Whether people join at once, or ask and wait for an organizer's approval."),
     )
     flag_min_member_days = models.PositiveSmallIntegerField(
         default=7,
         validators=[MaxValueValidator(365)],
-        help_text="A report counts toward hiding content only from members who joined at least this many days ago.",
+        help_text=gettext_lazy(
+            "A report counts toward hiding content only from members who joined at least this many days ago."
+        ),
     )
     flag_min_exchanges = models.PositiveSmallIntegerField(
         default=1,
         validators=[MaxValueValidator(100)],
-        help_text="...and who have completed at least this many exchanges.",
+        help_text=gettext_lazy("...and who have completed at least this many exchanges."),
     )
     hour_limit_floor = models.DecimalField(
         max_digits=8,
         decimal_places=2,
         default=Decimal("-40"),
         validators=[MaxValueValidator(Decimal("0")), MinValueValidator(Decimal("-1000"))],
-        help_text="No member's HOUR limit may be set below this. Only a site administrator changes it.",
+        help_text=gettext_lazy("No member's HOUR limit may be set below this. Only a site administrator changes it."),
     )
     credit_limit_floor = models.DecimalField(
         max_digits=10,
         decimal_places=2,
         default=Decimal("-500"),
         validators=[MaxValueValidator(Decimal("0")), MinValueValidator(Decimal("-100000"))],
-        help_text="No member's CREDIT limit may be set below this. Only a site administrator changes it.",
+        help_text=gettext_lazy("No member's CREDIT limit may be set below this. Only a site administrator changes it."),
+    )
+    time_zone = models.CharField(
+        max_length=64,
+        blank=True,
+        default=default_timezone,
+        validators=[validate_timezone],
+        help_text=gettext_lazy("Times of this community's loans, sessions, slots and phases are shown in this zone."),
     )
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -218,7 +249,10 @@ class Community(models.Model):
         return reverse("peers:community", args=[self.slug])
 
     def clean(self) -> None:
-        """The default limits lie within the floors a site administrator sets."""
+        """The default limits lie within the floors a site administrator sets; no time
+        zone given means the site's."""
+        if not self.time_zone:
+            self.time_zone = settings.TIME_ZONE
         errors = {}
         for limit, floor in (
             ("default_hour_limit", "hour_limit_floor"),
@@ -226,7 +260,7 @@ class Community(models.Model):
         ):
             value, bound = getattr(self, limit), getattr(self, floor)
             if value is not None and bound is not None and value < bound:
-                errors[limit] = f"This can't be below the community's floor of {bound}."
+                errors[limit] = _("This can't be below the community's floor of %(floor)s.") % {"floor": bound}
         if errors:
             raise ValidationError(errors)
 
@@ -243,23 +277,23 @@ class Membership(models.Model):
     """
 
     class Role(models.TextChoices):
-        MEMBER = "member", "Member"
-        ORGANIZER = "organizer", "Organizer"
+        MEMBER = "member", gettext_lazy("Member")
+        ORGANIZER = "organizer", gettext_lazy("Organizer")
 
     class Status(models.TextChoices):
-        ACTIVE = "active", "Active"
-        SUSPENDED = "suspended", "Suspended"
+        ACTIVE = "active", gettext_lazy("Active")
+        SUSPENDED = "suspended", gettext_lazy("Suspended")
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
     community = models.ForeignKey(Community, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.MEMBER)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
     status_reason = models.TextField(
-        blank=True, max_length=1000, help_text="Why the membership is suspended; the member sees it."
+        blank=True, max_length=1000, help_text=gettext_lazy("Why the membership is suspended; the member sees it.")
     )
     joined_at = models.DateTimeField(default=timezone.now)
     welcomed_at = models.DateTimeField(
-        null=True, blank=True, editable=False, help_text="When the welcome email was sent (once)."
+        null=True, blank=True, editable=False, help_text=gettext_lazy("When the welcome email was sent (once).")
     )
 
     class Meta:
@@ -286,14 +320,14 @@ class JoinRequest(models.Model):
     """
 
     class Status(models.TextChoices):
-        REQUESTED = "requested", "Waiting for an organizer"
-        APPROVED = "approved", "Approved"
-        DECLINED = "declined", "Declined"
-        WITHDRAWN = "withdrawn", "Withdrawn"
+        REQUESTED = "requested", gettext_lazy("Waiting for an organizer")
+        APPROVED = "approved", gettext_lazy("Approved")
+        DECLINED = "declined", gettext_lazy("Declined")
+        WITHDRAWN = "withdrawn", gettext_lazy("Withdrawn")
 
     community = models.ForeignKey(Community, on_delete=models.CASCADE, related_name="join_requests")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="join_requests")
-    message = models.TextField(blank=True, max_length=1000, help_text="A few words to the organizers.")
+    message = models.TextField(blank=True, max_length=1000, help_text=gettext_lazy("A few words to the organizers."))
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.REQUESTED)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"

@@ -240,3 +240,16 @@ def membership_for_update_by_id(*, membership_id: int) -> Membership:
         .select_related("user__profile", "community")
         .get(pk=membership_id)
     )
+
+
+def home_time_zone(*, user_id: int | None) -> str | None:
+    """The time zone of the first community the member joined and is still in (their
+    times are shown in it where no page names a community); None when they have none."""
+    if user_id is None:
+        return None
+    return (
+        Membership.objects.filter(user_id=user_id, status=Membership.Status.ACTIVE)
+        .order_by("joined_at", "pk")
+        .values_list("community__time_zone", flat=True)
+        .first()
+    )

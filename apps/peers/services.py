@@ -10,10 +10,12 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import get_random_string
+from django.utils.translation import gettext as _
 
 from p2pcommons import images
 from p2pcommons.enqueue import enqueue_on_commit
 from p2pcommons.errors import RuleViolation
+from p2pcommons.i18n import Message
 
 from . import geo, selectors
 from .guards import require_organizer
@@ -33,7 +35,7 @@ def profile_ensure(*, user: User, display_name: str = "") -> Profile:
     """Return the user's profile, creating it if missing with ``display_name`` (or a
     neutral default name)."""
     name = display_name.strip()[:80] or _default_display_name(user)
-    profile, _ = Profile.objects.get_or_create(user=user, defaults={"display_name": name})
+    profile, _created = Profile.objects.get_or_create(user=user, defaults={"display_name": name})
     return profile
 
 
@@ -60,8 +62,8 @@ def profile_update(
     ``fields`` may hold the public and private text fields and ``avatar``.
     """
     if profile.user_id != actor.pk:
-        raise RuleViolation("You can only edit your own profile.", code="not_owner")
-    allowed = set(PROFILE_PUBLIC_FIELDS) | set(PROFILE_PRIVATE_FIELDS) | {"avatar"}
+        raise RuleViolation(_("You can only edit your own profile."), code="not_owner")
+    allowed = set(PROFILE_PUBLIC_FIELDS) | set(PROFILE_PRIVATE_FIELDS) | {"avatar", "language"}
     unknown = set(fields) - allowed
     if unknown:
         raise ValueError(f"Not profile fields: {sorted(unknown)}")
@@ -69,7 +71,7 @@ def profile_update(
     for name, value in fields.items():
         setattr(profile, name, value)
     if (latitude is None) != (longitude is None):
-        raise ValidationError({"latitude": "Give both latitude and longitude, or neither."})
+        raise ValidationError({"latitude": _("Give both latitude and longitude, or neither.")})
     if clear_location:
         profile.approx_latitude = profile.approx_longitude = None
     elif latitude is not None and longitude is not None:
@@ -134,7 +136,7 @@ def community_join(*, community: Community, user: User, approved_by: User | None
         return existing
     if community.requires_approval and approved_by is None:
         raise RuleViolation(
-            "This community's organizers approve each new member: ask to join instead.", code="approval_required"
+            _("This community's organizers approve each new member: ask to join instead."), code="approval_required"
         )
     try:
         with transaction.atomic():
@@ -158,11 +160,11 @@ def join_request_create(*, community: Community, user: User, message: str = "") 
 
     message = (message or "").strip()
     if len(message) > JOIN_MESSAGE_MAX:
-        raise ValidationError({"message": f"At most {JOIN_MESSAGE_MAX} characters."})
+        raise ValidationError({"message": _("At most %(count)s characters.") % {"count": JOIN_MESSAGE_MAX}})
     if not community.requires_approval:
-        raise RuleViolation("Anyone may join this community: join it directly.", code="open_community")
+        raise RuleViolation(_("Anyone may join this community: join it directly."), code="open_community")
     if Membership.objects.filter(user=user, community=community).exists():
-        raise RuleViolation("You are already a member of this community.", code="already_member")
+        raise RuleViolation(_("You are already a member of this community."), code="already_member")
     existing = JoinRequest.objects.filter(user=user, community=community, status=JoinRequest.Status.REQUESTED).first()
     if existing is not None:
         return existing
@@ -172,7 +174,7 @@ def join_request_create(*, community: Community, user: User, message: str = "") 
             notify(
                 recipients=selectors.organizers_of(community_id=community.pk),
                 kind="peers.join_requested",
-                text=f"{user.public_name} asks to join {community.name}.",
+                text=Message("{name} asks to join {community}.", name=user.public_name, community=community.name),
                 target=community,
                 actor=user,
                 url=reverse("admin:peers_joinrequest_changelist") + f"?community__id__exact={community.pk}",
@@ -187,9 +189,9 @@ def _decide(*, join_request: JoinRequest, actor: User, status: str) -> JoinReque
     open, and record the decision. Holds SELECT FOR UPDATE on the request row, so two
     organizers deciding at once act one after the other and the second is refused."""
     join_request = JoinRequest.objects.select_for_update().select_related("community", "user").get(pk=join_request.pk)
-    require_organizer(user=actor, community_id=join_request.community_id, doing="answer requests to join")
+    require_organizer(user=actor, community_id=join_request.community_id, doing=_("answer requests to join"))
     if join_request.status != JoinRequest.Status.REQUESTED:
-        raise RuleViolation("This request was already answered.", code="already_decided")
+        raise RuleViolation(_("This request was already answered."), code="already_decided")
     join_request.status = status
     join_request.decided_by = actor
     join_request.decided_at = timezone.now()
@@ -208,7 +210,7 @@ def join_request_approve(*, join_request: JoinRequest, actor: User) -> Membershi
     notify(
         recipients=[join_request.user],
         kind="peers.join_decided",
-        text=f"Welcome! Your request to join {join_request.community.name} was approved.",
+        text=Message("Welcome! Your request to join {community} was approved.", community=join_request.community.name),
         target=join_request.community,
     )
     return membership
@@ -223,7 +225,7 @@ def join_request_decline(*, join_request: JoinRequest, actor: User) -> JoinReque
     notify(
         recipients=[join_request.user],
         kind="peers.join_decided",
-        text=f"Your request to join {join_request.community.name} was not approved.",
+        text=Message("Your request to join {community} was not approved.", community=join_request.community.name),
         target=join_request.community,
     )
     return join_request
@@ -234,9 +236,9 @@ def join_request_withdraw(*, join_request: JoinRequest, actor: User) -> JoinRequ
     """The person who asked takes their open request back."""
     join_request = JoinRequest.objects.select_for_update().get(pk=join_request.pk)
     if join_request.user_id != actor.pk:
-        raise RuleViolation("Only the person who asked can withdraw this request.", code="not_owner")
+        raise RuleViolation(_("Only the person who asked can withdraw this request."), code="not_owner")
     if join_request.status != JoinRequest.Status.REQUESTED:
-        raise RuleViolation("This request was already answered.", code="already_decided")
+        raise RuleViolation(_("This request was already answered."), code="already_decided")
     join_request.status = JoinRequest.Status.WITHDRAWN
     join_request.save(update_fields=["status"])
     return join_request
@@ -253,10 +255,10 @@ def community_leave(*, community: Community, user: User) -> None:
     Community.objects.select_for_update().filter(pk=community.pk).first()
     membership = Membership.objects.filter(user=user, community=community).first()
     if membership is None:
-        raise RuleViolation("You are not a member of this community.", code="not_member")
+        raise RuleViolation(_("You are not a member of this community."), code="not_member")
     if membership.status == Membership.Status.SUSPENDED:
         raise RuleViolation(
-            "Your membership is suspended; ask an organizer to reinstate it before leaving.", code="suspended"
+            _("Your membership is suspended; ask an organizer to reinstate it before leaving."), code="suspended"
         )
     if membership.role == Membership.Role.ORGANIZER:
         organizers = list(
@@ -266,7 +268,7 @@ def community_leave(*, community: Community, user: User) -> None:
         )
         if organizers == [membership.pk]:
             raise RuleViolation(
-                "You are the last organizer of this community; promote another member before leaving.",
+                _("You are the last organizer of this community; promote another member before leaving."),
                 code="last_organizer",
             )
     was_organizer = membership.role == Membership.Role.ORGANIZER
@@ -280,10 +282,10 @@ def membership_promote(*, membership: Membership, actor: User) -> Membership:
     """Make a member an organizer. Only an active organizer of the same community (or a
     site superuser) may. Organizers get access to the admin, scoped to their communities.
     """
-    require_organizer(user=actor, community_id=membership.community_id, doing="promote members")
+    require_organizer(user=actor, community_id=membership.community_id, doing=_("promote members"))
     membership = Membership.objects.select_for_update().get(pk=membership.pk)
     if membership.status != Membership.Status.ACTIVE:
-        raise RuleViolation("A suspended member can't be promoted.", code="suspended")
+        raise RuleViolation(_("A suspended member can't be promoted."), code="suspended")
     if membership.role != Membership.Role.ORGANIZER:
         membership.role = Membership.Role.ORGANIZER
         membership.save(update_fields=["role"])
@@ -299,9 +301,9 @@ def membership_demote(*, membership: Membership, actor: User) -> Membership:
     can't leave a community without organizers. Admin access goes with the last role.
     """
     Community.objects.select_for_update().filter(pk=membership.community_id).first()
-    require_organizer(user=actor, community_id=membership.community_id, doing="change roles")
+    require_organizer(user=actor, community_id=membership.community_id, doing=_("change roles"))
     if actor.pk == membership.user_id and not actor.is_superuser:
-        raise RuleViolation("Another organizer has to do this.", code="self")
+        raise RuleViolation(_("Another organizer has to do this."), code="self")
     membership = Membership.objects.select_for_update().get(pk=membership.pk)
     if membership.role != Membership.Role.ORGANIZER:
         return membership
@@ -309,7 +311,7 @@ def membership_demote(*, membership: Membership, actor: User) -> Membership:
         community_id=membership.community_id, role=Membership.Role.ORGANIZER, status=Membership.Status.ACTIVE
     ).exclude(pk=membership.pk)
     if not others.exists():
-        raise RuleViolation("A community needs at least one organizer.", code="last_organizer")
+        raise RuleViolation(_("A community needs at least one organizer."), code="last_organizer")
     membership.role = Membership.Role.MEMBER
     membership.save(update_fields=["role"])
     staff_access_end_if_not_organizing(user=membership.user)

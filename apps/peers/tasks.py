@@ -8,6 +8,9 @@ from celery import shared_task
 from django.conf import settings
 from django.core.mail import send_mail
 from django.template.loader import render_to_string
+from django.utils.translation import gettext as _
+
+from p2pcommons.i18n import override_for
 
 from .models import Membership
 
@@ -28,13 +31,14 @@ def membership_send_welcome(self, membership_id: int) -> bool:
         return False
     context = {"membership": membership, "community": membership.community, "site_url": settings.SITE_URL}
     try:
-        send_mail(
-            subject=f"Welcome to {membership.community.name}",
-            message=render_to_string("peers/email/welcome.txt", context),
-            from_email=None,
-            recipient_list=[membership.user.email],
-            html_message=render_to_string("peers/email/welcome.html", context),
-        )
+        with override_for(membership.user):  # in the new member's language and zone
+            send_mail(
+                subject=_("Welcome to %(community)s") % {"community": membership.community.name},
+                message=render_to_string("peers/email/welcome.txt", context),
+                from_email=None,
+                recipient_list=[membership.user.email],
+                html_message=render_to_string("peers/email/welcome.html", context),
+            )
     except Exception:
         Membership.objects.filter(pk=membership_id).update(welcomed_at=None)
         raise

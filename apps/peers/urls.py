@@ -13,5 +13,6 @@ urlpatterns = [
     path("c/<slug:slug>/members/<id:membership_id>/promote/", views.member_promote, name="member-promote"),
     path("people/<id:user_id>/", views.profile_detail, name="profile"),
     path("me/", views.profile_edit, name="profile-edit"),
+    path("language/", views.language_switch, name="language"),
     path("about/developers/", views.about_developers, name="about-developers"),
 ]

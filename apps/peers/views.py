@@ -4,16 +4,21 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from p2pcommons.errors import RuleViolation
+from p2pcommons.i18n import SESSION_LANGUAGE, activate_community_zone
+from p2pcommons.viewkit import safe_next
 
 from . import selectors, services
 from .blueprints import Blueprint, HistoryRow, all_blueprints, keys_in_use, keys_in_use_for, uses_of
@@ -44,6 +49,7 @@ def community_list_page(request: HttpRequest) -> HttpResponse:
 
 def community_detail(request: HttpRequest, slug: str) -> HttpResponse:
     community = get_object_or_404(selectors.community_list(), slug=slug)
+    activate_community_zone(community)
     membership = selectors.membership_of(user=request.user, community=community)
     members_page = None
     # Members' names and profiles are for fellow members (and site superusers) only.
@@ -95,7 +101,7 @@ def community_join(request: HttpRequest, slug: str) -> HttpResponse:
     community = get_object_or_404(Community, slug=slug)
     if not community.requires_approval:
         services.community_join(community=community, user=request.user)
-        messages.success(request, f"Welcome to {community.name}!")
+        messages.success(request, _("Welcome to %(community)s!") % {"community": community.name})
         return redirect(community)
     form = JoinRequestForm(request.POST)
     if form.is_valid():
@@ -106,7 +112,7 @@ def community_join(request: HttpRequest, slug: str) -> HttpResponse:
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
-            messages.success(request, "Your request is sent. The organizers will answer it soon.")
+            messages.success(request, _("Your request is sent. The organizers will answer it soon."))
             return redirect(community)
     if form.errors:
         community = get_object_or_404(selectors.community_list(), slug=slug)
@@ -132,7 +138,7 @@ def join_request_withdraw(request: HttpRequest, slug: str) -> HttpResponse:
         except RuleViolation as exc:
             messages.error(request, str(exc))
         else:
-            messages.success(request, "Your request to join is withdrawn.")
+            messages.success(request, _("Your request to join is withdrawn."))
     return redirect(community)
 
 
@@ -143,7 +149,7 @@ def community_leave(request: HttpRequest, slug: str) -> HttpResponse:
     community = get_object_or_404(Community, slug=slug)
     membership = selectors.membership_of(user=request.user, community=community)
     if membership is None:
-        messages.info(request, "You are not a member of this community.")
+        messages.info(request, _("You are not a member of this community."))
         return redirect(community)
     if request.method == "POST":
         try:
@@ -151,7 +157,7 @@ def community_leave(request: HttpRequest, slug: str) -> HttpResponse:
         except RuleViolation as exc:
             messages.error(request, str(exc))
             return redirect(community)
-        messages.success(request, f"You left {community.name}.")
+        messages.success(request, _("You left %(community)s.") % {"community": community.name})
         return redirect("peers:list")
     return render(request, "peers/community_leave.html", {"community": community})
 
@@ -168,7 +174,7 @@ def member_promote(request: HttpRequest, slug: str, membership_id: int) -> HttpR
     except RuleViolation as exc:
         messages.error(request, str(exc))
     else:
-        messages.success(request, f"{membership.user.public_name} is now an organizer.")
+        messages.success(request, _("%(name)s is now an organizer.") % {"name": membership.user.public_name})
     return redirect(community)
 
 
@@ -177,7 +183,7 @@ def profile_detail(request: HttpRequest, user_id: int) -> HttpResponse:
     them; anyone else gets "not found", as for a missing one."""
     profile = selectors.visible_profile(viewer=request.user, user_id=user_id)
     if profile is None:
-        raise Http404("No such member.")
+        raise Http404(_("No such member."))
     memberships = selectors.memberships_of(user=profile.user).filter(status=Membership.Status.ACTIVE)
     return render(
         request,
@@ -222,11 +228,49 @@ def profile_edit(request: HttpRequest) -> HttpResponse:
             except ValidationError as exc:
                 form.add_error(None, exc)
             else:
-                messages.success(request, "Your profile is saved.")
-                return redirect(saved)
+                remember_language(request, saved.language)
+                # In the language just chosen: the next page is in it.
+                with translation.override(saved.language or translation.get_language()):
+                    messages.success(request, _("Your profile is saved."))
+                response = redirect(saved)
+                return remember_language_cookie(response, saved.language)
     else:
         form = ProfileForm(instance=profile)
     return render(request, "peers/profile_edit.html", {"form": form, "profile": profile})
+
+
+def remember_language(request: HttpRequest, code: str) -> None:
+    """Use ``code`` (or the browser's language when empty) from the next page on."""
+    if code and code in dict(settings.LANGUAGES):
+        request.session[SESSION_LANGUAGE] = code
+    else:
+        request.session.pop(SESSION_LANGUAGE, None)
+
+
+def remember_language_cookie(response: HttpResponse, code: str) -> HttpResponse:
+    if code and code in dict(settings.LANGUAGES):
+        response.set_cookie(
+            settings.LANGUAGE_COOKIE_NAME, code, max_age=365 * 24 * 3600, samesite="Lax", httponly=False
+        )
+    else:
+        response.delete_cookie(settings.LANGUAGE_COOKIE_NAME)
+    return response
+
+
+@require_POST
+def language_switch(request: HttpRequest) -> HttpResponse:
+    """The language switcher at the foot of every page: a visitor's choice is kept in a
+    cookie, a member's also on their profile (emails and notifications follow it)."""
+    code = request.POST.get("language", "")
+    if code not in dict(settings.LANGUAGES):
+        messages.error(request, _("Choose one of the languages in the list."))
+        return redirect(safe_next(request, default=reverse("front:home")))
+    if request.user.is_authenticated:
+        profile = services.profile_ensure(user=request.user)
+        services.profile_update(profile=profile, actor=request.user, language=code)
+        remember_language(request, code)
+    response = redirect(safe_next(request, default=reverse("front:home")))
+    return remember_language_cookie(response, code)
 
 
 def about_developers(request: HttpRequest) -> HttpResponse:

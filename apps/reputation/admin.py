@@ -8,21 +8,22 @@ admin too (an organizer may be the other party).
 from __future__ import annotations
 
 from django.contrib import admin
+from django.utils.translation import gettext_lazy
 
 from apps.moderation.admin import ModeratableAdminMixin
 from apps.peers.admin_scoping import CommunityScopedAdminMixin, ReadOnlyAdminMixin, ScopedCommunityFilter, when_column
 
 from .models import Review, TrustScore
 
-HIDDEN = "hidden until both reviewed or the window closes"
+HIDDEN = gettext_lazy("hidden until both reviewed or the window closes")
 
 
 class RevealedFilter(admin.SimpleListFilter):
-    title = "revealed"
+    title = gettext_lazy("revealed")
     parameter_name = "revealed"
 
     def lookups(self, request, model_admin):
-        return [("yes", "Revealed"), ("no", "Hidden")]
+        return [("yes", gettext_lazy("Revealed")), ("no", gettext_lazy("Hidden"))]
 
     def queryset(self, request, queryset):
         if self.value() in ("yes", "no"):
@@ -42,8 +43,8 @@ class ReviewAdmin(ModeratableAdminMixin, ReadOnlyAdminMixin, CommunityScopedAdmi
         "shown_rating",
         "domain",
         "community",
-        when_column("created_at", "created"),
-        when_column("revealed_at", "revealed"),
+        when_column("created_at", gettext_lazy("created")),
+        when_column("revealed_at", gettext_lazy("revealed")),
         "hidden",
     )
     list_filter = (RevealedFilter, "is_hidden", "domain", ("community", ScopedCommunityFilter))
@@ -81,23 +82,23 @@ class ReviewAdmin(ModeratableAdminMixin, ReadOnlyAdminMixin, CommunityScopedAdmi
             return False
         return super().lookup_allowed(lookup, value, request)
 
-    @admin.display(description="author", ordering="author__profile__display_name")
+    @admin.display(description=gettext_lazy("author"), ordering="author__profile__display_name")
     def author_name(self, obj: Review) -> str:
         return obj.author.public_name
 
-    @admin.display(description="about", ordering="subject__profile__display_name")
+    @admin.display(description=gettext_lazy("about"), ordering="subject__profile__display_name")
     def subject_name(self, obj: Review) -> str:
         return obj.subject.public_name
 
-    @admin.display(description="rating")  # not sortable: the order would leak hidden ratings
+    @admin.display(description=gettext_lazy("rating"))  # not sortable: the order would leak hidden ratings
     def shown_rating(self, obj: Review) -> str:
         return f"{obj.rating}/5" if obj.is_revealed else HIDDEN
 
-    @admin.display(description="comment")
+    @admin.display(description=gettext_lazy("comment"))
     def shown_comment(self, obj: Review) -> str:
         return obj.comment if obj.is_revealed else HIDDEN
 
-    @admin.display(description="exchange")
+    @admin.display(description=gettext_lazy("exchange"))
     def exchange_label(self, obj: Review) -> str:
         return f"{obj.content_type.app_label}.{obj.content_type.model} #{obj.object_id}"
 
@@ -122,6 +123,6 @@ class TrustScoreAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     )
     fields = readonly_fields
 
-    @admin.display(description="member", ordering="user__profile__display_name")
+    @admin.display(description=gettext_lazy("member"), ordering="user__profile__display_name")
     def member(self, obj: TrustScore) -> str:
         return obj.user.public_name

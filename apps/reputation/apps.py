@@ -1,10 +1,11 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy
 
 
 class ReputationConfig(AppConfig):
     name = "apps.reputation"
     label = "reputation"
-    verbose_name = "Reviews and reputation"
+    verbose_name = gettext_lazy("Reviews and reputation")
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
@@ -15,7 +16,9 @@ class ReputationConfig(AppConfig):
         from .selectors import readable_reviews
         from .services import trust_recompute_on_commit
 
-        register_kind("reputation.invited", label="An exchange is complete: review it", default="immediate")
+        register_kind(
+            "reputation.invited", label=gettext_lazy("An exchange is complete: review it"), default="immediate"
+        )
         # A hidden review vanishes from lists, profiles and the API. It stops counting
         # towards its subject's trust score once an organizer decides (a review hidden
         # automatically by reports still counts); recomputed when it is hidden or restored.
@@ -24,7 +27,7 @@ class ReputationConfig(AppConfig):
             author="author",
             subject="subject",
             community="community",
-            noun="review",
+            noun=gettext_lazy("review"),
             readable=lambda reviews, user: readable_reviews(reviews, viewer=user),
             on_visibility_change=lambda review: trust_recompute_on_commit(user_ids=[review.subject_id]),
         )

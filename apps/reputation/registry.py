@@ -40,15 +40,17 @@ from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db.models import Model, Q, QuerySet
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 if TYPE_CHECKING:
     from apps.peers.models import Community, User
 
 DOMAINS: dict[str, str] = {
-    "tools": "tool loans",
-    "skills": "skill sessions",
-    "solar": "energy trades",
-    "codesign": "co-design tasks",
+    "tools": gettext_lazy("tool loans"),
+    "skills": gettext_lazy("skill sessions"),
+    "solar": gettext_lazy("energy trades"),
+    "codesign": gettext_lazy("co-design tasks"),
 }
 
 
@@ -120,7 +122,7 @@ def exchange_type_for(key: str) -> ExchangeType:
     try:
         return _registry[key.lower()]
     except KeyError:
-        raise UnknownExchangeType(f"{key!r} is not a kind of exchange that can be reviewed.") from None
+        raise UnknownExchangeType(_("%(key)r is not a kind of exchange that can be reviewed.") % {"key": key}) from None
 
 
 def exchange_type_of(exchange: Model) -> ExchangeType:

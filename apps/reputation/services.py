@@ -11,12 +11,14 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Model, Q, QuerySet, Sum
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from apps.peers.guards import membership_refuse_if_suspended
 from apps.peers.models import User
 from apps.peers.selectors import community_ids_of
 from p2pcommons.enqueue import enqueue_on_commit
 from p2pcommons.errors import RuleViolation
+from p2pcommons.i18n import Message
 
 from . import registry, selectors
 from .models import MAX_RATING, MIN_RATING, REVIEW_WINDOW, Review, TrustScore
@@ -46,16 +48,16 @@ def review_check(*, author: User, exchange: Model, now: datetime | None = None) 
     exchange_type = registry.exchange_type_of(exchange)
     first, second = exchange_type.parties_of(exchange)
     if author.pk not in (first.pk, second.pk):
-        raise RuleViolation("Only the two parties of an exchange can review it.", code="not_a_party")
+        raise RuleViolation(_("Only the two parties of an exchange can review it."), code="not_a_party")
     if first.pk == second.pk:
-        raise RuleViolation("You can't review an exchange with yourself.", code="not_a_party")
+        raise RuleViolation(_("You can't review an exchange with yourself."), code="not_a_party")
     completed_at = exchange_type.completed_at_of(exchange)
     if completed_at is None or completed_at > now:
-        raise RuleViolation("This exchange isn't completed yet; review it once it is.", code="not_completed")
+        raise RuleViolation(_("This exchange isn't completed yet; review it once it is."), code="not_completed")
     if now >= completed_at + REVIEW_WINDOW:
-        raise RuleViolation("The 14-day review window of this exchange has closed.", code="review_window_closed")
+        raise RuleViolation(_("The 14-day review window of this exchange has closed."), code="review_window_closed")
     if Review.objects.filter(**_exchange_filter(exchange), author=author).exists():
-        raise RuleViolation("You already reviewed this exchange; reviews can't be changed.", code="already_reviewed")
+        raise RuleViolation(_("You already reviewed this exchange; reviews can't be changed."), code="already_reviewed")
     membership_refuse_if_suspended(
         user=author, community_id=exchange_type.community_of(exchange).pk, doing="write reviews"
     )
@@ -78,7 +80,11 @@ def review_invite(*, exchange: Model) -> None:
             kind="reputation.invited",
             target=exchange,
             url=url,
-            text=f"How was your exchange with {subject.public_name}? Review it within {REVIEW_WINDOW.days} days.",
+            text=Message(
+                "How was your exchange with {name}? Review it within {days} days.",
+                name=subject.public_name,
+                days=REVIEW_WINDOW.days,
+            ),
         )
 
 
@@ -94,9 +100,9 @@ def review_create(*, author: User, exchange: Model, rating: int, comment: str = 
     """
     errors = {}
     if not isinstance(rating, int) or isinstance(rating, bool) or not MIN_RATING <= rating <= MAX_RATING:
-        errors["rating"] = f"Give a rating from {MIN_RATING} to {MAX_RATING} stars."
+        errors["rating"] = _("Give a rating from %(min)s to %(max)s stars.") % {"min": MIN_RATING, "max": MAX_RATING}
     if len(comment) > COMMENT_MAX_LENGTH:
-        errors["comment"] = f"Keep the comment under {COMMENT_MAX_LENGTH} characters."
+        errors["comment"] = _("Keep the comment under %(count)s characters.") % {"count": COMMENT_MAX_LENGTH}
     if errors:
         raise ValidationError(errors)
 
@@ -122,7 +128,7 @@ def review_create(*, author: User, exchange: Model, rating: int, comment: str = 
                 )
         except IntegrityError:
             raise RuleViolation(
-                "You already reviewed this exchange; reviews can't be changed.", code="already_reviewed"
+                _("You already reviewed this exchange; reviews can't be changed."), code="already_reviewed"
             ) from None
         both = Review.objects.filter(**_exchange_filter(exchange), revealed_at__isnull=True)
         if both.count() == 2 and both.update(revealed_at=now) == 2:
@@ -228,7 +234,7 @@ def trust_recompute(*, user: User, now: datetime | None = None) -> TrustScore:
     state. Running it again changes nothing.
     """
     now = now or timezone.now()
-    trust, _ = TrustScore.objects.select_for_update().get_or_create(user=user)
+    trust, _created = TrustScore.objects.select_for_update().get_or_create(user=user)
     by_reviewer = list(
         counted_reviews()
         .filter(subject=user)

@@ -7,9 +7,11 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from p2pcommons.errors import RuleViolation
+from p2pcommons.i18n import activate_community_zone
 
 from . import registry, selectors, services
 from .forms import ReviewForm
@@ -22,14 +24,15 @@ def review_create(request: HttpRequest, exchange_type: str, exchange_id: int) ->
     try:
         kind = registry.exchange_type_for(exchange_type)
     except registry.UnknownExchangeType:
-        raise Http404("No such exchange.") from None
+        raise Http404(_("No such exchange.")) from None
     exchange = kind.model._default_manager.filter(pk=exchange_id).first()
     if exchange is None:
-        raise Http404("No such exchange.")
+        raise Http404(_("No such exchange."))
     parties = kind.parties_of(exchange)
     if request.user.pk not in (parties[0].pk, parties[1].pk):
-        raise Http404("No such exchange.")  # outsiders don't learn who traded with whom
+        raise Http404(_("No such exchange."))  # outsiders don't learn who traded with whom
     other = parties[1] if request.user.pk == parties[0].pk else parties[0]
+    activate_community_zone(kind.community_of(exchange))
     mine, theirs = selectors.exchange_reviews_for(exchange=exchange, viewer=request.user)
 
     form = reason = None
@@ -53,7 +56,7 @@ def review_create(request: HttpRequest, exchange_type: str, exchange_id: int) ->
                 except ValidationError as exc:
                     form.add_error(None, exc)
                 else:
-                    messages.success(request, "Thank you: your review is saved.")
+                    messages.success(request, _("Thank you: your review is saved."))
                     return redirect(request.path)
     context = {
         "exchange": exchange,

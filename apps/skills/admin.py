@@ -5,6 +5,7 @@ from decimal import Decimal
 
 from django import forms
 from django.contrib import admin
+from django.utils.translation import gettext_lazy
 
 from apps.peers.admin_scoping import (
     CommunityScopedAdminMixin,
@@ -37,7 +38,7 @@ class SkillForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if require_community:
             self.fields["community"].required = True
-            self.fields["community"].help_text = "Skills you add are offered in your community."
+            self.fields["community"].help_text = gettext_lazy("Skills you add are offered in your community.")
 
 
 @admin.register(Skill)
@@ -74,8 +75,8 @@ class ListingAdmin(CommunityScopedAdminMixin, admin.ModelAdmin):
         "community",
         "status",
         "is_hidden",
-        when_column("expires_at", "expires"),
-        when_column("updated_at", "updated"),
+        when_column("expires_at", gettext_lazy("expires")),
+        when_column("updated_at", gettext_lazy("updated")),
     )
     list_filter = ("status", "is_hidden", ("community", ScopedCommunityFilter))
     search_fields = ("title", "description", "member__profile__display_name")
@@ -86,7 +87,7 @@ class ListingAdmin(CommunityScopedAdminMixin, admin.ModelAdmin):
         editable = {"status"}
         return tuple(f.name for f in self.model._meta.get_fields() if f.concrete and f.name not in editable)
 
-    @admin.display(description="member", ordering="member__profile__display_name")
+    @admin.display(description=gettext_lazy("member"), ordering="member__profile__display_name")
     def member_name(self, obj) -> str:
         return obj.member.public_name
 
@@ -144,7 +145,7 @@ class SessionAdmin(ReadOnlyAdminMixin, CommunityScopedAdminMixin, admin.ModelAdm
         "title",
         "helper_name",
         "community",
-        when_column("starts_at", "starts"),
+        when_column("starts_at", gettext_lazy("starts")),
         "planned_hours",
         "capacity",
         "status",
@@ -156,16 +157,19 @@ class SessionAdmin(ReadOnlyAdminMixin, CommunityScopedAdminMixin, admin.ModelAdm
     date_hierarchy = "starts_at"
     inlines = [SeatInline, SessionEventInline]
 
-    @admin.display(description="helper", ordering="helper__profile__display_name")
+    @admin.display(description=gettext_lazy("helper"), ordering="helper__profile__display_name")
     def helper_name(self, obj: Session) -> str:
         return obj.helper.public_name
 
 
 class SettleForm(forms.Form):
     hours = forms.DecimalField(
-        min_value=Decimal(0), max_value=MAX_HOURS, decimal_places=2, help_text="The hours that should move (0: none)."
+        min_value=Decimal(0),
+        max_value=MAX_HOURS,
+        decimal_places=2,
+        help_text=gettext_lazy("The hours that should move (0: none)."),
     )
-    reason = forms.CharField(max_length=200, help_text="Sent to both and recorded with the transfer.")
+    reason = forms.CharField(max_length=200, help_text=gettext_lazy("Sent to both and recorded with the transfer."))
 
 
 @admin.register(Seat)
@@ -180,21 +184,21 @@ class SeatAdmin(ReadOnlyAdminMixin, CommunityScopedAdminMixin, admin.ModelAdmin)
     list_select_related = ("session", "learner__profile")
     actions = ["settle_disputes"]
 
-    @admin.display(description="learner", ordering="learner__profile__display_name")
+    @admin.display(description=gettext_lazy("learner"), ordering="learner__profile__display_name")
     def learner_name(self, obj: Seat) -> str:
         return obj.learner.public_name
 
-    @admin.action(description="Settle the selected disputed sessions")
+    @admin.action(description=gettext_lazy("Settle the selected disputed sessions"))
     def settle_disputes(self, request, queryset):
         return confirm_and_apply(
             self,
             request,
             queryset,
             form_class=SettleForm,
-            title="Settle disputed sessions",
+            title=gettext_lazy("Settle disputed sessions"),
             action="settle_disputes",
             apply=lambda seat, hours, reason: services.dispute_settle(
                 seat=seat, actor=request.user, hours=hours, reason=reason
             ),
-            done="Settled {count} session(s).",
+            done=gettext_lazy("Settled {count} session(s)."),
         )

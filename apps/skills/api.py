@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -64,14 +65,14 @@ class WindowSerializer(serializers.Serializer):
 
     def validate(self, attrs):
         if attrs["end"] <= attrs["start"]:
-            raise serializers.ValidationError({"end": "Must be after the start."})
+            raise serializers.ValidationError({"end": _("Must be after the start.")})
         return attrs
 
 
 def _refuse_long(data, max_length: int) -> None:
     """A list longer than ``max_length`` is a field error before any item is read."""
     if not isinstance(data, (str, dict)) and hasattr(data, "__len__") and len(data) > max_length:
-        raise serializers.ValidationError(f"At most {max_length}.", code="max_length")
+        raise serializers.ValidationError(_("At most %(n)s.") % {"n": max_length}, code="max_length")
 
 
 class SkillIdsField(serializers.ManyRelatedField):
@@ -131,9 +132,9 @@ class ListingSerializer(serializers.ModelSerializer):
 
     def validate_community(self, community: Community) -> Community:
         if self.instance is not None and community.pk != self.instance.community_id:
-            raise serializers.ValidationError("A listing stays in its community.")
+            raise serializers.ValidationError(_("A listing stays in its community."))
         if not peers.is_active_member(user=self.context["request"].user, community=community):
-            raise serializers.ValidationError("You can only post in a community you are an active member of.")
+            raise serializers.ValidationError(_("You can only post in a community you are an active member of."))
         return community
 
 
@@ -196,13 +197,13 @@ class ListingFilterSerializer(serializers.Serializer):
     def validate_community(self, value: str) -> int:
         pk = parse_id(value)
         if pk is None:
-            raise serializers.ValidationError("Give a community by its number.")
+            raise serializers.ValidationError(_("Give a community by its number."))
         return pk
 
     def validate(self, attrs):
         near = [k for k in ("lat", "lng", "radius_km") if k in attrs]
         if near and len(near) != 3:
-            raise serializers.ValidationError({"radius_km": "Give lat, lng and radius_km together."})
+            raise serializers.ValidationError({"radius_km": _("Give lat, lng and radius_km together.")})
         return attrs
 
 
@@ -439,7 +440,7 @@ class SessionViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         data = payload.validated_data
         if data["capacity"] > 1:
             if data["helper"].pk != request.user.pk:
-                raise DRFValidationError({"helper": ["You give the group sessions you open."]})
+                raise DRFValidationError({"helper": [_("You give the group sessions you open.")]})
             session = services.group_session_create(
                 helper=request.user,
                 community=data["community"],
@@ -488,7 +489,7 @@ class SessionViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         if "learner" in payload.validated_data:
             learner = session.seats.filter(learner_id=payload.validated_data["learner"]).first()
             if learner is None:
-                raise DRFValidationError({"learner": ["No such learner at this session."]})
+                raise DRFValidationError({"learner": [_("No such learner at this session.")]})
             learner = learner.learner
         services.session_confirm(
             session=session, actor=request.user, hours=payload.validated_data["hours"], learner=learner

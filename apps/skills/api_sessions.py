@@ -4,6 +4,7 @@ session and its places, each with the ``actions`` the requesting member may take
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
@@ -77,7 +78,7 @@ class SessionCreateSerializer(serializers.Serializer):
 
     def validate(self, attrs):
         if attrs["capacity"] == 1 and "learner" not in attrs:
-            raise serializers.ValidationError({"learner": "A one-to-one session names its learner."})
+            raise serializers.ValidationError({"learner": _("A one-to-one session names its learner.")})
         return attrs
 
 

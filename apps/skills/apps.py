@@ -1,10 +1,11 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy
 
 
 class SkillsConfig(AppConfig):
     name = "apps.skills"
     label = "skills"
-    verbose_name = "Skill swap"
+    verbose_name = gettext_lazy("Skill swap")
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
@@ -21,9 +22,13 @@ class SkillsConfig(AppConfig):
         from . import selectors
         from .models import Offer, Request, Seat, Session
 
-        register_kind("skills.match", label="A good match for your skill offer or request", default="digest")
         register_kind(
-            "skills.session", label="Skill sessions: proposed, agreed, cancelled, confirmed", default="immediate"
+            "skills.match", label=gettext_lazy("A good match for your skill offer or request"), default="digest"
+        )
+        register_kind(
+            "skills.session",
+            label=gettext_lazy("Skill sessions: proposed, agreed, cancelled, confirmed"),
+            default="immediate",
         )
         register_exchange(
             Seat,

@@ -17,6 +17,8 @@ from django.db.models import Case, Count, Exists, FloatField, Max, OuterRef, Pre
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import Truncator
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from apps.ledger.models import Transfer
 from apps.peers.blueprints import Blueprint, Figure, HistoryRow, Item, SearchHit, communities_using
@@ -33,10 +35,10 @@ P = Seat.Status
 ACTIONS_LIMIT = 20
 UPCOMING_LIMIT = 10
 SNIPPET_CHARS = 140
-SEARCH_KINDS = (("offer", "Skill offers"), ("request", "Skill requests"))
+SEARCH_KINDS = (("offer", gettext_lazy("Skill offers")), ("request", gettext_lazy("Skill requests")))
 _MODELS = {"offer": Offer, "request": Request}
 
-DEFAULT_RULES = (
+DEFAULT_RULES = gettext_lazy(
     "An hour of help is one hour of time credit, whoever gives it and whatever the skill. "
     "Agree on a session first; afterwards both of you confirm the hours it really took, and the hours move only "
     "when you both have. "
@@ -72,7 +74,7 @@ def figure() -> Figure:
     transfers invalidate the cached figure."""
     total = Seat.objects.filter(status=P.COMPLETED).aggregate(total=Sum("hours"))["total"]
     text = hours_text(total)
-    return Figure(value=text, label="hour swapped" if text == "1" else "hours swapped")
+    return Figure(value=text, label=gettext_lazy("hour swapped") if text == "1" else gettext_lazy("hours swapped"))
 
 
 # --- the member's dashboard ------------------------------------------------------------------
@@ -93,12 +95,16 @@ def actions(*, user: User) -> list[Item]:
     )
     items = [
         Item(
-            text=f"{session.proposed_by.public_name} proposes \u201c{session.title}\u201d on "
-            f"{format_when_short(session.starts_at)}",
+            text=_("%(name)s proposes \u201c%(title)s\u201d on %(when)s")
+            % {
+                "name": session.proposed_by.public_name,
+                "title": session.title,
+                "when": format_when_short(session.starts_at),
+            },
             url=session.get_absolute_url(),
             kind=KEY,
             when=session.starts_at,
-            verb="Agree or cancel",
+            verb=_("Agree or cancel"),
         )
         for session in proposed
     ]
@@ -114,10 +120,13 @@ def actions(*, user: User) -> list[Item]:
     )
     for session in to_confirm:
         if session.helper_id == user.pk:
-            text = f"Confirm the hours you gave at \u201c{session.title}\u201d"
+            text = _("Confirm the hours you gave at \u201c%(title)s\u201d") % {"title": session.title}
         else:
-            text = f"Confirm the hours of \u201c{session.title}\u201d with {session.helper.public_name}"
-        items.append(Item(text, session.get_absolute_url(), KEY, session.starts_at, "Confirm the hours"))
+            text = _("Confirm the hours of \u201c%(title)s\u201d with %(name)s") % {
+                "title": session.title,
+                "name": session.helper.public_name,
+            }
+        items.append(Item(text, session.get_absolute_url(), KEY, session.starts_at, _("Confirm the hours")))
     good = Q(
         matches__offer__status=Offer.Status.OPEN,
         matches__offer__is_hidden=False,
@@ -134,16 +143,12 @@ def actions(*, user: User) -> list[Item]:
         .order_by("-matched_at", "-id")[:ACTIONS_LIMIT]
     )
     for request in requests:
-        who = "1 neighbor" if request.helpers == 1 else f"{request.helpers} neighbors"
-        items.append(
-            Item(
-                f"{who} could help with \u201c{request.title}\u201d",
-                reverse("skills:matches"),
-                KEY,
-                request.matched_at,
-                "See who can help",
-            )
-        )
+        text = ngettext(
+            "%(count)s neighbor could help with \u201c%(title)s\u201d",
+            "%(count)s neighbors could help with \u201c%(title)s\u201d",
+            request.helpers,
+        ) % {"count": request.helpers, "title": request.title}
+        items.append(Item(text, reverse("skills:matches"), KEY, request.matched_at, _("See who can help")))
     items.sort(key=lambda item: item.when)
     return items[:ACTIONS_LIMIT]
 
@@ -166,18 +171,29 @@ def upcoming(*, user: User) -> list[Item]:
     for session in sessions:
         when = format_when_short(session.starts_at)
         learners = [seat.learner.public_name for seat in session.booked]
+        values = {"title": session.title, "when": when}
         if session.helper_id != user.pk:
-            text = f"\u201c{session.title}\u201d with {session.helper.public_name}, {when}"
             other = session.helper.public_name
+            text = _("\u201c%(title)s\u201d with %(name)s, %(when)s") % {**values, "name": other}
         elif session.is_group:
-            text = f"You host \u201c{session.title}\u201d ({len(learners)} of {session.capacity} places taken), {when}"
+            text = _("You host \u201c%(title)s\u201d (%(taken)s of %(capacity)s places taken), %(when)s") % {
+                **values,
+                "taken": len(learners),
+                "capacity": session.capacity,
+            }
             other = ""
         else:
             other = learners[0] if learners else ""
-            text = f"You help {other} with \u201c{session.title}\u201d, {when}" if other else f"{session.title}, {when}"
+            if other:
+                text = _("You help %(name)s with \u201c%(title)s\u201d, %(when)s") % {**values, "name": other}
+            else:
+                text = _("%(title)s, %(when)s") % values
         if session.status == Session.Status.PROPOSED:
-            text = f"{text} (waiting for {other} to agree)" if other else f"{text} (waiting for an answer)"
-        items.append(Item(text, session.get_absolute_url(), KEY, session.starts_at, "See the session"))
+            if other:
+                text = _("%(text)s (waiting for %(name)s to agree)") % {"text": text, "name": other}
+            else:
+                text = _("%(text)s (waiting for an answer)") % {"text": text}
+        items.append(Item(text, session.get_absolute_url(), KEY, session.starts_at, _("See the session")))
     return items
 
 
@@ -186,7 +202,11 @@ def activity(*, user: User, community_ids, limit: int = 10) -> list[Item]:
     the directory (open, not expired, not hidden, their communities that use the skill
     swap); two queries."""
     items = []
-    for model, says, verb in ((Offer, "offers help", "See the offer"), (Request, "asks for help", "See the request")):
+    kinds = (
+        (Offer, _("%(name)s offers help: %(title)s"), _("See the offer")),
+        (Request, _("%(name)s asks for help: %(title)s"), _("See the request")),
+    )
+    for model, says, verb in kinds:
         listings = (
             listings_search(model=model, user=user)
             .filter(community_id__in=community_ids, community__in=_in_use())
@@ -195,7 +215,7 @@ def activity(*, user: User, community_ids, limit: int = 10) -> list[Item]:
         )
         items += [
             Item(
-                text=f"{listing.member.public_name} {says}: {listing.title}",
+                text=says % {"name": listing.member.public_name, "title": listing.title},
                 url=listing.get_absolute_url(),
                 kind=KEY,
                 when=listing.created_at,
@@ -281,9 +301,9 @@ def history(*, subject: User, viewer: User) -> list[HistoryRow]:
         .count()
     )
     return [
-        HistoryRow("Hours given", hours_text(hours["given"])),
-        HistoryRow("Hours received", hours_text(hours["received"])),
-        HistoryRow("Skills offered", f"{offered:,}"),
+        HistoryRow(_("Hours given"), hours_text(hours["given"])),
+        HistoryRow(_("Hours received"), hours_text(hours["received"])),
+        HistoryRow(_("Skills offered"), f"{offered:,}"),
     ]
 
 
@@ -297,11 +317,11 @@ def start(*, community, actor) -> None:
 
 BLUEPRINT = Blueprint(
     key=KEY,
-    category="Learning",
-    title="Skill Swap Network",
-    description="A community-driven way to exchange home, garden, and repair skills.",
-    tags=("Education", "P2P"),
-    nav_label="Skills",
+    category=gettext_lazy("Learning"),
+    title=gettext_lazy("Skill Swap Network"),
+    description=gettext_lazy("A community-driven way to exchange home, garden, and repair skills."),
+    tags=(gettext_lazy("Education"), gettext_lazy("P2P")),
+    nav_label=gettext_lazy("Skills"),
     nav_url="skills:directory",
     order=30,
     default_rules=DEFAULT_RULES,

@@ -8,6 +8,9 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 from django.forms.models import ModelChoiceIterator
+from django.utils.text import format_lazy
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from apps.peers.models import Community, User
 from p2pcommons.forms import AccessibleErrorsMixin, DateTimeLocalInput, active_communities
@@ -61,7 +64,9 @@ class SkillLabelMixin:
     iterator = GroupedSkillIterator
 
     def label_from_instance(self, obj: Skill) -> str:
-        return f"{obj.name} ({obj.community.name} only)" if obj.community_id else obj.name
+        if obj.community_id:
+            return _("%(skill)s (%(community)s only)") % {"skill": obj.name, "community": obj.community.name}
+        return obj.name
 
 
 class SkillMultipleChoiceField(SkillLabelMixin, forms.ModelMultipleChoiceField):
@@ -69,7 +74,7 @@ class SkillMultipleChoiceField(SkillLabelMixin, forms.ModelMultipleChoiceField):
 
     def clean(self, value):
         if isinstance(value, (list, tuple)) and len(value) > MAX_SKILLS:
-            raise ValidationError(f"Choose at most {MAX_SKILLS} skills.", code="max_length")
+            raise ValidationError(_("Choose at most %(n)s skills.") % {"n": MAX_SKILLS}, code="max_length")
         return super().clean(value)
 
 
@@ -88,24 +93,32 @@ class DirectoryFilterForm(AccessibleErrorsMixin, forms.Form):
     q = forms.CharField(
         required=False,
         max_length=100,
-        label="Search",
-        widget=forms.TextInput(attrs={"type": "search", "placeholder": "bike, sourdough, Excel…"}),
+        label=gettext_lazy("Search"),
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": gettext_lazy("bike, sourdough, Excel…")}),
     )
     category = forms.ModelChoiceField(
         queryset=SkillCategory.objects.order_by("name"),
         to_field_name="slug",
         required=False,
-        empty_label="All categories",
+        label=gettext_lazy("Category"),
+        empty_label=gettext_lazy("All categories"),
     )
     # By id: two communities may each add a skill with the same slug.
-    skill = SkillChoiceField(queryset=Skill.objects.none(), required=False, empty_label="Any skill")
-    community = forms.ModelChoiceField(queryset=None, required=False, empty_label="All my communities")
+    skill = SkillChoiceField(
+        queryset=Skill.objects.none(),
+        required=False,
+        label=gettext_lazy("Skill"),
+        empty_label=gettext_lazy("Any skill"),
+    )
+    community = forms.ModelChoiceField(
+        queryset=None, required=False, label=gettext_lazy("Community"), empty_label=gettext_lazy("All my communities")
+    )
     radius_km = forms.DecimalField(
         required=False,
         min_value=Decimal("0.1"),
         max_value=Decimal("100"),
         decimal_places=1,
-        label="Near me (km)",
+        label=gettext_lazy("Near me (km)"),
         widget=forms.NumberInput(attrs={"step": "0.5", "inputmode": "decimal"}),
     )
 
@@ -117,12 +130,12 @@ class DirectoryFilterForm(AccessibleErrorsMixin, forms.Form):
         self.community_ids = list(communities.values_list("pk", flat=True))
         self.fields["skill"].queryset = skills_of_communities(self.community_ids)
         if not has_location:
-            self.fields["radius_km"].help_text = "Set your approximate location on your profile to search near you."
+            self.fields["radius_km"].help_text = _("Set your approximate location on your profile to search near you.")
 
     def clean(self):
         cleaned = super().clean()
         if cleaned.get("radius_km") is not None and not self.has_location:
-            self.add_error("radius_km", "Set your approximate location on your profile first.")
+            self.add_error("radius_km", _("Set your approximate location on your profile first."))
         return cleaned
 
 
@@ -130,20 +143,24 @@ class DirectoryFilterForm(AccessibleErrorsMixin, forms.Form):
 class ListingForm(AccessibleErrorsMixin, forms.Form):
     """What offers and requests share. ``community`` is chosen when posting and fixed after."""
 
-    community = forms.ModelChoiceField(queryset=None, empty_label=None)
-    title = forms.CharField(max_length=120)
-    description = forms.CharField(max_length=3000, required=False, widget=forms.Textarea(attrs={"rows": 4}))
+    community = forms.ModelChoiceField(queryset=None, empty_label=None, label=gettext_lazy("Community"))
+    title = forms.CharField(max_length=120, label=gettext_lazy("Title"))
+    description = forms.CharField(
+        max_length=3000, required=False, label=gettext_lazy("Description"), widget=forms.Textarea(attrs={"rows": 4})
+    )
     skills = SkillMultipleChoiceField(
         queryset=Skill.objects.none(),
-        help_text=f"Up to {MAX_SKILLS}. Hold Ctrl (or ⌘) to choose more than one.",
+        label=gettext_lazy("Skills"),
+        help_text=format_lazy(gettext_lazy("Up to {n}. Hold Ctrl (or ⌘) to choose more than one."), n=MAX_SKILLS),
         widget=forms.SelectMultiple(attrs={"size": 8}),
     )
     tags = forms.CharField(
         required=False,
+        label=gettext_lazy("Tags"),
         max_length=MAX_TAG_TEXT,
-        help_text="Separated by commas, e.g. “fixie, gears”.",
+        help_text=gettext_lazy("Separated by commas, e.g. “fixie, gears”."),
     )
-    remote_ok = forms.BooleanField(required=False, label="Can happen by video or phone")
+    remote_ok = forms.BooleanField(required=False, label=gettext_lazy("Can happen by video or phone"))
 
     def __init__(self, *args, user: User, listing=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -152,7 +169,7 @@ class ListingForm(AccessibleErrorsMixin, forms.Form):
             community.queryset = Community.objects.filter(pk=listing.community_id)
             community.initial = listing.community_id
             community.disabled = True
-            community.help_text = "A listing stays in its community."
+            community.help_text = _("A listing stays in its community.")
             skill_ids = [listing.community_id]
         else:
             community.queryset = active_communities(user)
@@ -180,7 +197,7 @@ class OfferForm(ListingForm):
         max_value=Decimal("50"),
         decimal_places=1,
         initial=Decimal("3.0"),
-        label="How far you go to help (km)",
+        label=gettext_lazy("How far you go to help (km)"),
         widget=forms.NumberInput(attrs={"step": "0.5", "inputmode": "decimal"}),
     )
 
@@ -199,14 +216,14 @@ class OfferForm(ListingForm):
 
 
 class RequestForm(ListingForm):
-    wanted_from = forms.DateField(widget=DateInput, label="Wanted from")
-    wanted_until = forms.DateField(widget=DateInput, label="Wanted until")
+    wanted_from = forms.DateField(widget=DateInput, label=gettext_lazy("Wanted from"))
+    wanted_until = forms.DateField(widget=DateInput, label=gettext_lazy("Wanted until"))
     estimated_hours = forms.DecimalField(
         min_value=MIN_HOURS,
         max_value=MAX_HOURS,
         decimal_places=2,
         initial=Decimal("1.00"),
-        label="About how many hours",
+        label=gettext_lazy("About how many hours"),
         widget=hours_input(),
     )
 
@@ -226,7 +243,7 @@ class RequestForm(ListingForm):
         cleaned = super().clean()
         start, end = cleaned.get("wanted_from"), cleaned.get("wanted_until")
         if start and end and end < start:
-            self.add_error("wanted_until", "The last day must be on or after the first.")
+            self.add_error("wanted_until", _("The last day must be on or after the first."))
         return cleaned
 
     def service_fields(self) -> dict:
@@ -251,10 +268,10 @@ class WindowForm(AccessibleErrorsMixin, forms.Form):
         coerce=int,
         empty_value=None,
         required=False,
-        label="Day",
+        label=gettext_lazy("Day"),
     )
-    start = forms.TimeField(required=False, widget=TimeInput, label="From")
-    end = forms.TimeField(required=False, widget=TimeInput, label="Until")
+    start = forms.TimeField(required=False, widget=TimeInput, label=gettext_lazy("From"))
+    end = forms.TimeField(required=False, widget=TimeInput, label=gettext_lazy("Until"))
 
     def clean(self):
         cleaned = super().clean()
@@ -264,9 +281,9 @@ class WindowForm(AccessibleErrorsMixin, forms.Form):
         if all(value is None for value in values):
             return cleaned
         if any(value is None for value in values):
-            raise ValidationError("Give the day, the start and the end, or leave the row empty.")
+            raise ValidationError(_("Give the day, the start and the end, or leave the row empty."))
         if cleaned["end"] <= cleaned["start"]:
-            self.add_error("end", "Must be after the start.")
+            self.add_error("end", _("Must be after the start."))
         return cleaned
 
     @property
@@ -298,15 +315,22 @@ def windows_of(formset) -> list:
 class SessionForm(AccessibleErrorsMixin, forms.Form):
     """A one-to-one session: when, how long, where (the service checks the rest)."""
 
-    title = forms.CharField(max_length=120)
-    starts_at = forms.DateTimeField(widget=DateTimeLocalInput, label="Starts at")
+    title = forms.CharField(max_length=120, label=gettext_lazy("Title"))
+    starts_at = forms.DateTimeField(widget=DateTimeLocalInput, label=gettext_lazy("Starts at"))
     planned_hours = forms.DecimalField(
-        min_value=MIN_HOURS, max_value=MAX_HOURS, decimal_places=2, label="Planned hours", widget=hours_input()
+        min_value=MIN_HOURS,
+        max_value=MAX_HOURS,
+        decimal_places=2,
+        label=gettext_lazy("Planned hours"),
+        widget=hours_input(),
     )
     place = forms.CharField(
-        max_length=200, required=False, label="Place", help_text="Where you meet; leave empty if it is remote."
+        max_length=200,
+        required=False,
+        label=gettext_lazy("Place"),
+        help_text=gettext_lazy("Where you meet; leave empty if it is remote."),
     )
-    remote = forms.BooleanField(required=False, label="Remote (video or phone)")
+    remote = forms.BooleanField(required=False, label=gettext_lazy("Remote (video or phone)"))
 
     def service_fields(self) -> dict:
         return {name: self.cleaned_data[name] for name in ("title", "starts_at", "planned_hours", "place", "remote")}
@@ -315,9 +339,13 @@ class SessionForm(AccessibleErrorsMixin, forms.Form):
 class GroupSessionForm(SessionForm):
     """A group session (a repair café) that I give and neighbors join."""
 
-    community = forms.ModelChoiceField(queryset=None, empty_label=None)
-    capacity = forms.IntegerField(min_value=2, max_value=30, initial=6, label="Places", help_text="2 to 30 learners.")
-    offer = forms.ModelChoiceField(queryset=None, required=False, empty_label="None", label="For my offer (optional)")
+    community = forms.ModelChoiceField(queryset=None, empty_label=None, label=gettext_lazy("Community"))
+    capacity = forms.IntegerField(
+        min_value=2, max_value=30, initial=6, label=gettext_lazy("Places"), help_text=gettext_lazy("2 to 30 learners.")
+    )
+    offer = forms.ModelChoiceField(
+        queryset=None, required=False, empty_label=gettext_lazy("None"), label=gettext_lazy("For my offer (optional)")
+    )
 
     field_order = ("community", "title", "offer", "starts_at", "planned_hours", "capacity", "place", "remote")
 
@@ -330,7 +358,7 @@ class GroupSessionForm(SessionForm):
         cleaned = super().clean()
         offer, community = cleaned.get("offer"), cleaned.get("community")
         if offer is not None and community is not None and offer.community_id != community.pk:
-            self.add_error("offer", "That offer is in another community.")
+            self.add_error("offer", _("That offer is in another community."))
         return cleaned
 
 
@@ -341,7 +369,7 @@ class ConfirmForm(AccessibleErrorsMixin, forms.Form):
         min_value=Decimal("0"),
         max_value=MAX_HOURS,
         decimal_places=2,
-        label="Hours it took",
+        label=gettext_lazy("Hours it took"),
         widget=hours_input(),
     )
 
@@ -351,11 +379,11 @@ class DisputeForm(AccessibleErrorsMixin, forms.Form):
 
     reason = forms.CharField(
         max_length=500,
-        label="What went wrong",
+        label=gettext_lazy("What went wrong"),
         widget=forms.Textarea(attrs={"rows": 2}),
-        error_messages={"required": "Say what went wrong."},
+        error_messages={"required": gettext_lazy("Say what went wrong.")},
     )
 
 
 class CancelForm(forms.Form):
-    reason = forms.CharField(max_length=200, required=False, label="Reason (optional)")
+    reason = forms.CharField(max_length=200, required=False, label=gettext_lazy("Reason (optional)"))

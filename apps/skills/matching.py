@@ -31,6 +31,7 @@ from datetime import date, time, timedelta
 from decimal import Decimal
 
 from apps.peers.geo import distance_km
+from p2pcommons.i18n import Message
 
 WEIGHTS = {"skill": 0.45, "distance": 0.20, "availability": 0.15, "reputation": 0.10, "reciprocity": 0.10}
 EXACT, SAME_CATEGORY, TAG_ONLY = 1.0, 0.6, 0.3
@@ -154,3 +155,50 @@ def score(request: Side, offer: Side) -> Score:
     reasons = [r for r in (skill_reason, distance[1], availability_reason, reputation_reason) if r]
     reasons += reciprocity_reason
     return Score(total=round(total, 4), parts={k: round(v, 4) for k, v in parts.items()}, reasons=reasons)
+
+
+# --- the reasons, read in the reader's language --------------------------------------------
+# A match's reasons are stored in English (they are data); these turn them into messages
+# put together in the reader's language when shown (the Matches page, notifications).
+_FIXED_REASONS = {
+    "same skill": Message("same skill"),
+    "related skill": Message("related skill"),
+    "shared tag": Message("shared tag"),
+    "remote": Message("remote"),
+    "helper wants to earn hours": Message("helper wants to earn hours"),
+    "requester has helped others": Message("requester has helped others"),
+}
+_DAY_NAMES = {
+    "Monday": Message("Monday"),
+    "Tuesday": Message("Tuesday"),
+    "Wednesday": Message("Wednesday"),
+    "Thursday": Message("Thursday"),
+    "Friday": Message("Friday"),
+    "Saturday": Message("Saturday"),
+    "Sunday": Message("Sunday"),
+}
+_PART_NAMES = {"morning": Message("morning"), "afternoon": Message("afternoon"), "evening": Message("evening")}
+
+
+def reason_message(reason: str) -> Message | str:
+    """One stored reason as a message ("can help Saturday morning"), or the text as it is."""
+    if reason in _FIXED_REASONS:
+        return _FIXED_REASONS[reason]
+    if reason.startswith("can help "):
+        day, _sep, part = reason[len("can help ") :].partition(" ")
+        if day in _DAY_NAMES and part in _PART_NAMES:
+            return Message("can help {day} {part}", day=_DAY_NAMES[day], part=_PART_NAMES[part])
+    if reason.startswith("trusted (") and reason.endswith(")"):
+        return Message("trusted ({score})", score=reason[len("trusted (") : -1])
+    return reason
+
+
+def reasons_message(reasons: list[str]) -> Message | str:
+    """The reasons, joined by commas as they always were, each in the reader's language."""
+    parts = [reason_message(reason) for reason in reasons]
+    if not parts:
+        return ""
+    joined = parts[-1]
+    for part in reversed(parts[:-1]):
+        joined = Message("{first}, {rest}", first=part, rest=joined)
+    return joined

@@ -11,6 +11,8 @@ from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from apps.moderation.moderatable import Moderatable, ModeratableQuerySet
 from p2pcommons.humanize import format_when
@@ -33,7 +35,7 @@ class SkillCategory(models.Model):
 
     class Meta:
         ordering = ["name"]
-        verbose_name_plural = "skill categories"
+        verbose_name_plural = gettext_lazy("skill categories")
 
     def __str__(self) -> str:
         return self.name
@@ -50,7 +52,7 @@ class Skill(models.Model):
         null=True,
         blank=True,
         related_name="skills",
-        help_text="Empty: offered in every community.",
+        help_text=gettext_lazy("Empty: offered in every community."),
     )
     name = models.CharField(max_length=80)
     slug = models.SlugField(max_length=80)
@@ -91,13 +93,13 @@ class Listing(Moderatable, models.Model):
     """
 
     class Status(models.TextChoices):
-        OPEN = "open", "Open"
-        CLOSED = "closed", "Closed"
+        OPEN = "open", gettext_lazy("Open")
+        CLOSED = "closed", gettext_lazy("Closed")
 
     community = models.ForeignKey("peers.Community", on_delete=models.PROTECT, related_name="+")
     title = models.CharField(max_length=120)
     description = models.TextField(max_length=3000, blank=True)
-    remote_ok = models.BooleanField(default=False, help_text="Can happen by video or phone.")
+    remote_ok = models.BooleanField(default=False, help_text=gettext_lazy("Can happen by video or phone."))
     status = models.CharField(max_length=6, choices=Status.choices, default=Status.OPEN)
     latitude = models.DecimalField(max_digits=8, decimal_places=5, null=True, blank=True, editable=False)
     longitude = models.DecimalField(max_digits=8, decimal_places=5, null=True, blank=True, editable=False)
@@ -123,8 +125,8 @@ class Listing(Moderatable, models.Model):
     def state_label(self) -> str:
         """What its badge says: open, closed, or (open but past its date) expired."""
         if self.is_open:
-            return "Open"
-        return "Closed" if self.status == self.Status.CLOSED else "Expired"
+            return _("Open")
+        return _("Closed") if self.status == self.Status.CLOSED else _("Expired")
 
 
 class Offer(Listing):
@@ -140,7 +142,7 @@ class Offer(Listing):
         decimal_places=1,
         default=Decimal("3.0"),
         validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("50"))],
-        help_text="How far you go to help (km, up to 50).",
+        help_text=gettext_lazy("How far you go to help (km, up to 50)."),
     )
 
     objects = ModeratableQuerySet.as_manager()
@@ -172,7 +174,15 @@ class AvailabilityWindow(models.Model):
         return WEEKDAYS[self.weekday]
 
 
-WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+WEEKDAYS = [
+    gettext_lazy("Monday"),
+    gettext_lazy("Tuesday"),
+    gettext_lazy("Wednesday"),
+    gettext_lazy("Thursday"),
+    gettext_lazy("Friday"),
+    gettext_lazy("Saturday"),
+    gettext_lazy("Sunday"),
+]
 
 
 class Request(Listing):
@@ -187,7 +197,7 @@ class Request(Listing):
         **HOURS, default=Decimal("1.00"), validators=[MinValueValidator(MIN_HOURS), MaxValueValidator(MAX_HOURS)]
     )
     match_notices = models.PositiveSmallIntegerField(
-        default=0, editable=False, help_text="How many of its matches the requester was told about."
+        default=0, editable=False, help_text=gettext_lazy("How many of its matches the requester was told about.")
     )
 
     objects = ModeratableQuerySet.as_manager()
@@ -219,7 +229,7 @@ class Match(models.Model):
 
     class Meta:
         ordering = ["-score", "id"]
-        verbose_name_plural = "matches"
+        verbose_name_plural = gettext_lazy("matches")
         constraints = [models.UniqueConstraint(fields=["request", "offer"], name="skills_match_once")]
 
     def __str__(self) -> str:
@@ -252,10 +262,10 @@ class Session(Moderatable, models.Model):
     only to its people and the community's organizers."""
 
     class Status(models.TextChoices):
-        PROPOSED = "proposed", "Proposed"
-        SCHEDULED = "scheduled", "Booked"
-        CANCELLED = "cancelled", "Cancelled"
-        COMPLETED = "completed", "Completed"
+        PROPOSED = "proposed", gettext_lazy("Proposed")
+        SCHEDULED = "scheduled", gettext_lazy("Booked")
+        CANCELLED = "cancelled", gettext_lazy("Cancelled")
+        COMPLETED = "completed", gettext_lazy("Completed")
 
     helper = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="sessions_given")
     community = models.ForeignKey("peers.Community", on_delete=models.PROTECT, related_name="+")
@@ -266,10 +276,14 @@ class Session(Moderatable, models.Model):
     planned_hours = models.DecimalField(
         **HOURS, validators=[MinValueValidator(MIN_HOURS), MaxValueValidator(MAX_HOURS)]
     )
-    place = models.CharField(max_length=200, blank=True, help_text="Where you meet (leave empty if remote).")
+    place = models.CharField(
+        max_length=200, blank=True, help_text=gettext_lazy("Where you meet (leave empty if remote).")
+    )
     remote = models.BooleanField(default=False)
     capacity = models.PositiveSmallIntegerField(
-        default=1, validators=[MinValueValidator(1), MaxValueValidator(30)], help_text="More than 1: a group session."
+        default=1,
+        validators=[MinValueValidator(1), MaxValueValidator(30)],
+        help_text=gettext_lazy("More than 1: a group session."),
     )
     status = models.CharField(max_length=9, choices=Status.choices, default=Status.PROPOSED)
     proposed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
@@ -318,23 +332,23 @@ class Seat(models.Model):
     completed exchange its two people review."""
 
     class Status(models.TextChoices):
-        BOOKED = "booked", "Booked"
-        LEFT = "left", "Cancelled"
-        COMPLETED = "completed", "Hours moved"
-        DISPUTED = "disputed", "Disputed"
+        BOOKED = "booked", gettext_lazy("Booked")
+        LEFT = "left", gettext_lazy("Cancelled")
+        COMPLETED = "completed", gettext_lazy("Hours moved")
+        DISPUTED = "disputed", gettext_lazy("Disputed")
 
     session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="seats")
     learner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="session_seats")
     status = models.CharField(max_length=9, choices=Status.choices, default=Status.BOOKED)
     learner_hours = models.DecimalField(**HOURS, null=True, blank=True)
     helper_hours = models.DecimalField(**HOURS, null=True, blank=True)
-    hours = models.DecimalField(**HOURS, null=True, blank=True, help_text="The hours that moved.")
+    hours = models.DecimalField(**HOURS, null=True, blank=True, help_text=gettext_lazy("The hours that moved."))
     transfer = models.ForeignKey(
         "ledger.Transfer", on_delete=models.PROTECT, null=True, blank=True, related_name="+", editable=False
     )
     dispute_reason = models.CharField(max_length=500, blank=True)
     settled_at = models.DateTimeField(
-        null=True, blank=True, editable=False, help_text="When an organizer settled a dispute (final)."
+        null=True, blank=True, editable=False, help_text=gettext_lazy("When an organizer settled a dispute (final).")
     )
     created_at = models.DateTimeField(default=timezone.now)
     completed_at = models.DateTimeField(null=True, blank=True)

@@ -35,6 +35,8 @@ from decimal import Decimal
 from django.db.models import DecimalField, F, IntegerField, OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import dateformat, timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from apps.peers.guards import require_organizer
 from apps.peers.models import Community, User
@@ -85,7 +87,7 @@ def _started(session: Session, user, now: datetime) -> bool:
 
 
 def _is_now(session: Session) -> str:
-    return f"This session is {session.get_status_display().lower()}."
+    return _("This session is %(status)s.") % {"status": session.get_status_display().lower()}
 
 
 # The time limit: a learner's balance may not go below their limit. Read only: an account
@@ -104,12 +106,22 @@ def beyond_limit(*, learner: User, hours: Decimal, balance: Decimal, limit: Deci
     """The refusal when ``hours`` more would take ``learner`` below their limit, else None."""
     if balance - hours >= limit:
         return None
-    who = "Your" if you else f"{learner.public_name}'s"
-    return RuleViolation(
-        f"{who} time balance is {format_amount(balance, 'HOUR', signed=True)} with a limit of "
-        f"{format_amount(limit, 'HOUR')}: {format_amount(hours, 'HOUR')} more would take it below the limit.",
-        code="limit",
-    )
+    values = {
+        "balance": format_amount(balance, "HOUR", signed=True),
+        "limit": format_amount(limit, "HOUR"),
+        "hours": format_amount(hours, "HOUR"),
+    }
+    if you:
+        text = _(
+            "Your time balance is %(balance)s with a limit of %(limit)s: %(hours)s more would take it below the limit."
+        )
+    else:
+        values["name"] = learner.public_name
+        text = _(
+            "%(name)s's time balance is %(balance)s with a limit of %(limit)s: %(hours)s more would take it below "
+            "the limit."
+        )
+    return RuleViolation(text % values, code="limit")
 
 
 def with_headroom(sessions: QuerySet[Session], user) -> QuerySet[Session]:
@@ -145,19 +157,23 @@ def _nothing_to_confirm(session: Session, user, now: datetime) -> RuleViolation 
     """The helper confirms while a place is booked; a learner while theirs is."""
     if is_helper(session, user):
         if not _booked(session):
-            return RuleViolation("Every place of this session is settled already.", code="illegal_transition")
+            return RuleViolation(_("Every place of this session is settled already."), code="illegal_transition")
         return None
     seat = seat_of(session, user)
     if seat is not None and seat.status != P.BOOKED:
-        return RuleViolation(f"This place is {seat.get_status_display().lower()} already.", code="illegal_transition")
+        return RuleViolation(_place_already(seat), code="illegal_transition")
     return None
+
+
+def _place_already(seat: Seat) -> str:
+    return _("This place is %(status)s already.") % {"status": seat.get_status_display().lower()}
 
 
 _join_beyond_limit.code = "limit"
 _nothing_to_confirm.code = "illegal_transition"
 
 
-NOT_OPEN_FOR_JOINING = "This session is not open for joining."
+NOT_OPEN_FOR_JOINING = gettext_lazy("This session is not open for joining.")
 
 
 def _record(*, obj: Session, actor, source: str, target: str, note: str) -> None:
@@ -180,40 +196,44 @@ SESSION = Machine(
     actions=[
         Action(
             "accept",
-            "Agree to the session",
+            gettext_lazy("Agree to the session"),
             source=(S.PROPOSED,),
             target=S.SCHEDULED,
             who=(
                 only(
                     lambda s, user: is_helper(s, user) or is_learner(s, user),
                     "the helper or the learner",
-                    message="Only the helper or the learner can agree to this session.",
+                    message=gettext_lazy("Only the helper or the learner can agree to this session."),
                 ),
                 only(
                     lambda s, user: user.pk != s.proposed_by_id,
                     "the other person",
-                    message="The other person agrees to what you proposed.",
+                    message=gettext_lazy("The other person agrees to what you proposed."),
                 ),
             ),
             state_message=_is_now,
-            when=(refuse_if(_started, "This session's time has passed; propose a new one.", "illegal_transition"),),
+            when=(
+                refuse_if(
+                    _started, gettext_lazy("This session's time has passed; propose a new one."), "illegal_transition"
+                ),
+            ),
         ),
         Action(
             "join",
-            "Join this session",
+            gettext_lazy("Join this session"),
             source=(S.SCHEDULED,),
             who=(
                 only(
                     lambda s, user: s.is_group,
                     "a group session",
                     code="not_group",
-                    message="This is a one-to-one session.",
+                    message=gettext_lazy("This is a one-to-one session."),
                 ),
                 only(
                     lambda s, user: not is_helper(s, user),
                     "a learner",
                     code="same_person",
-                    message="You are the helper of this session.",
+                    message=gettext_lazy("You are the helper of this session."),
                 ),
             ),
             state_message=NOT_OPEN_FOR_JOINING,
@@ -225,46 +245,48 @@ SESSION = Machine(
                 ),
                 refuse_if(
                     lambda s, user, now: any(seat.learner_id == user.pk for seat in _booked(s)),
-                    "You already have a place.",
+                    gettext_lazy("You already have a place."),
                     "already_joined",
                 ),
-                refuse_if(lambda s, user, now: len(_booked(s)) >= s.capacity, "This session is full.", "full"),
+                refuse_if(
+                    lambda s, user, now: len(_booked(s)) >= s.capacity, gettext_lazy("This session is full."), "full"
+                ),
                 _join_beyond_limit,
             ),
         ),
         Action(
             "cancel",
-            "Cancel the session",
+            gettext_lazy("Cancel the session"),
             source=(S.PROPOSED, S.SCHEDULED),
             target=S.CANCELLED,
             who=(
                 only(
                     lambda s, user: is_helper(s, user) or _one_to_one_learner(s, user),
                     "the helper or the learner",
-                    message="Only the helper or the learner can cancel this session.",
+                    message=gettext_lazy("Only the helper or the learner can cancel this session."),
                 ),
             ),
             state_message=_is_now,
-            when=(refuse_if(_started, "A session can be cancelled only before it starts.", "started"),),
+            when=(refuse_if(_started, gettext_lazy("A session can be cancelled only before it starts."), "started"),),
             takes_note=True,
             style="secondary outline",
         ),
         Action(
             "confirm",
-            "Confirm the hours",
+            gettext_lazy("Confirm the hours"),
             source=(S.SCHEDULED,),
             who=(
                 only(
                     lambda s, user: is_helper(s, user) or is_learner(s, user),
                     "the helper or a learner",
-                    message="Only the helper or a learner of this session can confirm it.",
+                    message=gettext_lazy("Only the helper or a learner of this session can confirm it."),
                 ),
             ),
             state_message=_is_now,
             when=(
                 refuse_if(
                     lambda s, user, now: not _started(s, user, now),
-                    "Confirm the hours after the session has taken place.",
+                    gettext_lazy("Confirm the hours after the session has taken place."),
                     "not_started",
                 ),
                 _nothing_to_confirm,
@@ -274,10 +296,10 @@ SESSION = Machine(
         # disputed), the session is completed.
         Action(
             "complete",
-            "Complete",
+            gettext_lazy("Complete"),
             source=(S.SCHEDULED,),
             target=S.COMPLETED,
-            when=(refuse_if(_still_waiting, "A place still waits for its hours.", "not_done"),),
+            when=(refuse_if(_still_waiting, gettext_lazy("A place still waits for its hours."), "not_done"),),
             system=True,
         ),
     ],
@@ -316,7 +338,7 @@ _organizer.code = "not_organizer"
 
 
 SEAT_PARTY_WORDS = "the helper or the learner"
-ONLY_PARTIES_DISPUTE = "Only the helper or the learner can dispute this session."
+ONLY_PARTIES_DISPUTE = gettext_lazy("Only the helper or the learner can dispute this session.")
 
 SEAT = Machine(
     model=Seat,
@@ -324,76 +346,79 @@ SEAT = Machine(
     actions=[
         Action(
             "confirm",
-            "Confirm the hours",
+            gettext_lazy("Confirm the hours"),
             source=(P.BOOKED,),
             who=(
                 only(
                     is_seat_party,
                     SEAT_PARTY_WORDS,
-                    message="Only the helper or a learner of this session can confirm it.",
+                    message=gettext_lazy("Only the helper or a learner of this session can confirm it."),
                 ),
             ),
-            state_message=lambda seat: f"This place is {seat.get_status_display().lower()} already.",
+            state_message=_place_already,
             when=(
                 _seat_session_not(S.SCHEDULED),
                 refuse_if(
                     lambda seat, user, now: not _seat_started(seat, user, now),
-                    "Confirm the hours after the session has taken place.",
+                    gettext_lazy("Confirm the hours after the session has taken place."),
                     "not_started",
                 ),
             ),
         ),
         Action(
             "leave",
-            "Give up my place",
+            gettext_lazy("Give up my place"),
             source=(P.BOOKED,),
             target=P.LEFT,
             who=(
                 only(
                     lambda seat, user: user.pk == seat.learner_id,
                     "the learner",
-                    message="Only the learner can give up their place.",
+                    message=gettext_lazy("Only the learner can give up their place."),
                 ),
             ),
-            state_message="This place can't be given up now.",
+            state_message=gettext_lazy("This place can't be given up now."),
             when=(
                 refuse_if(
                     lambda seat, user, now: not seat.session.is_group,
-                    "A one-to-one session is cancelled, not left.",
+                    gettext_lazy("A one-to-one session is cancelled, not left."),
                     "not_group",
                 ),
-                refuse_if(_seat_started, "This place can't be given up now.", "illegal_transition"),
+                refuse_if(_seat_started, gettext_lazy("This place can't be given up now."), "illegal_transition"),
             ),
             style="secondary outline",
         ),
         Action(
             "dispute",
-            "Ask the organizers to settle it",
+            gettext_lazy("Ask the organizers to settle it"),
             source=(P.BOOKED, P.COMPLETED),
             target=P.DISPUTED,
             who=(only(is_seat_party, SEAT_PARTY_WORDS, message=ONLY_PARTIES_DISPUTE),),
-            state_message="This session can't be disputed now.",
+            state_message=gettext_lazy("This session can't be disputed now."),
             when=(
                 # Only a session that was on: agreed to (booked or completed), not called off.
                 refuse_if(
                     lambda seat, user, now: seat.session.status not in (S.SCHEDULED, S.COMPLETED),
-                    "This session can't be disputed now.",
+                    gettext_lazy("This session can't be disputed now."),
                     "illegal_transition",
                 ),
                 # Settled disputes are final: the organizers' decision stands.
                 refuse_if(
                     lambda seat, user, now: seat.settled_at is not None,
-                    "The organizers have settled this session; their decision stands.",
+                    gettext_lazy("The organizers have settled this session; their decision stands."),
                     "settled",
                 ),
                 refuse_if(
                     lambda seat, user, now: seat.completed_at is not None and seat.completed_at < now - DISPUTE_WINDOW,
-                    f"Sessions can be disputed up to {DISPUTE_WINDOW.days} days after the hours moved.",
+                    lambda seat, user, now: (
+                        _("Sessions can be disputed up to %(days)s days after the hours moved.")
+                        % {"days": DISPUTE_WINDOW.days}
+                    ),
                     "too_late",
                 ),
                 refuse_if(
                     lambda seat, user, now: not _seat_started(seat, user, now),
-                    "Cancel a session that hasn't happened instead of disputing it.",
+                    gettext_lazy("Cancel a session that hasn't happened instead of disputing it."),
                     "not_started",
                 ),
             ),
@@ -401,15 +426,15 @@ SEAT = Machine(
         ),
         Action(
             "settle",
-            "Settle the dispute",
+            gettext_lazy("Settle the dispute"),
             source=(P.DISPUTED,),
             target=P.COMPLETED,
             when=(_organizer,),
         ),
         # The platform's steps once both figures of a place are in: they agree (the hours
         # move) or they differ by more than the tolerance (the organizers settle it).
-        Action("complete", "Move the hours", source=(P.BOOKED,), target=P.COMPLETED, system=True),
-        Action("hours_differ", "Hours differ", source=(P.BOOKED,), target=P.DISPUTED, system=True),
+        Action("complete", gettext_lazy("Move the hours"), source=(P.BOOKED,), target=P.COMPLETED, system=True),
+        Action("hours_differ", gettext_lazy("Hours differ"), source=(P.BOOKED,), target=P.DISPUTED, system=True),
     ],
 )
 
@@ -425,10 +450,13 @@ def _expired(listing, user, now: datetime) -> bool:
 
 def _open_until(offer: Offer, user, now: datetime) -> str:
     until = dateformat.format(timezone.localtime(offer.expires_at), "j F Y")  # as the offer's page writes it
-    return f"It is open until {until}; renew it in its last {RENEW_WITHIN.days} days."
+    return _("It is open until %(until)s; renew it in its last %(days)s days.") % {
+        "until": until,
+        "days": RENEW_WITHIN.days,
+    }
 
 
-PAST_DATES = "Those dates have passed; choose new ones to reopen it."
+PAST_DATES = gettext_lazy("Those dates have passed; choose new ones to reopen it.")
 
 OFFER = Machine(
     model=Offer,
@@ -436,28 +464,46 @@ OFFER = Machine(
     actions=[
         Action(
             "close",
-            "Close",
+            gettext_lazy("Close"),
             source=(Offer.Status.OPEN,),
             target=Offer.Status.CLOSED,
-            who=(only(_owns, "the member who offered it", message="Only the member who offered it can change it."),),
+            who=(
+                only(
+                    _owns,
+                    "the member who offered it",
+                    message=gettext_lazy("Only the member who offered it can change it."),
+                ),
+            ),
             style="secondary outline",
         ),
         Action(
             "reopen",
-            "Reopen",
+            gettext_lazy("Reopen"),
             source=(Offer.Status.CLOSED,),
             target=Offer.Status.OPEN,
-            who=(only(_owns, "the member who offered it", message="Only the member who offered it can change it."),),
+            who=(
+                only(
+                    _owns,
+                    "the member who offered it",
+                    message=gettext_lazy("Only the member who offered it can change it."),
+                ),
+            ),
             # An expired offer is renewed instead (reopening one through an edit renews it).
-            when=(refuse_if(_expired, "It has expired; renew it to open it again.", "expired"),),
+            when=(refuse_if(_expired, gettext_lazy("It has expired; renew it to open it again."), "expired"),),
             style="secondary outline",
         ),
         Action(
             "renew",
-            "Renew for 6 months",
+            gettext_lazy("Renew for 6 months"),
             source=(Offer.Status.OPEN, Offer.Status.CLOSED),
             target=Offer.Status.OPEN,
-            who=(only(_owns, "the member who offered it", message="Only the member who offered it can renew it."),),
+            who=(
+                only(
+                    _owns,
+                    "the member who offered it",
+                    message=gettext_lazy("Only the member who offered it can renew it."),
+                ),
+            ),
             when=(refuse_if(lambda o, user, now: o.expires_at > now + RENEW_WITHIN, _open_until, "too_early"),),
             style="secondary",
         ),
@@ -470,18 +516,22 @@ REQUEST = Machine(
     actions=[
         Action(
             "close",
-            "Close",
+            gettext_lazy("Close"),
             source=(Request.Status.OPEN,),
             target=Request.Status.CLOSED,
-            who=(only(_owns, "the member who asked", message="Only the member who asked can change it."),),
+            who=(
+                only(_owns, "the member who asked", message=gettext_lazy("Only the member who asked can change it.")),
+            ),
             style="secondary outline",
         ),
         Action(
             "reopen",
-            "Reopen",
+            gettext_lazy("Reopen"),
             source=(Request.Status.CLOSED,),
             target=Request.Status.OPEN,
-            who=(only(_owns, "the member who asked", message="Only the member who asked can change it."),),
+            who=(
+                only(_owns, "the member who asked", message=gettext_lazy("Only the member who asked can change it.")),
+            ),
             when=(refuse_if(_expired, PAST_DATES, "expired"),),
             style="secondary outline",
         ),

@@ -18,6 +18,8 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponseRedirect
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from apps.peers.admin_scoping import (
     CommunityScopedAdminMixin,
@@ -45,14 +47,14 @@ from .models import (
     TradingSuspension,
 )
 
-_slot_starts = when_column("start", "slot")
+_slot_starts = when_column("start", gettext_lazy("slot"))
 
 
 class SlotReasonForm(forms.Form):
     reason = forms.CharField(
         max_length=300,
         widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
-        help_text="Everyone with an order in the slot is told, and it is kept in the slot's events.",
+        help_text=gettext_lazy("Everyone with an order in the slot is told, and it is kept in the slot's events."),
     )
 
 
@@ -60,7 +62,7 @@ class SuspendReasonForm(forms.Form):
     reason = forms.CharField(
         max_length=300,
         widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
-        help_text="The member is told, and it is kept with the suspension.",
+        help_text=gettext_lazy("The member is told, and it is kept with the suspension."),
     )
 
 
@@ -78,7 +80,7 @@ class MeterAdmin(ReadOnlyAdminMixin, CommunityScopedAdminMixin, admin.ModelAdmin
         "kind",
         "peak_capacity_w",
         "status",
-        when_column("created_at", "registered"),
+        when_column("created_at", gettext_lazy("registered")),
     )
     list_filter = ("kind", "status", ("community", ScopedCommunityFilter))
     search_fields = ("name", "owner__profile__display_name")
@@ -97,23 +99,23 @@ class MeterAdmin(ReadOnlyAdminMixin, CommunityScopedAdminMixin, admin.ModelAdmin
     )
     actions = ["stop_trading"]
 
-    @admin.display(description="owner", ordering="owner__profile__display_name")
+    @admin.display(description=gettext_lazy("owner"), ordering="owner__profile__display_name")
     def owner_name(self, obj: Meter) -> str:
         return obj.owner.public_name
 
-    @admin.action(description="Stop trading for the owners of the selected meters")
+    @admin.action(description=gettext_lazy("Stop trading for the owners of the selected meters"))
     def stop_trading(self, request, queryset):
         return confirm_and_apply(
             self,
             request,
             queryset.select_related("owner__profile", "community"),
             form_class=SuspendReasonForm,
-            title="Stop these members trading energy",
+            title=_("Stop these members trading energy"),
             action="stop_trading",
             apply=lambda meter, reason: services.trading_suspend(
                 community=meter.community, member=meter.owner, actor=request.user, reason=reason
             ),
-            done="Stopped trading for {count} member(s); their open orders are cancelled.",
+            done=_("Stopped trading for {count} member(s); their open orders are cancelled."),
         )
 
 
@@ -133,11 +135,11 @@ class MeterReadingAdmin(ReadOnlyAdminMixin, CommunityScopedAdminMixin, admin.Mod
     list_display = (
         "meter",
         "owner_name",
-        when_column("interval_start", "quarter hour"),
+        when_column("interval_start", gettext_lazy("quarter hour")),
         "imported_wh",
         "exported_wh",
         "source",
-        when_column("corrected_at", "corrected"),
+        when_column("corrected_at", gettext_lazy("corrected")),
     )
     list_filter = ("source", ("meter__community", ScopedCommunityFilter))
     search_fields = ("meter__name", "meter__owner__profile__display_name")
@@ -146,7 +148,7 @@ class MeterReadingAdmin(ReadOnlyAdminMixin, CommunityScopedAdminMixin, admin.Mod
     fields = ("meter", "interval_start", "imported_wh", "exported_wh", "source", "created_at", "corrected_at")
     inlines = [CorrectionInline]
 
-    @admin.display(description="owner", ordering="meter__owner__profile__display_name")
+    @admin.display(description=gettext_lazy("owner"), ordering="meter__owner__profile__display_name")
     def owner_name(self, obj: MeterReading) -> str:
         return obj.meter.owner.public_name
 
@@ -163,9 +165,9 @@ class DeviceTokenAdmin(ReadOnlyAdminMixin, CommunityScopedAdminMixin, admin.Mode
         "owner_name",
         "prefix",
         "is_active",
-        when_column("created_at", "made"),
-        when_column("last_used_at", "last used"),
-        when_column("revoked_at", "revoked"),
+        when_column("created_at", gettext_lazy("made")),
+        when_column("last_used_at", gettext_lazy("last used")),
+        when_column("revoked_at", gettext_lazy("revoked")),
     )
     list_filter = (("meter__community", ScopedCommunityFilter),)
     search_fields = ("label", "meter__name", "meter__owner__profile__display_name")
@@ -173,11 +175,11 @@ class DeviceTokenAdmin(ReadOnlyAdminMixin, CommunityScopedAdminMixin, admin.Mode
     fields = ("label", "meter", "prefix", "created_at", "last_used_at", "revoked_at")  # never key_hash
     exclude = ("key_hash",)
 
-    @admin.display(description="owner", ordering="meter__owner__profile__display_name")
+    @admin.display(description=gettext_lazy("owner"), ordering="meter__owner__profile__display_name")
     def owner_name(self, obj: DeviceToken) -> str:
         return obj.meter.owner.public_name
 
-    @admin.display(description="in use", boolean=True)
+    @admin.display(description=gettext_lazy("in use"), boolean=True)
     def is_active(self, obj: DeviceToken) -> bool:
         return obj.is_active
 
@@ -210,15 +212,15 @@ class SlotAdmin(ReadOnlyAdminMixin, CommunityScopedAdminMixin, admin.ModelAdmin)
 
     community_path = "community"
     list_display = (
-        when_column("start", "starts"),
+        when_column("start", gettext_lazy("starts")),
         "community",
         "status",
         "clearing_price",
         "volume_wh",
         "buy_orders",
         "sell_orders",
-        when_column("cleared_at", "cleared"),
-        when_column("settled_at", "settled"),
+        when_column("cleared_at", gettext_lazy("cleared")),
+        when_column("settled_at", gettext_lazy("settled")),
     )
     list_filter = ("status", ("community", ScopedCommunityFilter))
     search_fields = ("community__name",)
@@ -239,17 +241,17 @@ class SlotAdmin(ReadOnlyAdminMixin, CommunityScopedAdminMixin, admin.ModelAdmin)
     inlines = [SlotEventInline, TradeInline]
     actions = ["cancel_slots"]
 
-    @admin.action(description="Cancel the selected slots")
+    @admin.action(description=gettext_lazy("Cancel the selected slots"))
     def cancel_slots(self, request, queryset):
         return confirm_and_apply(
             self,
             request,
             queryset,
             form_class=SlotReasonForm,
-            title="Cancel these market slots",
+            title=_("Cancel these market slots"),
             action="cancel_slots",
             apply=lambda slot, reason: services.slot_cancel(slot=slot, actor=request.user, reason=reason),
-            done="Cancelled {count} slot(s); their orders and trades are void and the traders are told.",
+            done=_("Cancelled {count} slot(s); their orders and trades are void and the traders are told."),
         )
 
 
@@ -268,7 +270,7 @@ class OrderAdmin(ReadOnlyAdminMixin, CommunityScopedAdminMixin, admin.ModelAdmin
         "limit_price",
         "status",
         "filled_wh",
-        when_column("created_at", "placed"),
+        when_column("created_at", gettext_lazy("placed")),
     )
     list_filter = ("side", "status", ("slot__community", ScopedCommunityFilter))
     search_fields = ("member__profile__display_name", "meter__name")
@@ -288,11 +290,11 @@ class OrderAdmin(ReadOnlyAdminMixin, CommunityScopedAdminMixin, admin.ModelAdmin
         "cancelled_at",
     )
 
-    @admin.display(description="slot", ordering="slot__start")
+    @admin.display(description=gettext_lazy("slot"), ordering="slot__start")
     def slot_start(self, obj: Order) -> str:
         return _slot_starts(obj.slot)
 
-    @admin.display(description="member", ordering="member__profile__display_name")
+    @admin.display(description=gettext_lazy("member"), ordering="member__profile__display_name")
     def member_name(self, obj: Order) -> str:
         return obj.member.public_name
 
@@ -312,7 +314,7 @@ class TradeAdmin(ReadOnlyAdminMixin, CommunityScopedAdminMixin, admin.ModelAdmin
         "status",
         "delivered_wh",
         "amount",
-        when_column("settled_at", "settled"),
+        when_column("settled_at", gettext_lazy("settled")),
     )
     list_filter = ("status", ("slot__community", ScopedCommunityFilter))
     search_fields = ("seller__profile__display_name", "buyer__profile__display_name")
@@ -334,15 +336,15 @@ class TradeAdmin(ReadOnlyAdminMixin, CommunityScopedAdminMixin, admin.ModelAdmin
         "settled_at",
     )
 
-    @admin.display(description="slot", ordering="slot__start")
+    @admin.display(description=gettext_lazy("slot"), ordering="slot__start")
     def slot_start(self, obj: Trade) -> str:
         return _slot_starts(obj.slot)
 
-    @admin.display(description="seller", ordering="seller__profile__display_name")
+    @admin.display(description=gettext_lazy("seller"), ordering="seller__profile__display_name")
     def seller_name(self, obj: Trade) -> str:
         return obj.seller.public_name
 
-    @admin.display(description="buyer", ordering="buyer__profile__display_name")
+    @admin.display(description=gettext_lazy("buyer"), ordering="buyer__profile__display_name")
     def buyer_name(self, obj: Trade) -> str:
         return obj.buyer.public_name
 
@@ -360,7 +362,7 @@ class StandingOrderAdmin(ReadOnlyAdminMixin, CommunityScopedAdminMixin, admin.Mo
         "limit_price",
         "hours",
         "status",
-        when_column("created_at", "made"),
+        when_column("created_at", gettext_lazy("made")),
     )
     list_filter = ("side", "status", ("meter__community", ScopedCommunityFilter))
     search_fields = ("member__profile__display_name", "meter__name")
@@ -377,11 +379,11 @@ class StandingOrderAdmin(ReadOnlyAdminMixin, CommunityScopedAdminMixin, admin.Mo
         "created_at",
     )
 
-    @admin.display(description="member", ordering="member__profile__display_name")
+    @admin.display(description=gettext_lazy("member"), ordering="member__profile__display_name")
     def member_name(self, obj: StandingOrder) -> str:
         return obj.member.public_name
 
-    @admin.display(description="hours", ordering="from_time")
+    @admin.display(description=gettext_lazy("hours"), ordering="from_time")
     def hours(self, obj: StandingOrder) -> str:
         return f"{obj.from_time:%H:%M}-{obj.until_time:%H:%M}"
 
@@ -399,7 +401,7 @@ class SuspendForm(forms.ModelForm):
         model = TradingSuspension
         fields = ("community", "member", "reason")
         widgets = {"reason": forms.Textarea(attrs={"rows": 3, "cols": 60})}
-        help_texts = {"reason": "The member is told, and it is kept with the suspension."}
+        help_texts = {"reason": gettext_lazy("The member is told, and it is kept with the suspension.")}
 
     def clean(self):
         cleaned = super().clean()
@@ -409,7 +411,11 @@ class SuspendForm(forms.ModelForm):
             and member is not None
             and membership_of(user=member, community_id=community.pk) is None
         ):
-            self.add_error("member", f"{member.public_name} is not a member of {community.name}.")
+            self.add_error(
+                "member",
+                _("%(member)s is not a member of %(community)s.")
+                % {"member": member.public_name, "community": community.name},
+            )
         return cleaned
 
     def validate_unique(self):
@@ -417,11 +423,11 @@ class SuspendForm(forms.ModelForm):
 
 
 class InForceFilter(admin.SimpleListFilter):
-    title = "in force"
+    title = gettext_lazy("in force")
     parameter_name = "in_force"
 
     def lookups(self, request, model_admin):
-        return (("yes", "Stopped now"), ("no", "Lifted"))
+        return (("yes", _("Stopped now")), ("no", _("Lifted")))
 
     def queryset(self, request, queryset):
         if self.value() == "yes":
@@ -447,9 +453,9 @@ class TradingSuspensionAdmin(CommunityScopedAdminMixin, admin.ModelAdmin):
         "reason",
         "in_force",
         "created_by_name",
-        when_column("created_at", "stopped"),
+        when_column("created_at", gettext_lazy("stopped")),
         "lifted_by_name",
-        when_column("lifted_at", "lifted"),
+        when_column("lifted_at", gettext_lazy("lifted")),
     )
     list_filter = (InForceFilter, ("community", ScopedCommunityFilter))
     search_fields = ("member__profile__display_name", "reason")
@@ -481,7 +487,7 @@ class TradingSuspensionAdmin(CommunityScopedAdminMixin, admin.ModelAdmin):
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def add_view(self, request: HttpRequest, form_url="", extra_context=None):
-        extra_context = {"title": "Stop trading for a member", **(extra_context or {})}
+        extra_context = {"title": _("Stop trading for a member"), **(extra_context or {})}
         try:
             return super().add_view(request, form_url, extra_context)
         except (RuleViolation, ValidationError) as refusal:
@@ -505,7 +511,7 @@ class TradingSuspensionAdmin(CommunityScopedAdminMixin, admin.ModelAdmin):
     def save_related(self, request, form, formsets, change) -> None:
         """Nothing related to save (and nothing may be saved beside the service)."""
 
-    @admin.action(description="Let them trade again")
+    @admin.action(description=gettext_lazy("Let them trade again"))
     def lift(self, request, queryset):
         lifted = 0
         for suspension in queryset.filter(lifted_at__isnull=True).select_related("member__profile"):
@@ -516,22 +522,24 @@ class TradingSuspensionAdmin(CommunityScopedAdminMixin, admin.ModelAdmin):
             else:
                 lifted += 1
         if lifted:
-            self.message_user(request, f"{lifted} member(s) may trade again; they are told.", messages.SUCCESS)
+            self.message_user(
+                request, _("%(count)s member(s) may trade again; they are told.") % {"count": lifted}, messages.SUCCESS
+            )
         else:
-            self.message_user(request, "None of those was still in force.", messages.WARNING)
+            self.message_user(request, _("None of those was still in force."), messages.WARNING)
 
-    @admin.display(description="member", ordering="member__profile__display_name")
+    @admin.display(description=gettext_lazy("member"), ordering="member__profile__display_name")
     def member_name(self, obj: TradingSuspension) -> str:
         return obj.member.public_name
 
-    @admin.display(description="in force", boolean=True)
+    @admin.display(description=gettext_lazy("in force"), boolean=True)
     def in_force(self, obj: TradingSuspension) -> bool:
         return obj.lifted_at is None
 
-    @admin.display(description="stopped by")
+    @admin.display(description=gettext_lazy("stopped by"))
     def created_by_name(self, obj: TradingSuspension) -> str:
         return obj.created_by.public_name
 
-    @admin.display(description="lifted by")
+    @admin.display(description=gettext_lazy("lifted by"))
     def lifted_by_name(self, obj: TradingSuspension) -> str:
         return obj.lifted_by.public_name if obj.lifted_by else ""

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
@@ -214,5 +215,5 @@ class MeterViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         """Stop a device token at once (revoking it again changes nothing)."""
         token = DeviceToken.objects.select_related("meter").filter(meter=self.get_object(), pk=token_id).first()
         if token is None:
-            raise NotFound("No such device token of this meter.")
+            raise NotFound(_("No such device token of this meter."))
         return Response(DeviceTokenSerializer(services.device_token_revoke(token=token, actor=request.user)).data)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -106,13 +107,13 @@ class SlotFilterSerializer(serializers.Serializer):
     def validate_community(self, value: str) -> int:
         pk = parse_id(value)
         if pk is None:
-            raise serializers.ValidationError("Give a community by its number.")
+            raise serializers.ValidationError(_("Give a community by its number."))
         return pk
 
     def validate(self, attrs):
         for name in ("start_from", "start_to"):
             if not within_search_span(attrs.get(name)):
-                raise serializers.ValidationError({name: "Choose a time within five years from now."})
+                raise serializers.ValidationError({name: _("Choose a time within five years from now.")})
         return attrs
 
 

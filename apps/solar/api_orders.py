@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from functools import partial
 
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
@@ -55,7 +56,7 @@ def _price(**kwargs) -> serializers.DecimalField:
 def _own_meter(user, pk: int) -> Meter:
     meter = selectors.meter_of(user=user, pk=pk)
     if meter is None:
-        raise DRFValidationError({"meter": ["No such meter of yours."]})
+        raise DRFValidationError({"meter": [_("No such meter of yours.")]})
     return meter
 
 
@@ -106,7 +107,7 @@ class OrderCreateSerializer(serializers.Serializer):
 
     def validate_slot_start(self, value):
         if not within_search_span(value):
-            raise serializers.ValidationError("Orders are taken up to 7 days ahead.")
+            raise serializers.ValidationError(_("Orders are taken up to 7 days ahead."))
         return value
 
 

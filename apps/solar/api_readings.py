@@ -13,6 +13,7 @@ import contextlib
 from datetime import datetime
 
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -96,15 +97,19 @@ class ReadingRowsField(serializers.Field):
 
     def to_internal_value(self, data) -> list[Row]:
         if not isinstance(data, list):
-            raise serializers.ValidationError("Send a list of readings.")
+            raise serializers.ValidationError(_("Send a list of readings."))
         rows, errors = [], []
         for index, item in enumerate(data, start=1):
             if not isinstance(item, dict):
-                errors.append(f"Row {index}: a reading has interval_start, imported_wh and exported_wh.")
+                errors.append(
+                    _("Row %(number)s: a reading has interval_start, imported_wh and exported_wh.") % {"number": index}
+                )
                 continue
             start = _when(item.get("interval_start"))
             if start is not None and not within_search_span(start if start.tzinfo else None):
-                errors.append(f"Row {index}: that date is years away; check the interval's start.")
+                errors.append(
+                    _("Row %(number)s: that date is years away; check the interval's start.") % {"number": index}
+                )
                 continue
             rows.append(Row(start, item.get("imported_wh"), item.get("exported_wh")))
         if errors:
@@ -150,7 +155,7 @@ class ReadingFilterSerializer(serializers.Serializer):
     def validate_meter(self, value: str) -> int:
         pk = parse_id(value)
         if pk is None:
-            raise serializers.ValidationError("Give a meter by its number.")
+            raise serializers.ValidationError(_("Give a meter by its number."))
         return pk
 
 
@@ -213,13 +218,13 @@ class ReadingViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.Ge
         device = device_of(self.request)
         if device is not None:
             if named is not None and named != device.meter.pk:
-                raise PermissionDenied("This device's token posts readings for its own meter only.")
+                raise PermissionDenied(_("This device's token posts readings for its own meter only."))
             return device.meter
         if named is None:
-            raise DRFValidationError({"meter": ["Say which of your meters these are for."]})
+            raise DRFValidationError({"meter": [_("Say which of your meters these are for.")]})
         meter = selectors.meter_of(user=self.request.user, pk=named)
         if meter is None:
-            raise DRFValidationError({"meter": ["No such meter of yours."]})
+            raise DRFValidationError({"meter": [_("No such meter of yours.")]})
         return meter
 
     @staticmethod

@@ -1,10 +1,11 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy
 
 
 class SolarConfig(AppConfig):
     name = "apps.solar"
     label = "solar"
-    verbose_name = "Solar exchange"
+    verbose_name = gettext_lazy("Solar exchange")
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
@@ -19,8 +20,10 @@ class SolarConfig(AppConfig):
 
         from .models import TradingDay
 
-        register_kind("solar.cleared", label="Energy market: how your orders did", default="immediate")
-        register_kind("solar.settled", label="Energy market: deliveries paid and received", default="digest")
+        register_kind("solar.cleared", label=gettext_lazy("Energy market: how your orders did"), default="immediate")
+        register_kind(
+            "solar.settled", label=gettext_lazy("Energy market: deliveries paid and received"), default="digest"
+        )
         register_exchange(
             TradingDay,
             domain="solar",

@@ -19,6 +19,7 @@ import hashlib
 from dataclasses import dataclass
 
 from django.contrib.auth.models import AnonymousUser
+from django.utils.translation import gettext as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions, permissions, throttling
 from rest_framework.settings import api_settings
@@ -62,8 +63,10 @@ class DeviceTokenAuthentication(authentication.BaseAuthentication):
         meter = services.device_token_meter(key=key)
         if meter is None:
             raise exceptions.AuthenticationFailed(
-                "This device token is not valid: it was revoked, its meter is no longer used, "
-                "or it was mistyped. Make a new one on the meter's page."
+                _(
+                    "This device token is not valid: it was revoked, its meter is no longer used, "
+                    "or it was mistyped. Make a new one on the meter's page."
+                )
             )
         return AnonymousUser(), DeviceCredential(meter=meter, token_hash=hashlib.sha256(key.encode()).hexdigest())
 

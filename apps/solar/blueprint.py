@@ -14,6 +14,8 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.urls import reverse
 from django.utils import dateformat, timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from apps.peers.blueprints import Blueprint, Figure, HistoryRow, Item, communities_using
 from apps.peers.models import Community, CommunityExchange, User
@@ -27,7 +29,7 @@ CLOSING_WINDOW = timedelta(hours=2)  # "orders closing soon": gates closing with
 READING_GRACE = timedelta(minutes=30)  # devices post a quarter hour late; ask after this
 UPCOMING = 10
 
-DEFAULT_RULES = (
+DEFAULT_RULES = gettext_lazy(
     "Sell only energy your own meter measures: an offer never exceeds what your panels can pass in a quarter hour. "
     "Orders close 5 minutes before their quarter hour starts, and each quarter hour clears at one price for everyone. "
     "What you pay or earn is settled from the meter readings, never from the orders: energy not delivered is not paid. "
@@ -59,7 +61,7 @@ def figure() -> Figure:
     using the exchange. One query."""
     since, until = month_bounds()
     wh = selectors.traded_wh(community_ids=communities_using(KEY).values("pk"), since=since, until=until)
-    return Figure(value=_kwh_figure(wh), label="kWh traded this month")
+    return Figure(value=_kwh_figure(wh), label=_("kWh traded this month"))
 
 
 # The figure changes when trades are made or settled, slots cleared or cancelled, and when
@@ -81,27 +83,42 @@ def actions(*, user: User, now: datetime | None = None) -> list[Item]:
     now = now or timezone.now()
     items = []
     for order in selectors.orders_closing(user=user, now=now, within=CLOSING_WINDOW):
-        side = "buy" if order.side == Order.Side.BUY else "sell"
+        values = {
+            "quantity": kwh(order.quantity_wh),
+            "start": _hm(order.slot.start),
+            "closes": _hm(order.slot.gate_closes_at),
+        }
         items.append(
             Item(
-                text=f"Your {side} order of {kwh(order.quantity_wh)} for {_hm(order.slot.start)} "
-                f"closes at {_hm(order.slot.gate_closes_at)}",
+                text=(
+                    _("Your buy order of %(quantity)s for %(start)s closes at %(closes)s")
+                    if order.side == Order.Side.BUY
+                    else _("Your sell order of %(quantity)s for %(start)s closes at %(closes)s")
+                )
+                % values,
                 url=reverse("solar:order-change", args=[order.pk]),
                 kind=KEY,
                 when=order.slot.gate_closes_at,
-                verb="Change or cancel",
+                verb=_("Change or cancel"),
             )
         )
     for order in selectors.readings_awaited(user=user, now=now, grace=READING_GRACE):
         slot = order.slot
         items.append(
             Item(
-                text=f"{order.meter.name} has no reading for {_hm(slot.start)}-{_hm(slot.end)} yet: "
-                f"send it by {_hm(slot.settle_deadline)} so your trade settles",
+                text=_(
+                    "%(meter)s has no reading for %(start)s-%(end)s yet: send it by %(deadline)s so your trade settles"
+                )
+                % {
+                    "meter": order.meter.name,
+                    "start": _hm(slot.start),
+                    "end": _hm(slot.end),
+                    "deadline": _hm(slot.settle_deadline),
+                },
                 url=order.meter.get_absolute_url() + "#reading-heading",
                 kind=KEY,
                 when=slot.settle_deadline,
-                verb="Add the reading",
+                verb=_("Add the reading"),
             )
         )
     return items
@@ -119,17 +136,25 @@ def upcoming(*, user: User, now: datetime | None = None) -> list[Item]:
     items = []
     for orders in list(by_slot.values())[:UPCOMING]:
         slot = orders[0].slot
-        parts = []
-        for side, verb in ((Order.Side.SELL, "selling"), (Order.Side.BUY, "buying")):
-            wh = sum(o.quantity_wh for o in orders if o.side == side)
-            if wh:
-                parts.append(f"{verb} {kwh(wh)}")
+        selling = sum(o.quantity_wh for o in orders if o.side == Order.Side.SELL)
+        buying = sum(o.quantity_wh for o in orders if o.side == Order.Side.BUY)
+        if selling and buying:
+            doing = _("Selling %(sold)s and buying %(bought)s") % {"sold": kwh(selling), "bought": kwh(buying)}
+        elif selling:
+            doing = _("Selling %(sold)s") % {"sold": kwh(selling)}
+        else:
+            doing = _("Buying %(bought)s") % {"bought": kwh(buying)}
         day = dateformat.format(timezone.localtime(slot.start), "D j M")
-        doing = " and ".join(parts)
         items.append(
             Item(
-                text=f"{day}, {_hm(slot.start)}-{_hm(slot.end)} in {slot.community.name}: "
-                f"{doing[:1].upper()}{doing[1:]}",
+                text=_("%(day)s, %(start)s-%(end)s in %(community)s: %(doing)s")
+                % {
+                    "day": day,
+                    "start": _hm(slot.start),
+                    "end": _hm(slot.end),
+                    "community": slot.community.name,
+                    "doing": doing,
+                },
                 url=slot.get_absolute_url(),
                 kind=KEY,
                 when=slot.start,
@@ -143,11 +168,20 @@ def activity(*, user: User, community_ids, limit: int = 10) -> list[Item]:
     the member is an active member of, latest first. One query."""
     items = []
     for slot in selectors.cleared_slots(user=user, community_ids=community_ids, limit=limit):
-        price = f" at {price_words(slot.clearing_price)}" if slot.clearing_price is not None else ""
+        values = {
+            "start": _hm(slot.start),
+            "end": _hm(slot.end),
+            "community": slot.community.name,
+            "quantity": kwh(slot.volume_wh),
+        }
+        if slot.clearing_price is not None:
+            values["price"] = price_words(slot.clearing_price)
+            text = _("%(start)s-%(end)s cleared in %(community)s: %(quantity)s at %(price)s") % values
+        else:
+            text = _("%(start)s-%(end)s cleared in %(community)s: %(quantity)s") % values
         items.append(
             Item(
-                text=f"{_hm(slot.start)}-{_hm(slot.end)} cleared in {slot.community.name}: "
-                f"{kwh(slot.volume_wh)}{price}",
+                text=text,
                 url=slot.get_absolute_url(),
                 kind=KEY,
                 when=slot.cleared_at,
@@ -175,9 +209,9 @@ def history(*, subject: User, viewer: User) -> list[HistoryRow]:
     own = viewer.is_authenticated and viewer.pk == subject.pk
     url = reverse("solar:trades") if own else None
     return [
-        HistoryRow(label="Energy delivered", value=kwh(record["delivered"]), url=url),
-        HistoryRow(label="Delivery reliability (30 days)", value=reliability),
-        HistoryRow(label="Energy bought", value=kwh(record["bought"]), url=url),
+        HistoryRow(label=_("Energy delivered"), value=kwh(record["delivered"]), url=url),
+        HistoryRow(label=_("Delivery reliability (30 days)"), value=reliability),
+        HistoryRow(label=_("Energy bought"), value=kwh(record["bought"]), url=url),
     ]
 
 
@@ -190,11 +224,11 @@ def start(*, community: Community, actor: User | None) -> None:
 
 BLUEPRINT = Blueprint(
     key=KEY,
-    category="Sustainability",
-    title="Micro Solar Exchange",
-    description="A simple peer model for sharing extra solar power locally.",
-    tags=("Energy", "Green"),
-    nav_label="Energy",
+    category=gettext_lazy("Sustainability"),
+    title=gettext_lazy("Micro Solar Exchange"),
+    description=gettext_lazy("A simple peer model for sharing extra solar power locally."),
+    tags=(gettext_lazy("Energy"), gettext_lazy("Green")),
+    nav_label=gettext_lazy("Energy"),
     nav_url="solar:market",
     order=20,
     default_rules=DEFAULT_RULES,

@@ -20,27 +20,63 @@ for SVG coordinates. An empty input gives a sentence instead of a blank chart.
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta, tzinfo
-from decimal import ROUND_CEILING, ROUND_HALF_EVEN, Decimal
-from itertools import pairwise
+from datetime import date, datetime, timedelta, tzinfo
+from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Literal, TypeVar
 
-from django.utils.html import format_html, format_html_join
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext, ngettext, pgettext_lazy
 
 from p2pcommons.humanize import format_amount
 
-WIDTH = 360  # viewBox units: about one unit per CSS pixel on a phone, so 12-unit text stays legible
-_FONT_SIZE = 12
-_LINE = 16  # one line of text, in viewBox units
-_CHAR = 6.6  # rough width of one character of 12-unit system-ui text, to lay out legends
+from .svg import (  # noqa: F401  (drawing primitives, split out to keep this module short)
+    _CHAR,
+    _FONT_SIZE,
+    _LINE,
+    WIDTH,
+    _c,
+    _el,
+    _empty,
+    _interval,
+    _legend,
+    _line,
+    _Plot,
+    _points,
+    _polyline,
+    _rect,
+    _runs,
+    _Scale,
+    _svg,
+    _text,
+    _ticks,
+    _time_labels,
+    _y_grid,
+)
+
 ORANGE = "#ea580c"  # sellers, energy sold or exported, volume: the sun's colour
 BLUE = "#2563eb"  # buyers, energy bought or imported, prices
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = (
+    pgettext_lazy("abbreviated month", "Jan"),
+    pgettext_lazy("abbreviated month", "Feb"),
+    pgettext_lazy("abbreviated month", "Mar"),
+    pgettext_lazy("abbreviated month", "Apr"),
+    pgettext_lazy("abbreviated month", "May"),
+    pgettext_lazy("abbreviated month", "Jun"),
+    pgettext_lazy("abbreviated month", "Jul"),
+    pgettext_lazy("abbreviated month", "Aug"),
+    pgettext_lazy("abbreviated month", "Sep"),
+    pgettext_lazy("abbreviated month", "Oct"),
+    pgettext_lazy("abbreviated month", "Nov"),
+    pgettext_lazy("abbreviated month", "Dec"),
+)
+_WEEKDAYS = (
+    pgettext_lazy("abbreviated weekday", "Mon"),
+    pgettext_lazy("abbreviated weekday", "Tue"),
+    pgettext_lazy("abbreviated weekday", "Wed"),
+    pgettext_lazy("abbreviated weekday", "Thu"),
+    pgettext_lazy("abbreviated weekday", "Fri"),
+    pgettext_lazy("abbreviated weekday", "Sat"),
+    pgettext_lazy("abbreviated weekday", "Sun"),
+)
 _PRICE_STEP = Decimal("0.0001")  # prices have at most 4 decimals (clearing.py)
 _KWH_STEP = Decimal("0.01")  # kWh and credits are shown with at most 2 decimals
 
@@ -73,24 +109,23 @@ def format_price(price: Decimal) -> str:
     return _plain(price, 4)
 
 
-def _count(n: int, thing: str) -> str:
-    return f"{n} {thing}" if n == 1 else f"{n} {thing}s"
-
-
 def _between(low: str, high: str) -> str:
-    return low if low == high else f"{low} to {high}"
+    return low if low == high else gettext("%(low)s to %(high)s") % {"low": low, "high": high}
 
 
 def _day_text(day: date) -> str:
-    return f"{_WEEKDAYS[day.weekday()]} {day.day} {_MONTHS[day.month - 1]}"
+    return f"{_WEEKDAYS[day.weekday()]!s} {day.day} {_MONTHS[day.month - 1]!s}"
 
 
 def _moments_text(start: datetime, end: datetime, tz: tzinfo) -> str:
     """A span in words, "from 14:00 to 18:00", naming the days when it crosses midnight."""
     first, last = start.astimezone(tz), end.astimezone(tz)
     if first.date() == last.date():
-        return f"from {first:%H:%M} to {last:%H:%M}"
-    return f"from {_day_text(first.date())} {first:%H:%M} to {_day_text(last.date())} {last:%H:%M}"
+        return gettext("from %(start)s to %(end)s") % {"start": f"{first:%H:%M}", "end": f"{last:%H:%M}"}
+    return gettext("from %(start)s to %(end)s") % {
+        "start": f"{_day_text(first.date())} {first:%H:%M}",
+        "end": f"{_day_text(last.date())} {last:%H:%M}",
+    }
 
 
 # --- input checks: refuse what would draw a wrong picture -----------------------------------
@@ -112,172 +147,6 @@ def _check_aware(moment: datetime) -> datetime:
     return moment
 
 
-# --- drawing ---------------------------------------------------------------------------------
-@dataclass(frozen=True, slots=True)
-class _Plot:
-    """The plotting area inside the viewBox; labels go in the margins around it."""
-
-    left: float
-    top: float
-    right: float
-    bottom: float
-
-
-@dataclass(frozen=True, slots=True)
-class _Scale:
-    """Maps a value from 0..``top`` onto ``start``..``end`` (SVG coordinates)."""
-
-    start: float
-    end: float
-    top: Number | float
-
-    def __call__(self, value: Number | float) -> float:
-        return self.start + (self.end - self.start) * float(value) / float(self.top)
-
-
-def _c(value: float) -> str:
-    return f"{value:.1f}"
-
-
-def _points(points: Sequence[tuple[float, float]]) -> str:
-    return " ".join(f"{_c(x)},{_c(y)}" for x, y in points)
-
-
-def _ticks(top: Decimal, *, least: Decimal, count: int = 5) -> list[Decimal]:
-    """Round axis values from 0 to at least ``top``, in steps of 1, 2 or 5 times a power
-    of ten (never finer than ``least``, the smallest step the labels can show)."""
-    raw = max(top / count, least)
-    magnitude = Decimal(1).scaleb(raw.adjusted())
-    step = next(magnitude * m for m in (1, 2, 5, 10) if magnitude * m >= raw)
-    steps = max(1, int((top / step).to_integral_value(rounding=ROUND_CEILING)))
-    return [step * i for i in range(steps + 1)]
-
-
-def _el(tag: str, text: str | None = None, **attrs: object) -> SafeString:
-    """One SVG element, every attribute value and the text escaped. ``class_`` is
-    ``class``, ``stroke_width`` is ``stroke-width``; floats are coordinates (one decimal)."""
-    pairs = ((k.rstrip("_").replace("_", "-"), _c(v) if isinstance(v, float) else v) for k, v in attrs.items())
-    attributes = format_html_join("", ' {}="{}"', pairs)
-    if text is None:
-        return format_html("<{}{}/>", tag, attributes)
-    return format_html("<{}{}>{}</{}>", tag, attributes, text, tag)
-
-
-def _text(x: float, y: float, text: str, *, anchor: str = "start", cls: str = "solar-label") -> SafeString:
-    return _el("text", text, class_=cls, x=x, y=y, text_anchor=anchor, fill="currentColor")
-
-
-def _line(x1: float, y1: float, x2: float, y2: float, *, cls: str, opacity: str) -> SafeString:
-    return _el("line", class_=cls, x1=x1, y1=y1, x2=x2, y2=y2, stroke="currentColor", stroke_opacity=opacity)
-
-
-def _polyline(points: Sequence[tuple[float, float]], *, cls: str, colour: str, dashed: bool, **data: str) -> SafeString:
-    """A series line; ``data`` (``data_corners=...``) carries the exact values drawn."""
-    dash = {"stroke_dasharray": "6 3"} if dashed else {}
-    return _el(
-        "polyline", class_=cls, points=_points(points), fill="none", stroke=colour, stroke_width="2.5", **dash, **data
-    )
-
-
-def _rect(x: float, y: float, w: float, h: float, *, cls: str, colour: str, data: str, **extra: str) -> SafeString:
-    return _el("rect", class_=cls, x=x, y=y, width=max(w, 0.5), height=h, fill=colour, data_value=data, **extra)
-
-
-def _y_grid(plot: _Plot, y: _Scale, ticks: list[Decimal], label: Callable[[Decimal], str]) -> list[str]:
-    """Faint horizontal lines at the round values, labelled on the left, and the baseline."""
-    parts: list[str] = []
-    for tick in ticks:
-        at = y(tick)
-        parts.append(_line(plot.left, at, plot.right, at, cls="solar-grid", opacity="0.15"))
-        parts.append(_text(plot.left - 5, at + 4, label(tick), anchor="end", cls="solar-tick"))
-    parts.append(_line(plot.left, plot.bottom, plot.right, plot.bottom, cls="solar-axis", opacity="0.6"))
-    return parts
-
-
-def _legend(entries: list[tuple[str, str, str, bool]], *, top: float) -> tuple[list[str], float]:
-    """Swatch and label for each (label, "line" or "box", colour, dashed), wrapped onto
-    more rows on a narrow chart; returns the parts and the y below the last row."""
-    parts: list[str] = []
-    x, y = 8.0, top + _LINE - 4
-    for label, kind, colour, dashed in entries:
-        width = 24 + len(label) * _CHAR
-        if x > 8 and x + width > WIDTH - 4:
-            x, y = 8.0, y + _LINE
-        if kind == "line":
-            parts.append(
-                _polyline([(x, y - 4), (x + 16, y - 4)], cls="solar-legend-swatch", colour=colour, dashed=dashed)
-            )
-        else:
-            parts.append(_el("rect", x=x + 2, y=y - 9, width="12", height="10", fill=colour))
-        parts.append(_text(x + 21, y, label, cls="solar-legend"))
-        x += width + 14
-    return parts, y + 8
-
-
-def _time_labels(plot: _Plot, at: Callable[[datetime], float], start: datetime, end: datetime, tz: tzinfo) -> list[str]:
-    """HH:MM in ``tz`` at whole hours every 1, 2, 3, 4, 6, 12 or 24 hours, four or five
-    labels at most (quarter hours are walked in UTC, so DST and half-hour zones hold)."""
-    hours = (end - start) / timedelta(hours=1)
-    every = next((h for h in (1, 2, 3, 4, 6, 12) if hours / h <= 5), 24)
-    moment = start.astimezone(UTC).replace(second=0, microsecond=0)
-    moment -= timedelta(minutes=moment.minute % 15)
-    parts: list[str] = []
-    while moment <= end:
-        local = moment.astimezone(tz)
-        if moment >= start and local.minute == 0 and local.hour % every == 0:
-            x = at(moment)
-            parts.append(_line(x, plot.bottom, x, plot.bottom + 4, cls="solar-axis", opacity="0.6"))
-            parts.append(_text(x, plot.bottom + _LINE, f"{local:%H:%M}", anchor="middle", cls="solar-tick"))
-        moment += timedelta(minutes=15)
-    return parts
-
-
-def _interval(starts: list[datetime]) -> timedelta:
-    """The length of one slot or reading: the smallest step between starts (15 minutes
-    when there is only one)."""
-    steps = [later - earlier for earlier, later in pairwise(starts) if later > earlier]
-    return min(steps, default=timedelta(minutes=15))
-
-
-def _runs(rows: list[tuple[datetime, _V | None]], width: timedelta) -> list[list[tuple[datetime, _V]]]:
-    """Split into runs of back-to-back intervals with a value: a missing interval or a
-    None (not traded) leaves a gap in the line rather than a made-up slope across it."""
-    runs: list[list[tuple[datetime, _V]]] = []
-    previous: datetime | None = None
-    for start, value in rows:
-        if value is None:
-            previous = None
-            continue
-        if previous is None or start - previous != width:
-            runs.append([])
-        runs[-1].append((start, value))
-        previous = start
-    return runs
-
-
-def _svg(*, kind: str, title: str, desc: str, parts: list[str], height: float) -> str:
-    """The chart's frame: named by its title, described by its desc, sized by viewBox."""
-    ident = "solar-" + kind + "-" + hashlib.sha256(f"{kind}\n{title}\n{desc}".encode()).hexdigest()[:10]
-    head = format_html(
-        '<svg xmlns="http://www.w3.org/2000/svg" class="solar-chart solar-chart-{}" viewBox="0 0 {} {}" width="100%" '
-        'role="img" aria-labelledby="{}-title {}-desc" font-family="{}" font-size="{}">',
-        kind,
-        WIDTH,
-        round(height),
-        ident,
-        ident,
-        "system-ui, -apple-system, Segoe UI, Roboto, sans-serif",
-        _FONT_SIZE,
-    )
-    head += _el("title", title, id=f"{ident}-title") + _el("desc", desc, id=f"{ident}-desc")
-    return mark_safe(head + "".join(parts) + "</svg>")  # noqa: S308 - every part was built by format_html
-
-
-def _empty(message: str) -> str:
-    """A sentence in place of a chart with nothing to draw."""
-    return format_html('<p class="solar-chart-empty">{}</p>', message)
-
-
 # --- the charts ------------------------------------------------------------------------------
 def _corners(orders: list[tuple[int, Decimal]], *, highest_first: bool) -> list[tuple[int, Decimal]]:
     """A step curve's corners (Wh so far, price): the best orders first, each one a flat
@@ -293,13 +162,26 @@ def _corners(orders: list[tuple[int, Decimal]], *, highest_first: bool) -> list[
 
 def _book_text(orders: list[tuple[int, Decimal]], side: str) -> str:
     if not orders:
-        return f"No {side} orders yet."
-    prices = [price for _, price in orders]
-    total = format_kwh(sum(quantity for quantity, _ in orders))
-    return (
-        f"{_count(len(orders), f'{side} order')} for {total} in total, "
-        f"at {_between(format_price(min(prices)), format_price(max(prices)))} credits per kWh."
-    )
+        return gettext("No buy orders yet.") if side == "buy" else gettext("No sell orders yet.")
+    prices = [price for _q, price in orders]
+    values = {
+        "count": len(orders),
+        "total": format_kwh(sum(quantity for quantity, _p in orders)),
+        "prices": _between(format_price(min(prices)), format_price(max(prices))),
+    }
+    if side == "buy":
+        text = ngettext(
+            "%(count)s buy order for %(total)s in total, at %(prices)s credits per kWh.",
+            "%(count)s buy orders for %(total)s in total, at %(prices)s credits per kWh.",
+            len(orders),
+        )
+    else:
+        text = ngettext(
+            "%(count)s sell order for %(total)s in total, at %(prices)s credits per kWh.",
+            "%(count)s sell orders for %(total)s in total, at %(prices)s credits per kWh.",
+            len(orders),
+        )
+    return text % values
 
 
 def supply_demand_svg(
@@ -320,7 +202,7 @@ def supply_demand_svg(
     ("Wh:price ..."), for tests and anyone reading the markup.
     """
     if not buys and not sells:
-        return _empty("No orders yet for this slot.")
+        return _empty(gettext("No orders yet for this slot."))
     for _, limit in [*buys, *sells]:
         _check_decimal(limit, "A limit price")
     if price is not None:
@@ -337,11 +219,13 @@ def supply_demand_svg(
     y = _Scale(plot.bottom, plot.top, price_ticks[-1])
 
     parts = _y_grid(plot, y, price_ticks, format_price)
-    parts.append(_text(plot.left - 46, 14, "credits per kWh", cls="solar-unit"))
+    parts.append(_text(plot.left - 46, 14, gettext("credits per kWh"), cls="solar-unit"))
     for tick in kwh_ticks:
         parts.append(_text(x(tick * 1000), plot.bottom + _LINE, _plain(tick, 2), anchor="middle", cls="solar-tick"))
     middle = (plot.left + plot.right) / 2
-    parts.append(_text(middle, plot.bottom + 2 * _LINE, "kWh (running total)", anchor="middle", cls="solar-unit"))
+    parts.append(
+        _text(middle, plot.bottom + 2 * _LINE, gettext("kWh (running total)"), anchor="middle", cls="solar-unit")
+    )
     for corners, cls, colour, dashed in ((supply, "solar-supply", ORANGE, False), (demand, "solar-demand", BLUE, True)):
         if corners:
             data = " ".join(f"{wh}:{format_price(p)}" for wh, p in corners)
@@ -349,13 +233,19 @@ def supply_demand_svg(
             parts.append(_polyline(line, cls=cls, colour=colour, dashed=dashed, data_corners=data))
 
     legend, bottom = _legend(
-        [("Buy orders (demand)", "line", BLUE, True), ("Sell orders (supply)", "line", ORANGE, False)],
+        [
+            (gettext("Buy orders (demand)"), "line", BLUE, True),
+            (gettext("Sell orders (supply)"), "line", ORANGE, False),
+        ],
         top=plot.bottom + 2 * _LINE + 4,
     )
     parts += legend
     summary = [_book_text(buys, "buy"), _book_text(sells, "sell")]
     if price is not None and volume_wh is not None:
-        cleared = f"Cleared: {format_kwh(volume_wh)} at {format_price(price)} credits per kWh"
+        cleared = gettext("Cleared: %(quantity)s at %(price)s credits per kWh") % {
+            "quantity": format_kwh(volume_wh),
+            "price": format_price(price),
+        }
         cx, cy = x(volume_wh), y(price)
         parts += [
             _line(plot.left, cy, cx, cy, cls="solar-cleared-guide", opacity="0.5"),
@@ -382,13 +272,13 @@ def slots_svg(*, points: list[tuple[datetime, Decimal | None, int]], title: str,
     with dots (left scale, credits per kWh) over its traded volume as bars (right scale,
     kWh); an untraded slot (price None) leaves a gap. Times read as HH:MM in ``tz``."""
     if not points:
-        return _empty("No slots to show yet.")
+        return _empty(gettext("No slots to show yet."))
     rows = sorted(
         ((_check_aware(s), p if p is None else _check_decimal(p, "A price"), _check_wh(wh)) for s, p, wh in points),
         key=lambda r: r[0],
     )
     if all(p is None and wh == 0 for _, p, wh in rows):
-        return _empty("No trades in these slots yet.")
+        return _empty(gettext("No trades in these slots yet."))
     width = _interval([start for start, _, _ in rows])
     first, end = rows[0][0], rows[-1][0] + width
     plot = _Plot(left=52, top=26, right=WIDTH - 44, bottom=186)
@@ -406,7 +296,7 @@ def slots_svg(*, points: list[tuple[datetime, Decimal | None, int]], title: str,
     parts = _y_grid(plot, y_price, price_ticks, format_price)
     for tick in kwh_ticks:
         parts.append(_text(plot.right + 5, y_wh(tick * 1000) + 4, _plain(tick, 2), cls="solar-tick"))
-    parts.append(_text(plot.left - 46, 14, "credits per kWh", cls="solar-unit"))
+    parts.append(_text(plot.left - 46, 14, gettext("credits per kWh"), cls="solar-unit"))
     parts.append(_text(WIDTH - 4, 14, "kWh", anchor="end", cls="solar-unit"))
     bar = (at(first + width) - at(first)) * 0.8
     for start, _, wh in rows:
@@ -427,21 +317,31 @@ def slots_svg(*, points: list[tuple[datetime, Decimal | None, int]], title: str,
             )
     parts += _time_labels(plot, at, first, end, tz)
     legend, bottom = _legend(
-        [("Price", "line", BLUE, False), ("Energy traded", "box", ORANGE, False)], top=plot.bottom + _LINE + 4
+        [(gettext("Price"), "line", BLUE, False), (gettext("Energy traded"), "box", ORANGE, False)],
+        top=plot.bottom + _LINE + 4,
     )
     parts += legend
 
-    desc = f"{_count(len(rows), 'slot')} {_moments_text(first, end, tz)}. "
+    desc = ngettext("%(count)s slot %(span)s. ", "%(count)s slots %(span)s. ", len(rows)) % {
+        "count": len(rows),
+        "span": _moments_text(first, end, tz),
+    }
+    total = format_kwh(sum(wh for _s, _p, wh in rows))
     if traded:
-        prices = [p for _, p, _ in traded]
-        last_start, last_price, _ = traded[-1]
-        desc += (
-            f"Traded in {len(traded)} of them, {format_kwh(sum(wh for _, _, wh in rows))} in total, "
-            f"at {_between(format_price(min(prices)), format_price(max(prices)))} credits per kWh. "
-            f"Latest price: {format_price(last_price)} credits per kWh at {last_start.astimezone(tz):%H:%M}."
-        )
+        prices = [p for _s, p, _wh in traded]
+        last_start, last_price, _last_wh = traded[-1]
+        desc += gettext(
+            "Traded in %(traded)s of them, %(total)s in total, at %(prices)s credits per kWh. "
+            "Latest price: %(price)s credits per kWh at %(time)s."
+        ) % {
+            "traded": len(traded),
+            "total": total,
+            "prices": _between(format_price(min(prices)), format_price(max(prices))),
+            "price": format_price(last_price),
+            "time": f"{last_start.astimezone(tz):%H:%M}",
+        }
     else:
-        desc += f"No price was set; {format_kwh(sum(wh for _, _, wh in rows))} traded."
+        desc += gettext("No price was set; %(total)s traded.") % {"total": total}
     return _svg(kind="slots", title=title, desc=desc, parts=parts, height=bottom + 4)
 
 
@@ -459,21 +359,21 @@ def daily_bars_svg(
     if unit not in ("kWh", "credits"):
         raise ValueError('The unit is "kWh" or "credits".')
     if not days:
-        return _empty("No days to show yet.")
+        return _empty(gettext("No days to show yet."))
 
     def check(value: Number) -> Decimal:
         return Decimal(_check_wh(value)) / 1000 if unit == "kWh" else _check_decimal(value, "An amount of credits")
 
     rows = sorted(((day, check(first), check(second)) for day, first, second in days), key=lambda r: r[0])
     if all(a == 0 and b == 0 for _, a, b in rows):
-        return _empty("Nothing to show for these days yet.")
+        return _empty(gettext("Nothing to show for these days yet."))
     # Credits are written as everywhere else on the site ("12.50 credits").
     words = (lambda v: f"{_plain(v, 2)} kWh") if unit == "kWh" else (lambda v: format_amount(v, "CREDIT"))
     ticks = _ticks(max(max(a, b) for _, a, b in rows), least=_KWH_STEP)
     plot = _Plot(left=52, top=26, right=WIDTH - 12, bottom=186)
     y = _Scale(plot.bottom, plot.top, ticks[-1])
     parts = _y_grid(plot, y, ticks, lambda tick: _plain(tick, 2))
-    parts.append(_text(plot.left - 46, 14, unit, cls="solar-unit"))
+    parts.append(_text(plot.left - 46, 14, "kWh" if unit == "kWh" else gettext("credits"), cls="solar-unit"))
     group = (plot.right - plot.left) / len(rows)
     label_every = -(-len(rows) // 7)  # at most 7 day labels fit a phone
     for i, (day, *values) in enumerate(rows):
@@ -484,7 +384,7 @@ def daily_bars_svg(
                 _rect(x, top, group * 0.4, plot.bottom - top, cls=f"solar-bar-{j + 1}", colour=colour, data=str(value))
             )
         if i % label_every == 0:
-            label = f"{day.day} {_MONTHS[day.month - 1]}"
+            label = f"{day.day} {_MONTHS[day.month - 1]!s}"
             parts.append(
                 _text(plot.left + group * (i + 0.5), plot.bottom + _LINE, label, anchor="middle", cls="solar-tick")
             )
@@ -493,14 +393,20 @@ def daily_bars_svg(
     )
     parts += legend
 
-    summary = [f"{_count(len(rows), 'day')} from {_day_text(rows[0][0])} to {_day_text(rows[-1][0])}."]
+    summary = [
+        ngettext("%(count)s day from %(first)s to %(last)s.", "%(count)s days from %(first)s to %(last)s.", len(rows))
+        % {"count": len(rows), "first": _day_text(rows[0][0]), "last": _day_text(rows[-1][0])}
+    ]
     for j, label in enumerate(labels):
         total = sum((row[j + 1] for row in rows), Decimal(0))
         if total == 0:
-            summary.append(f"{label}: nothing.")
+            summary.append(gettext("%(label)s: nothing.") % {"label": label})
         else:
             best = max(rows, key=lambda row: row[j + 1])
-            summary.append(f"{label}: {words(total)} in total, most on {_day_text(best[0])} ({words(best[j + 1])}).")
+            summary.append(
+                gettext("%(label)s: %(total)s in total, most on %(day)s (%(most)s).")
+                % {"label": label, "total": words(total), "day": _day_text(best[0]), "most": words(best[j + 1])}
+            )
     return _svg(kind="daily", title=title, desc=" ".join(summary), parts=parts, height=bottom + 4)
 
 
@@ -509,7 +415,7 @@ def production_svg(*, points: list[tuple[datetime, int, int]], title: str, tz: t
     out) and imported (taken in) as two shaded step lines over time; a missing interval
     leaves a gap rather than a guess. Times read as HH:MM in ``tz``."""
     if not points:
-        return _empty("No meter readings yet.")
+        return _empty(gettext("No meter readings yet."))
     rows = sorted(((_check_aware(s), _check_wh(out), _check_wh(into)) for s, out, into in points), key=lambda r: r[0])
     width = _interval([start for start, _, _ in rows])
     first, end = rows[0][0], rows[-1][0] + width
@@ -522,9 +428,9 @@ def production_svg(*, points: list[tuple[datetime, int, int]], title: str, tz: t
     ticks = _ticks(Decimal(max(max(out, into) for _, out, into in rows)) / 1000, least=_KWH_STEP)
     y = _Scale(plot.bottom, plot.top, ticks[-1])  # in kWh, like the labels
     minutes = int(width / timedelta(minutes=1))
-    per = "hour" if minutes == 60 else f"{minutes} minutes"
+    per = gettext("hour") if minutes == 60 else gettext("%(count)s minutes") % {"count": minutes}
     parts = _y_grid(plot, y, ticks, lambda tick: _plain(tick, 2))
-    parts.append(_text(plot.left - 46, 14, f"kWh per {per}", cls="solar-unit"))
+    parts.append(_text(plot.left - 46, 14, gettext("kWh per %(per)s") % {"per": per}, cls="solar-unit"))
     series = (("solar-exported", 1, ORANGE, False), ("solar-imported", 2, BLUE, True))
     for cls, column, colour, dashed in series:
         for run in _runs([(row[0], row[column]) for row in rows], width):
@@ -535,17 +441,30 @@ def production_svg(*, points: list[tuple[datetime, int, int]], title: str, tz: t
             parts.append(_polyline(steps, cls=cls, colour=colour, dashed=dashed, data_readings=data))
     parts += _time_labels(plot, at, first, end, tz)
     legend, bottom = _legend(
-        [("Exported (sent out)", "line", ORANGE, False), ("Imported (taken in)", "line", BLUE, True)],
+        [
+            (gettext("Exported (sent out)"), "line", ORANGE, False),
+            (gettext("Imported (taken in)"), "line", BLUE, True),
+        ],
         top=plot.bottom + _LINE + 4,
     )
     parts += legend
 
     exported = sum(out for _, out, _ in rows)
-    desc = (
-        f"{_count(len(rows), 'reading')} {_moments_text(first, end, tz)}: "
-        f"exported {format_kwh(exported)}, imported {format_kwh(sum(into for _, _, into in rows))}."
-    )
+    desc = ngettext(
+        "%(count)s reading %(span)s: exported %(exported)s, imported %(imported)s.",
+        "%(count)s readings %(span)s: exported %(exported)s, imported %(imported)s.",
+        len(rows),
+    ) % {
+        "count": len(rows),
+        "span": _moments_text(first, end, tz),
+        "exported": format_kwh(exported),
+        "imported": format_kwh(sum(into for _s, _out, into in rows)),
+    }
     if exported:
         peak = max(rows, key=lambda row: row[1])
-        desc += f" Most exported in {per}: {format_kwh(peak[1])} from {peak[0].astimezone(tz):%H:%M}."
+        desc += " " + gettext("Most exported in %(per)s: %(quantity)s from %(time)s.") % {
+            "per": per,
+            "quantity": format_kwh(peak[1]),
+            "time": f"{peak[0].astimezone(tz):%H:%M}",
+        }
     return _svg(kind="production", title=title, desc=desc, parts=parts, height=bottom + 4)

@@ -15,6 +15,8 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from apps.peers.models import User
 from p2pcommons.errors import RuleViolation
@@ -26,7 +28,7 @@ from .models import MAX_CAPACITY_W, MAX_INTERVAL_WH, MAX_ORDER_WH, MAX_PRICE, Me
 WH_PER_KWH = Decimal(1000)
 # The services' field names, and the fields of these forms that carry their errors.
 SERVICE_FIELDS = {"quantity_wh": "quantity_kwh", "slot_start": "slot", "note": "reason"}
-SIDE_CHOICES = [("sell", "Sell"), ("buy", "Buy")]
+SIDE_CHOICES = [("sell", gettext_lazy("Sell")), ("buy", gettext_lazy("Buy"))]
 
 
 class SolarForm(AccessibleErrorsMixin, forms.Form):
@@ -57,13 +59,15 @@ def kwh_field(label: str, help_text: str) -> forms.DecimalField:
 
 def price_field() -> forms.DecimalField:
     return forms.DecimalField(
-        label="Price limit, in credits per kWh",
+        label=gettext_lazy("Price limit, in credits per kWh"),
         min_value=Decimal(0),
         max_value=MAX_PRICE,
         max_digits=10,
         decimal_places=4,
-        help_text="Buying: the most you pay. Selling: the least you accept. "
-        "Everyone in a quarter hour trades at one price, between the two.",
+        help_text=gettext_lazy(
+            "Buying: the most you pay. Selling: the least you accept. "
+            "Everyone in a quarter hour trades at one price, between the two."
+        ),
         widget=forms.NumberInput(attrs={"step": "0.01", "inputmode": "decimal"}),
     )
 
@@ -92,7 +96,10 @@ def my_active_meters(user: User):
 
 def slot_label(start: datetime) -> str:
     """ "Tue 24 Nov, 14:15 to 14:30" in the site's time zone."""
-    return f"{format_when_short(start)} to {timezone.localtime(slot_end(start)):%H:%M}"
+    return _("%(start)s to %(end)s") % {
+        "start": format_when_short(start),
+        "end": f"{timezone.localtime(slot_end(start)):%H:%M}",
+    }
 
 
 def slot_value(start: datetime) -> str:
@@ -111,15 +118,17 @@ class SlotField(forms.Field):
             return None
         moment = parse_datetime(str(value)) if isinstance(value, str) else None
         if moment is None or timezone.is_naive(moment):
-            raise ValidationError("Choose a quarter hour from the list.", code="invalid")
+            raise ValidationError(_("Choose a quarter hour from the list."), code="invalid")
         return moment
 
 
 class OrderForm(SolarForm):
-    meter = MeterChoiceField(queryset=Meter.objects.none(), label="Meter", empty_label=None)
-    slot = SlotField(label="Quarter hour")
-    side = forms.ChoiceField(choices=SIDE_CHOICES, label="Buy or sell")
-    quantity_kwh = kwh_field("How much, in kWh", "For one quarter hour, e.g. 0.5 for 500 Wh.")
+    meter = MeterChoiceField(queryset=Meter.objects.none(), label=gettext_lazy("Meter"), empty_label=None)
+    slot = SlotField(label=gettext_lazy("Quarter hour"))
+    side = forms.ChoiceField(choices=SIDE_CHOICES, label=gettext_lazy("Buy or sell"))
+    quantity_kwh = kwh_field(
+        gettext_lazy("How much, in kWh"), gettext_lazy("For one quarter hour, e.g. 0.5 for 500 Wh.")
+    )
     limit_price = price_field()
 
     def __init__(self, *args, user: User, starts: list[datetime], **kwargs):
@@ -139,7 +148,7 @@ class OrderForm(SolarForm):
 
 
 class OrderChangeForm(SolarForm):
-    quantity_kwh = kwh_field("How much, in kWh", "For the whole quarter hour.")
+    quantity_kwh = kwh_field(gettext_lazy("How much, in kWh"), gettext_lazy("For the whole quarter hour."))
     limit_price = price_field()
 
     @property
@@ -155,12 +164,16 @@ class TimeInput(forms.TimeInput):
 
 
 class StandingForm(SolarForm):
-    meter = MeterChoiceField(queryset=Meter.objects.none(), label="Meter", empty_label=None)
-    side = forms.ChoiceField(choices=SIDE_CHOICES, label="Buy or sell")
-    quantity_kwh = kwh_field("How much each quarter hour, in kWh", "e.g. 0.25 for 250 Wh.")
+    meter = MeterChoiceField(queryset=Meter.objects.none(), label=gettext_lazy("Meter"), empty_label=None)
+    side = forms.ChoiceField(choices=SIDE_CHOICES, label=gettext_lazy("Buy or sell"))
+    quantity_kwh = kwh_field(gettext_lazy("How much each quarter hour, in kWh"), gettext_lazy("e.g. 0.25 for 250 Wh."))
     limit_price = price_field()
-    from_time = forms.TimeField(label="From (time of day)", widget=TimeInput(), help_text="On the quarter hour.")
-    until_time = forms.TimeField(label="Until (time of day)", widget=TimeInput(), help_text="The same day, later.")
+    from_time = forms.TimeField(
+        label=gettext_lazy("From (time of day)"), widget=TimeInput(), help_text=gettext_lazy("On the quarter hour.")
+    )
+    until_time = forms.TimeField(
+        label=gettext_lazy("Until (time of day)"), widget=TimeInput(), help_text=gettext_lazy("The same day, later.")
+    )
 
     def __init__(self, *args, user: User, **kwargs):
         super().__init__(*args, **kwargs)
@@ -172,14 +185,16 @@ class StandingForm(SolarForm):
 
 
 class MeterForm(SolarForm):
-    community = forms.ModelChoiceField(queryset=None, label="Community", empty_label=None)
-    name = forms.CharField(max_length=80, label="Name", help_text="For you, e.g. 'Roof panels' or 'Flat 3'.")
-    kind = forms.ChoiceField(choices=Meter.Kind.choices, label="What it measures")
+    community = forms.ModelChoiceField(queryset=None, label=gettext_lazy("Community"), empty_label=None)
+    name = forms.CharField(
+        max_length=80, label=gettext_lazy("Name"), help_text=gettext_lazy("For you, e.g. 'Roof panels' or 'Flat 3'.")
+    )
+    kind = forms.ChoiceField(choices=Meter.Kind.choices, label=gettext_lazy("What it measures"))
     peak_capacity_w = forms.IntegerField(
         min_value=1,
         max_value=MAX_CAPACITY_W,
-        label="Peak power, in watts",
-        help_text="For panels: their peak rating, e.g. 4000. For a home: its connection, e.g. 8000.",
+        label=gettext_lazy("Peak power, in watts"),
+        help_text=gettext_lazy("For panels: their peak rating, e.g. 4000. For a home: its connection, e.g. 8000."),
         widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
     )
     latitude = forms.DecimalField(
@@ -187,7 +202,7 @@ class MeterForm(SolarForm):
         min_value=-90,
         max_value=90,
         decimal_places=6,
-        label="Latitude (optional)",
+        label=gettext_lazy("Latitude (optional)"),
         widget=forms.NumberInput(attrs={"step": "any", "inputmode": "decimal"}),
     )
     longitude = forms.DecimalField(
@@ -195,8 +210,8 @@ class MeterForm(SolarForm):
         min_value=-180,
         max_value=180,
         decimal_places=6,
-        label="Longitude (optional)",
-        help_text="Kept rounded to about 500 m, like your profile's area.",
+        label=gettext_lazy("Longitude (optional)"),
+        help_text=gettext_lazy("Kept rounded to about 500 m, like your profile's area."),
         widget=forms.NumberInput(attrs={"step": "any", "inputmode": "decimal"}),
     )
 
@@ -208,43 +223,50 @@ class MeterForm(SolarForm):
 class ReadingForm(SolarForm):
     field_ids = "reading_%s"
     interval_start = forms.DateTimeField(
-        label="Quarter hour starting at",
+        label=gettext_lazy("Quarter hour starting at"),
         widget=DateTimeLocalInput(attrs={"step": "900"}),
-        help_text="Local time, on the quarter hour (:00, :15, :30 or :45).",
+        help_text=gettext_lazy("Local time, on the quarter hour (:00, :15, :30 or :45)."),
     )
     imported_wh = forms.IntegerField(
         min_value=0,
         max_value=MAX_INTERVAL_WH,
-        label="Wh in (taken from the grid)",
+        label=gettext_lazy("Wh in (taken from the grid)"),
         widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
     )
     exported_wh = forms.IntegerField(
         min_value=0,
         max_value=MAX_INTERVAL_WH,
-        label="Wh out (sent to the grid)",
+        label=gettext_lazy("Wh out (sent to the grid)"),
         widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
     )
     correct = forms.BooleanField(
-        required=False, label="Correct an earlier reading (replace what was recorded for this quarter hour)"
+        required=False,
+        label=gettext_lazy("Correct an earlier reading (replace what was recorded for this quarter hour)"),
     )
 
 
 class UploadForm(SolarForm):
     field_ids = "upload_%s"
-    file = forms.FileField(label="CSV file", widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}))
-    correct = forms.BooleanField(required=False, label="Correct earlier readings that differ")
+    file = forms.FileField(
+        label=gettext_lazy("CSV file"), widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"})
+    )
+    correct = forms.BooleanField(required=False, label=gettext_lazy("Correct earlier readings that differ"))
 
 
 class TokenForm(SolarForm):
     field_ids = "token_%s"
-    label = forms.CharField(max_length=80, label="Which device is it for?", help_text="e.g. 'Pi in the hall cupboard'.")
+    label = forms.CharField(
+        max_length=80,
+        label=gettext_lazy("Which device is it for?"),
+        help_text=gettext_lazy("e.g. 'Pi in the hall cupboard'."),
+    )
 
 
 class SlotCancelForm(SolarForm):
     reason = forms.CharField(
         max_length=300,
-        label="Why is it cancelled?",
-        help_text="Everyone with an order in it is told. Up to 300 characters.",
+        label=gettext_lazy("Why is it cancelled?"),
+        help_text=gettext_lazy("Everyone with an order in it is told. Up to 300 characters."),
         widget=forms.Textarea(attrs={"rows": 2}),
     )
 

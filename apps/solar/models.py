@@ -21,6 +21,8 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from p2pcommons.humanize import format_when, format_when_short
 
@@ -54,21 +56,21 @@ class Meter(models.Model):
     """A member's electricity meter: the panels' output, the home's use, or both."""
 
     class Kind(models.TextChoices):
-        PRODUCER = "producer", "Solar panels (sells)"
-        CONSUMER = "consumer", "Home use (buys)"
-        BOTH = "both", "Both (sells and buys)"
+        PRODUCER = "producer", gettext_lazy("Solar panels (sells)")
+        CONSUMER = "consumer", gettext_lazy("Home use (buys)")
+        BOTH = "both", gettext_lazy("Both (sells and buys)")
 
     class Status(models.TextChoices):
-        ACTIVE = "active", "In use"
-        RETIRED = "retired", "No longer used"
+        ACTIVE = "active", gettext_lazy("In use")
+        RETIRED = "retired", gettext_lazy("No longer used")
 
     community = models.ForeignKey("peers.Community", on_delete=models.PROTECT, related_name="solar_meters")
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="solar_meters")
-    name = models.CharField(max_length=80, help_text="For you, e.g. 'Roof panels' or 'Flat 3'.")
+    name = models.CharField(max_length=80, help_text=gettext_lazy("For you, e.g. 'Roof panels' or 'Flat 3'."))
     kind = models.CharField(max_length=10, choices=Kind.choices)
     peak_capacity_w = models.PositiveIntegerField(
         validators=[MinValueValidator(1), MaxValueValidator(MAX_CAPACITY_W)],
-        help_text="The most power it passes, in watts (for panels: their peak rating).",
+        help_text=gettext_lazy("The most power it passes, in watts (for panels: their peak rating)."),
     )
     # Approximate only, like profiles: rounded to about 500 m by the service.
     approx_latitude = models.DecimalField(max_digits=8, decimal_places=5, null=True, blank=True)
@@ -113,9 +115,9 @@ class DeviceToken(models.Model):
     shown once, when made; revoking it stops it at once."""
 
     meter = models.ForeignKey(Meter, on_delete=models.CASCADE, related_name="device_tokens")
-    label = models.CharField(max_length=80, help_text="Which device, e.g. 'Pi in the hall cupboard'.")
+    label = models.CharField(max_length=80, help_text=gettext_lazy("Which device, e.g. 'Pi in the hall cupboard'."))
     key_hash = models.CharField(max_length=64, unique=True)
-    prefix = models.CharField(max_length=8, help_text="The first characters, to tell tokens apart.")
+    prefix = models.CharField(max_length=8, help_text=gettext_lazy("The first characters, to tell tokens apart."))
     created_at = models.DateTimeField(default=timezone.now)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
@@ -139,11 +141,11 @@ class MeterReading(models.Model):
     is settled, refused after: a settled reading is never changed."""
 
     class Source(models.TextChoices):
-        FORM = "form", "Entered by hand"
-        CSV = "csv", "Uploaded file"
-        DEVICE = "device", "From a device"
-        P1 = "p1", "From the smart meter"
-        DEMO = "demo", "Demo data"
+        FORM = "form", gettext_lazy("Entered by hand")
+        CSV = "csv", gettext_lazy("Uploaded file")
+        DEVICE = "device", gettext_lazy("From a device")
+        P1 = "p1", gettext_lazy("From the smart meter")
+        DEMO = "demo", gettext_lazy("Demo data")
 
     meter = models.ForeignKey(Meter, on_delete=models.PROTECT, related_name="readings")
     interval_start = models.DateTimeField()
@@ -175,7 +177,10 @@ class ReadingCorrection(models.Model):
         ordering = ["created_at", "id"]
 
     def __str__(self) -> str:
-        return f"was {self.previous_imported_wh} Wh in, {self.previous_exported_wh} Wh out"
+        return _("was %(imported)s Wh in, %(exported)s Wh out") % {
+            "imported": self.previous_imported_wh,
+            "exported": self.previous_exported_wh,
+        }
 
 
 class P1Boundary(models.Model):
@@ -201,10 +206,10 @@ class Slot(models.Model):
     """A quarter hour of one community's market, made when its first order is placed."""
 
     class Status(models.TextChoices):
-        OPEN = "open", "Open for orders"
-        CLEARED = "cleared", "Cleared"
-        SETTLED = "settled", "Settled"
-        CANCELLED = "cancelled", "Cancelled"
+        OPEN = "open", gettext_lazy("Open for orders")
+        CLEARED = "cleared", gettext_lazy("Cleared")
+        SETTLED = "settled", gettext_lazy("Settled")
+        CANCELLED = "cancelled", gettext_lazy("Cancelled")
 
     community = models.ForeignKey("peers.Community", on_delete=models.PROTECT, related_name="solar_slots")
     start = models.DateTimeField()
@@ -271,21 +276,21 @@ class StandingOrder(models.Model):
     it into an order for each upcoming slot in its hours (local time), once per slot."""
 
     class Side(models.TextChoices):
-        BUY = "buy", "Buy"
-        SELL = "sell", "Sell"
+        BUY = "buy", gettext_lazy("Buy")
+        SELL = "sell", gettext_lazy("Sell")
 
     class Status(models.TextChoices):
-        ACTIVE = "active", "Active"
-        PAUSED = "paused", "Paused"
-        ENDED = "ended", "Ended"
+        ACTIVE = "active", gettext_lazy("Active")
+        PAUSED = "paused", gettext_lazy("Paused")
+        ENDED = "ended", gettext_lazy("Ended")
 
     member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="solar_standing")
     meter = models.ForeignKey(Meter, on_delete=models.PROTECT, related_name="standing_orders")
     side = models.CharField(max_length=4, choices=Side.choices)
     quantity_wh = models.PositiveIntegerField(validators=[MinValueValidator(1), MaxValueValidator(MAX_ORDER_WH)])
     limit_price = models.DecimalField(**PRICE, validators=[MinValueValidator(Decimal("0"))])
-    from_time = models.TimeField(help_text="The first slot of the day it orders for (local time).")
-    until_time = models.TimeField(help_text="It orders for slots starting before this time.")
+    from_time = models.TimeField(help_text=gettext_lazy("The first slot of the day it orders for (local time)."))
+    until_time = models.TimeField(help_text=gettext_lazy("It orders for slots starting before this time."))
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.ACTIVE)
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -311,12 +316,12 @@ class Order(models.Model):
     Side = StandingOrder.Side
 
     class Status(models.TextChoices):
-        OPEN = "open", "Open"
-        CANCELLED = "cancelled", "Cancelled"
-        FILLED = "filled", "Filled"
-        PARTIAL = "partial", "Partly filled"
-        UNFILLED = "unfilled", "Not filled"
-        VOID = "void", "Slot cancelled"
+        OPEN = "open", gettext_lazy("Open")
+        CANCELLED = "cancelled", gettext_lazy("Cancelled")
+        FILLED = "filled", gettext_lazy("Filled")
+        PARTIAL = "partial", gettext_lazy("Partly filled")
+        UNFILLED = "unfilled", gettext_lazy("Not filled")
+        VOID = "void", gettext_lazy("Slot cancelled")
 
     slot = models.ForeignKey(Slot, on_delete=models.PROTECT, related_name="orders")
     member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="solar_orders")
@@ -360,13 +365,13 @@ class Trade(models.Model):
     buyer paid (``transfer``), or ``unpaid`` with the reason if the ledger refused."""
 
     class Status(models.TextChoices):
-        CLEARED = "cleared", "Waiting for meter readings"
-        SETTLED = "settled", "Settled"
-        UNPAID = "unpaid", "Not paid"
-        VOID = "void", "Slot cancelled"
+        CLEARED = "cleared", gettext_lazy("Waiting for meter readings")
+        SETTLED = "settled", gettext_lazy("Settled")
+        UNPAID = "unpaid", gettext_lazy("Not paid")
+        VOID = "void", gettext_lazy("Slot cancelled")
 
     slot = models.ForeignKey(Slot, on_delete=models.PROTECT, related_name="trades")
-    seq = models.PositiveIntegerField(help_text="Its place in the slot's clearing (trade order).")
+    seq = models.PositiveIntegerField(help_text=gettext_lazy("Its place in the slot's clearing (trade order)."))
     buy_order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="buy_trades")
     sell_order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="sell_trades")
     buyer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="solar_buys")
@@ -394,7 +399,7 @@ class Trade(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.quantity_wh} Wh at {self.price}"
+        return _("%(quantity)s Wh at %(price)s") % {"quantity": self.quantity_wh, "price": self.price}
 
     def get_absolute_url(self) -> str:
         return reverse("solar:slot", args=[self.slot_id])
@@ -422,7 +427,7 @@ class TradingDay(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Energy on {self.day:%d %b %Y}"
+        return _("Energy on %(day)s") % {"day": f"{self.day:%d %b %Y}"}
 
     def get_absolute_url(self) -> str:
         return reverse("solar:trades")

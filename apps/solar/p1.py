@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+from django.utils.translation import gettext as _
 from dsmr_parser import obis_references as obis
 from dsmr_parser import telegram_specifications
 from dsmr_parser.exceptions import ParseError
@@ -75,11 +76,11 @@ def parse(telegram: str) -> P1Reading:
         taken_at = parsed[obis.P1_MESSAGE_TIMESTAMP].value.astimezone(UTC)
         equipment = parsed[obis.EQUIPMENT_IDENTIFIER].value
     except ParseError as exc:
-        raise TelegramError(f"This telegram can't be read: {exc}") from None
+        raise TelegramError(_("This telegram can't be read: %(problem)s") % {"problem": exc}) from None
     except (KeyError, AttributeError, TypeError, ValueError, ArithmeticError, OverflowError):
-        raise TelegramError("This telegram lacks a readable clock or energy register.") from None
+        raise TelegramError(_("This telegram lacks a readable clock or energy register.")) from None
     if any(not 0 <= wh <= MAX_REGISTER_WH for wh in registers):
-        raise TelegramError("This telegram's energy registers hold impossible values.")
+        raise TelegramError(_("This telegram's energy registers hold impossible values."))
     return P1Reading(
         taken_at=taken_at,
         equipment_id=str(equipment),
@@ -108,8 +109,11 @@ def to_intervals(readings: Iterable[P1Reading]) -> list[IntervalReading]:
             reading.imported_wh < previous.imported_wh or reading.exported_wh < previous.exported_wh
         ):
             raise TelegramError(
-                f"The meter's registers went backwards at {reading.taken_at:%Y-%m-%d %H:%M:%S} UTC "
-                "(a replaced or reset meter?): these readings can't be used."
+                _(
+                    "The meter's registers went backwards at %(when)s UTC "
+                    "(a replaced or reset meter?): these readings can't be used."
+                )
+                % {"when": f"{reading.taken_at:%Y-%m-%d %H:%M:%S}"}
             )
         previous = reading
         boundary = quarter_start(reading.taken_at)

@@ -16,6 +16,9 @@ others; the API lists them in ``actions`` and serves one ``POST .../{id}/<step>/
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
 from p2pcommons.humanize import format_when
 from p2pcommons.transitions import Action, Machine, only, refuse_if
 
@@ -45,12 +48,14 @@ def _is_organizer(slot: Slot, user) -> bool:
     return is_organizer(user=user, community_id=slot.community_id)
 
 
-PLACER = only(_is_placer, "the member who placed it")
+PLACER = only(
+    _is_placer, "the member who placed it", message=gettext_lazy("Only the member who placed it can do that.")
+)
 GATE_OPEN = refuse_if(
     lambda order, user, now: now >= order.slot.gate_closes_at,
     lambda order, user, now: (
-        f"Orders for this slot closed at {format_when(order.slot.gate_closes_at)}, "
-        "5 minutes before it starts; it can no longer be changed."
+        _("Orders for this slot closed at %(when)s, 5 minutes before it starts; it can no longer be changed.")
+        % {"when": format_when(order.slot.gate_closes_at)}
     ),
     "gate_closed",
 )
@@ -61,16 +66,16 @@ ORDER = Machine(
     actions=[
         Action(
             "change",
-            "Change",
+            gettext_lazy("Change"),
             source=(O.OPEN,),
             who=(PLACER,),
             when=(GATE_OPEN,),
             style="secondary outline",
-            help="A changed order goes behind others at the same price.",
+            help=gettext_lazy("A changed order goes behind others at the same price."),
         ),
         Action(
             "cancel",
-            "Cancel order",
+            gettext_lazy("Cancel order"),
             source=(O.OPEN,),
             target=O.CANCELLED,
             who=(PLACER,),
@@ -90,17 +95,23 @@ SLOT = Machine(
     noun="slot",
     record=_record_slot,
     actions=[
-        Action("clear", "Clear", source=(SL.OPEN,), target=SL.CLEARED, system=True),
-        Action("settle", "Settle", source=(SL.CLEARED,), target=SL.SETTLED, system=True),
+        Action("clear", gettext_lazy("Clear"), source=(SL.OPEN,), target=SL.CLEARED, system=True),
+        Action("settle", gettext_lazy("Settle"), source=(SL.CLEARED,), target=SL.SETTLED, system=True),
         Action(
             "cancel",
-            "Cancel this slot",
+            gettext_lazy("Cancel this slot"),
             source=(SL.OPEN, SL.CLEARED),
             target=SL.CANCELLED,
-            who=(only(_is_organizer, "an organizer of the community"),),
+            who=(
+                only(
+                    _is_organizer,
+                    "an organizer of the community",
+                    message=gettext_lazy("Only an organizer of the community can do that."),
+                ),
+            ),
             takes_note=True,
             style="secondary",
-            help="Nothing of this slot is settled or paid; everyone with an order is told why.",
+            help=gettext_lazy("Nothing of this slot is settled or paid; everyone with an order is told why."),
         ),
     ],
 )
@@ -111,35 +122,49 @@ METER = Machine(
     actions=[
         Action(
             "retire",
-            "Stop using this meter",
+            gettext_lazy("Stop using this meter"),
             source=(M.ACTIVE,),
             target=M.RETIRED,
-            who=(only(_is_owner, "the meter's owner"),),
+            who=(only(_is_owner, "the meter's owner", message=gettext_lazy("Only the meter's owner can do that.")),),
             style="secondary outline",
-            help="Its readings and trades stay; it takes no new orders and its device tokens stop working.",
+            help=gettext_lazy(
+                "Its readings and trades stay; it takes no new orders and its device tokens stop working."
+            ),
         ),
     ],
 )
 
-STANDING_MEMBER = only(_is_standing_member, "the member who made it")
+STANDING_MEMBER = only(
+    _is_standing_member, "the member who made it", message=gettext_lazy("Only the member who made it can do that.")
+)
 STANDING = Machine(
     model=StandingOrder,
     noun="standing order",
     actions=[
         Action(
-            "pause", "Pause", source=(SO.ACTIVE,), target=SO.PAUSED, who=(STANDING_MEMBER,), style="secondary outline"
+            "pause",
+            gettext_lazy("Pause"),
+            source=(SO.ACTIVE,),
+            target=SO.PAUSED,
+            who=(STANDING_MEMBER,),
+            style="secondary outline",
         ),
         Action(
-            "resume", "Resume", source=(SO.PAUSED,), target=SO.ACTIVE, who=(STANDING_MEMBER,), style="secondary outline"
+            "resume",
+            gettext_lazy("Resume"),
+            source=(SO.PAUSED,),
+            target=SO.ACTIVE,
+            who=(STANDING_MEMBER,),
+            style="secondary outline",
         ),
         Action(
             "end",
-            "End",
+            gettext_lazy("End"),
             source=(SO.ACTIVE, SO.PAUSED),
             target=SO.ENDED,
             who=(STANDING_MEMBER,),
             style="secondary",
-            help="Orders it already placed stay until you cancel them.",
+            help=gettext_lazy("Orders it already placed stay until you cancel them."),
         ),
     ],
 )

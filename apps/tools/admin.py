@@ -3,6 +3,8 @@
 from django import forms
 from django.contrib import admin
 from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from apps.moderation import services as moderation
 from apps.peers.admin_scoping import (
@@ -19,7 +21,9 @@ from .models import Category, ConditionReport, Reservation, ReservationEvent, To
 
 
 class ReasonForm(forms.Form):
-    reason = forms.CharField(max_length=300, help_text="Recorded in the moderation log and sent to the owner.")
+    reason = forms.CharField(
+        max_length=300, help_text=gettext_lazy("Recorded in the moderation log and sent to the owner.")
+    )
 
 
 class PhotoInline(admin.TabularInline):
@@ -34,7 +38,7 @@ class PhotoInline(admin.TabularInline):
     def has_add_permission(self, request, obj=None) -> bool:
         return False
 
-    @admin.display(description="photo")
+    @admin.display(description=gettext_lazy("photo"))
     def preview(self, obj: ToolPhoto) -> str:
         return format_html('<img src="{}" alt="{}" style="height:60px">', obj.thumbnail.url, obj.alt_text)
 
@@ -64,7 +68,7 @@ class ToolAdmin(CommunityScopedAdminMixin, admin.ModelAdmin):
         "category",
         "status",
         "is_hidden",
-        when_column("created_at", "created"),
+        when_column("created_at", gettext_lazy("created")),
     )
     list_filter = ("status", "is_hidden", "category", ("community", ScopedCommunityFilter))
     search_fields = ("title", "description", "owner__profile__display_name")
@@ -92,33 +96,33 @@ class ToolAdmin(CommunityScopedAdminMixin, admin.ModelAdmin):
             return
         super().save_model(request, obj, form, change)
 
-    @admin.action(description="Hide the selected listings (moderation)")
+    @admin.action(description=gettext_lazy("Hide the selected listings (moderation)"))
     def hide_listings(self, request, queryset):
         return confirm_and_apply(
             self,
             request,
             queryset,
             form_class=ReasonForm,
-            title="Hide listings",
+            title=_("Hide listings"),
             action="hide_listings",
             apply=lambda tool, reason: moderation.content_hide(target=tool, actor=request.user, reason=reason),
-            done="Hid {count} listing(s).",
+            done=_("Hid {count} listing(s)."),
         )
 
-    @admin.action(description="Restore the selected hidden listings")
+    @admin.action(description=gettext_lazy("Restore the selected hidden listings"))
     def restore_listings(self, request, queryset):
         return confirm_and_apply(
             self,
             request,
             queryset,
             form_class=ReasonForm,
-            title="Restore listings",
+            title=_("Restore listings"),
             action="restore_listings",
             apply=lambda tool, reason: moderation.content_restore(target=tool, actor=request.user, reason=reason),
-            done="Restored {count} listing(s).",
+            done=_("Restored {count} listing(s)."),
         )
 
-    @admin.display(description="owner", ordering="owner__profile__display_name")
+    @admin.display(description=gettext_lazy("owner"), ordering="owner__profile__display_name")
     def owner_name(self, obj: Tool) -> str:
         return obj.owner.public_name
 
@@ -152,8 +156,8 @@ class ReservationAdmin(ReadOnlyAdminMixin, CommunityScopedAdminMixin, admin.Mode
     list_display = (
         "tool",
         "borrower_name",
-        when_column("starts_at", "starts"),
-        when_column("ends_at", "ends"),
+        when_column("starts_at", gettext_lazy("starts")),
+        when_column("ends_at", gettext_lazy("ends")),
         "status",
         "fee_total",
     )
@@ -164,7 +168,7 @@ class ReservationAdmin(ReadOnlyAdminMixin, CommunityScopedAdminMixin, admin.Mode
     readonly_fields = ("fee_per_day", "fee_total")  # fixed at request; shown, never edited
     inlines = [EventInline, ReportInline]
 
-    @admin.display(description="borrower", ordering="borrower__profile__display_name")
+    @admin.display(description=gettext_lazy("borrower"), ordering="borrower__profile__display_name")
     def borrower_name(self, obj: Reservation) -> str:
         return obj.borrower.public_name
 
@@ -177,16 +181,16 @@ class WaitlistEntryAdmin(ReadOnlyAdminMixin, CommunityScopedAdminMixin, admin.Mo
     list_display = (
         "tool",
         "member_name",
-        when_column("starts_at", "starts"),
-        when_column("ends_at", "ends"),
+        when_column("starts_at", gettext_lazy("starts")),
+        when_column("ends_at", gettext_lazy("ends")),
         "status",
-        when_column("created_at", "created"),
-        when_column("offer_expires_at", "offer expires"),
+        when_column("created_at", gettext_lazy("created")),
+        when_column("offer_expires_at", gettext_lazy("offer expires")),
     )
     list_filter = ("status", ("tool__community", ScopedCommunityFilter))
     search_fields = ("tool__title", "member__profile__display_name")
     list_select_related = ("tool", "member__profile")
 
-    @admin.display(description="member", ordering="member__profile__display_name")
+    @admin.display(description=gettext_lazy("member"), ordering="member__profile__display_name")
     def member_name(self, obj: WaitlistEntry) -> str:
         return obj.member.public_name

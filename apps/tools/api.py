@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from django.db.models import Prefetch
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -119,9 +120,9 @@ class ToolSerializer(serializers.ModelSerializer):
     def validate_community(self, community: Community) -> Community:
         user = self.context["request"].user
         if self.instance is not None and community.pk != self.instance.community_id:
-            raise serializers.ValidationError("A listed tool stays in its community; list it anew elsewhere.")
+            raise serializers.ValidationError(_("A listed tool stays in its community; list it anew elsewhere."))
         if not is_active_member(user=user, community=community):
-            raise serializers.ValidationError("You can only list tools in a community you are an active member of.")
+            raise serializers.ValidationError(_("You can only list tools in a community you are an active member of."))
         return community
 
     def create(self, validated_data):
@@ -273,14 +274,14 @@ class ToolFilterSerializer(serializers.Serializer):
     def validate(self, attrs):
         for name in ("available_from", "available_to"):
             if not within_search_span(attrs.get(name)):
-                raise serializers.ValidationError({name: "Choose a date within five years from now."})
+                raise serializers.ValidationError({name: _("Choose a date within five years from now.")})
         if ("available_from" in attrs) != ("available_to" in attrs):
-            raise serializers.ValidationError({"available_to": "Give both available_from and available_to."})
+            raise serializers.ValidationError({"available_to": _("Give both available_from and available_to.")})
         if "available_from" in attrs and attrs["available_to"] <= attrs["available_from"]:
-            raise serializers.ValidationError({"available_to": "Must be after available_from."})
+            raise serializers.ValidationError({"available_to": _("Must be after available_from.")})
         near = [k for k in ("lat", "lng", "radius_km") if k in attrs]
         if near and len(near) != 3:
-            raise serializers.ValidationError({"radius_km": "Give lat, lng and radius_km together."})
+            raise serializers.ValidationError({"radius_km": _("Give lat, lng and radius_km together.")})
         return attrs
 
 
@@ -359,7 +360,7 @@ class ToolViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.Rea
         """The owner removes a photo."""
         photo = ToolPhoto.objects.filter(tool=self.get_object(), pk=photo_id).select_related("tool").first()
         if photo is None:
-            raise NotFound("No such photo of this tool.")
+            raise NotFound(_("No such photo of this tool."))
         services.photo_remove(photo=photo, actor=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -447,7 +448,7 @@ class ReservationViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet)
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
         if not selectors.tools_search(user=request.user).filter(pk=data["tool"].pk).exists():
-            raise DRFValidationError({"tool": ["No such tool in your communities."]})
+            raise DRFValidationError({"tool": [_("No such tool in your communities.")]})
         reservation = services.reservation_request(
             tool=data["tool"],
             borrower=request.user,
@@ -534,7 +535,7 @@ class WaitlistViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
         if not selectors.tools_search(user=request.user).filter(pk=data["tool"].pk).exists():
-            raise DRFValidationError({"tool": ["No such tool in your communities."]})
+            raise DRFValidationError({"tool": [_("No such tool in your communities.")]})
         entry = services.waitlist_join(
             tool=data["tool"], member=request.user, starts_at=data["starts_at"], ends_at=data["ends_at"]
         )

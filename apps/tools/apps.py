@@ -1,10 +1,11 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy
 
 
 class ToolsConfig(AppConfig):
     name = "apps.tools"
     label = "tools"
-    verbose_name = "Tool sharing"
+    verbose_name = gettext_lazy("Tool sharing")
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
@@ -20,10 +21,18 @@ class ToolsConfig(AppConfig):
 
         from .models import Reservation, Tool
 
-        register_kind("tools.requested", label="Someone asks to borrow your tool", default="immediate")
-        register_kind("tools.decided", label="A tool loan was approved, declined or cancelled", default="immediate")
-        register_kind("tools.reminder", label="Reminders about pickups, returns and overdue loans", default="immediate")
-        register_kind("tools.waitlist", label="A window you waited for is free for you", default="immediate")
+        register_kind("tools.requested", label=gettext_lazy("Someone asks to borrow your tool"), default="immediate")
+        register_kind(
+            "tools.decided", label=gettext_lazy("A tool loan was approved, declined or cancelled"), default="immediate"
+        )
+        register_kind(
+            "tools.reminder",
+            label=gettext_lazy("Reminders about pickups, returns and overdue loans"),
+            default="immediate",
+        )
+        register_kind(
+            "tools.waitlist", label=gettext_lazy("A window you waited for is free for you"), default="immediate"
+        )
         register_moderatable(
             Tool,
             author="owner",

@@ -16,6 +16,8 @@ from django.db.models import Case, Count, F, FloatField, Q, QuerySet, When
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import Truncator
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext_lazy
 
 from apps.peers.blueprints import Blueprint, Figure, HistoryRow, Item, SearchHit, communities_using
 from apps.peers.geo import distance_km_expression
@@ -32,9 +34,9 @@ S = Reservation.Status
 ACTIONS_LIMIT = 20
 UPCOMING_LIMIT = 10
 SNIPPET_CHARS = 140
-SEARCH_KINDS = (("tool", "Tools"),)
+SEARCH_KINDS = (("tool", gettext_lazy("Tools")),)
 
-DEFAULT_RULES = (
+DEFAULT_RULES = gettext_lazy(
     "Every loan is approved by the tool's owner, who may say no without giving a reason. "
     "Pick the tool up and bring it back on time, clean and in the state you found it. "
     "Tell the owner at once about any damage or a missing part: the condition is recorded at pickup and at return. "
@@ -57,10 +59,10 @@ def _at(moment: datetime, now: datetime) -> str:
     """When, in local time: "today at 14:00", "tomorrow at 09:30" or "on Tue 24 Nov, 10:00"."""
     local, today = timezone.localtime(moment), timezone.localtime(now).date()
     if local.date() == today:
-        return f"today at {local:%H:%M}"
+        return _("today at %(time)s") % {"time": f"{local:%H:%M}"}
     if local.date() == today + timedelta(days=1):
-        return f"tomorrow at {local:%H:%M}"
-    return f"on {format_when_short(moment)}"
+        return _("tomorrow at %(time)s") % {"time": f"{local:%H:%M}"}
+    return _("on %(when)s") % {"when": format_when_short(moment)}
 
 
 # --- the card ----------------------------------------------------------------------------
@@ -68,7 +70,7 @@ def figure() -> Figure:
     """Tools listed to borrow now: active, not hidden by moderation, in communities that
     use tool sharing (one query)."""
     count = Tool.objects.filter(status=Tool.Status.ACTIVE, is_hidden=False, community__in=_in_use()).count()
-    return Figure(value=f"{count:,}", label="tool to borrow" if count == 1 else "tools to borrow")
+    return Figure(value=f"{count:,}", label=ngettext_lazy("tool to borrow", "tools to borrow", count))
 
 
 # --- the member's dashboard ------------------------------------------------------------------
@@ -98,12 +100,16 @@ def actions(*, user: User) -> list[Item]:
     )
     items += [
         Item(
-            text=f"{entry.tool.title} is free for you from {format_when_short(entry.starts_at)}: "
-            f"book it before {format_when_short(entry.offer_expires_at)}",
+            text=_("%(tool)s is free for you from %(start)s: book it before %(deadline)s")
+            % {
+                "tool": entry.tool.title,
+                "start": format_when_short(entry.starts_at),
+                "deadline": format_when_short(entry.offer_expires_at),
+            },
             url=reverse("tools:waitlist"),
             kind=KEY,
             when=entry.offer_expires_at,
-            verb="Book it",
+            verb=_("Book it"),
         )
         for entry in offers
     ]
@@ -115,22 +121,35 @@ def _loan_action(loan: Reservation, user: User, now: datetime) -> Item:
     tool, borrower, owner = loan.tool, loan.borrower.public_name, loan.tool.owner.public_name
     lending = user.pk == tool.owner_id
     if loan.status == S.REQUESTED:
-        text = f"{borrower} asks to borrow your {tool.title} from {format_when_short(loan.starts_at)}"
-        return Item(text, loan.get_absolute_url(), KEY, loan.starts_at, "Approve or decline")
+        text = _("%(borrower)s asks to borrow your %(tool)s from %(start)s") % {
+            "borrower": borrower,
+            "tool": tool.title,
+            "start": format_when_short(loan.starts_at),
+        }
+        return Item(text, loan.get_absolute_url(), KEY, loan.starts_at, _("Approve or decline"))
     if loan.status == S.APPROVED:
         at = _at(loan.starts_at, now)
-        text = f"{borrower} picks up your {tool.title} {at}" if lending else f"Pick up {tool.title} from {owner} {at}"
-        return Item(text, loan.get_absolute_url(), KEY, loan.starts_at, "Record the pickup")
-    due = _at(loan.ends_at, now)
+        values = {"borrower": borrower, "owner": owner, "tool": tool.title, "at": at}
+        text = (
+            _("%(borrower)s picks up your %(tool)s %(at)s") % values
+            if lending
+            else _("Pick up %(tool)s from %(owner)s %(at)s") % values
+        )
+        return Item(text, loan.get_absolute_url(), KEY, loan.starts_at, _("Record the pickup"))
+    values = {"borrower": borrower, "owner": owner, "tool": tool.title, "due": _at(loan.ends_at, now)}
     if loan.ends_at < now:
         text = (
-            f"{borrower} has not returned your {tool.title} yet (due {due})"
+            _("%(borrower)s has not returned your %(tool)s yet (due %(due)s)") % values
             if lending
-            else f"{tool.title} was due back to {owner} {due}: return it"
+            else _("%(tool)s was due back to %(owner)s %(due)s: return it") % values
         )
     else:
-        text = f"{borrower} returns your {tool.title} {due}" if lending else f"Return {tool.title} to {owner} {due}"
-    return Item(text, loan.get_absolute_url(), KEY, loan.ends_at, "Record the return")
+        text = (
+            _("%(borrower)s returns your %(tool)s %(due)s") % values
+            if lending
+            else _("Return %(tool)s to %(owner)s %(due)s") % values
+        )
+    return Item(text, loan.get_absolute_url(), KEY, loan.ends_at, _("Record the return"))
 
 
 def upcoming(*, user: User) -> list[Item]:
@@ -153,18 +172,26 @@ def upcoming(*, user: User) -> list[Item]:
     for loan in loans:
         tool, borrower, owner = loan.tool, loan.borrower.public_name, loan.tool.owner.public_name
         lending = user.pk == tool.owner_id
+        values = {
+            "borrower": borrower,
+            "owner": owner,
+            "tool": tool.title,
+            "start": format_when_short(loan.starts_at),
+            "end": format_when_short(loan.ends_at),
+        }
         if loan.status == S.APPROVED:
-            span = f"{format_when_short(loan.starts_at)} to {format_when_short(loan.ends_at)}"
-            text = f"You lend {tool.title} to {borrower}" if lending else f"You borrow {tool.title} from {owner}"
-            text = f"{text}, {span}"
-        else:
-            until = format_when_short(loan.ends_at)
             text = (
-                f"{borrower} has your {tool.title} until {until}"
+                _("You lend %(tool)s to %(borrower)s, %(start)s to %(end)s") % values
                 if lending
-                else f"Bring {tool.title} back to {owner} by {until}"
+                else _("You borrow %(tool)s from %(owner)s, %(start)s to %(end)s") % values
             )
-        items.append(Item(text, loan.get_absolute_url(), KEY, loan.moment, "See the loan"))
+        else:
+            text = (
+                _("%(borrower)s has your %(tool)s until %(end)s") % values
+                if lending
+                else _("Bring %(tool)s back to %(owner)s by %(end)s") % values
+            )
+        items.append(Item(text, loan.get_absolute_url(), KEY, loan.moment, _("See the loan")))
     return items
 
 
@@ -179,11 +206,11 @@ def activity(*, user: User, community_ids, limit: int = 10) -> list[Item]:
     )
     return [
         Item(
-            text=f"{tool.owner.public_name} listed {tool.title} to lend",
+            text=_("%(owner)s listed %(tool)s to lend") % {"owner": tool.owner.public_name, "tool": tool.title},
             url=tool.get_absolute_url(),
             kind=KEY,
             when=tool.created_at,
-            verb="See the tool",
+            verb=_("See the tool"),
         )
         for tool in tools
     ]
@@ -244,7 +271,7 @@ def search(
 def _snippet(tool: Tool) -> str:
     text = " ".join(tool.description.split())
     if not text:
-        return f"{tool.category.name}, lent by {tool.owner.public_name}"
+        return _("%(category)s, lent by %(owner)s") % {"category": tool.category.name, "owner": tool.owner.public_name}
     return Truncator(text).chars(SNIPPET_CHARS)
 
 
@@ -258,9 +285,9 @@ def history(*, subject: User, viewer: User) -> list[HistoryRow]:
         lent=Count("pk", filter=Q(tool__owner=subject)), borrowed=Count("pk", filter=Q(borrower=subject))
     )
     return [
-        HistoryRow("Tools listed", f"{listed:,}"),
-        HistoryRow("Tools lent", f"{loans['lent']:,}"),
-        HistoryRow("Tools borrowed", f"{loans['borrowed']:,}"),
+        HistoryRow(_("Tools listed"), f"{listed:,}"),
+        HistoryRow(_("Tools lent"), f"{loans['lent']:,}"),
+        HistoryRow(_("Tools borrowed"), f"{loans['borrowed']:,}"),
     ]
 
 
@@ -282,11 +309,11 @@ def start(*, community, actor) -> None:
 
 BLUEPRINT = Blueprint(
     key=KEY,
-    category="Collaboration",
-    title="Community Tool Sharing",
-    description="An organized system for sharing home tools and resources between neighbors.",
-    tags=("DIY", "Shared"),
-    nav_label="Tools",
+    category=gettext_lazy("Collaboration"),
+    title=gettext_lazy("Community Tool Sharing"),
+    description=gettext_lazy("An organized system for sharing home tools and resources between neighbors."),
+    tags=(gettext_lazy("DIY"), gettext_lazy("Shared")),
+    nav_label=gettext_lazy("Tools"),
     nav_url="tools:list",
     order=10,
     default_rules=DEFAULT_RULES,

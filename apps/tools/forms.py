@@ -5,6 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django import forms
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from apps.peers.models import Community, User
 from p2pcommons.forms import AccessibleErrorsMixin, DateTimeLocalInput, active_communities, within_search_span
@@ -19,24 +21,29 @@ class ToolFilterForm(AccessibleErrorsMixin, forms.Form):
     q = forms.CharField(
         required=False,
         max_length=100,
-        label="Search",
-        widget=forms.TextInput(attrs={"type": "search", "placeholder": "drill, ladder, tent…"}),
+        label=gettext_lazy("Search"),
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": gettext_lazy("drill, ladder, tent…")}),
     )
     category = forms.ModelChoiceField(
         queryset=Category.objects.order_by("name"),
         to_field_name="slug",
         required=False,
-        empty_label="All categories",
+        empty_label=gettext_lazy("All categories"),
+        label=gettext_lazy("Category"),
     )
-    community = forms.ModelChoiceField(queryset=None, required=False, empty_label="All my communities")
-    available_from = forms.DateTimeField(required=False, widget=DateTimeLocalInput, label="Available from")
-    available_to = forms.DateTimeField(required=False, widget=DateTimeLocalInput, label="Available until")
+    community = forms.ModelChoiceField(
+        queryset=None, required=False, empty_label=gettext_lazy("All my communities"), label=gettext_lazy("Community")
+    )
+    available_from = forms.DateTimeField(
+        required=False, widget=DateTimeLocalInput, label=gettext_lazy("Available from")
+    )
+    available_to = forms.DateTimeField(required=False, widget=DateTimeLocalInput, label=gettext_lazy("Available until"))
     radius_km = forms.DecimalField(
         required=False,
         min_value=Decimal("0.1"),
         max_value=Decimal("100"),
         decimal_places=1,
-        label="Near me (km)",
+        label=gettext_lazy("Near me (km)"),
         widget=forms.NumberInput(attrs={"step": "0.5", "inputmode": "decimal"}),
     )
 
@@ -45,34 +52,34 @@ class ToolFilterForm(AccessibleErrorsMixin, forms.Form):
         self.has_location = has_location
         self.fields["community"].queryset = active_communities(user)
         if not has_location:
-            self.fields["radius_km"].help_text = "Set your approximate location on your profile to search near you."
+            self.fields["radius_km"].help_text = _("Set your approximate location on your profile to search near you.")
 
     def clean(self):
         cleaned = super().clean()
         for name in ("available_from", "available_to"):
             if not within_search_span(cleaned.get(name)):
-                self.add_error(name, "Choose a date within five years from now.")
+                self.add_error(name, _("Choose a date within five years from now."))
                 cleaned.pop(name, None)
         start, end = cleaned.get("available_from"), cleaned.get("available_to")
         if "available_from" not in self.errors and "available_to" not in self.errors:
             if (start is None) != (end is None):
-                self.add_error("available_to", "Give both the start and the end of the window.")
+                self.add_error("available_to", _("Give both the start and the end of the window."))
             elif start is not None and end <= start:
-                self.add_error("available_to", "The end must be after the start.")
+                self.add_error("available_to", _("The end must be after the start."))
         if cleaned.get("radius_km") is not None and not self.has_location:
-            self.add_error("radius_km", "Set your approximate location on your profile first.")
+            self.add_error("radius_km", _("Set your approximate location on your profile first."))
         return cleaned
 
 
 class BookingForm(AccessibleErrorsMixin, forms.Form):
     """Ask to borrow a tool for a window (the service checks notice, length and overlap)."""
 
-    starts_at = forms.DateTimeField(widget=DateTimeLocalInput, label="From")
-    ends_at = forms.DateTimeField(widget=DateTimeLocalInput, label="Until")
+    starts_at = forms.DateTimeField(widget=DateTimeLocalInput, label=gettext_lazy("From"))
+    ends_at = forms.DateTimeField(widget=DateTimeLocalInput, label=gettext_lazy("Until"))
     message = forms.CharField(
         required=False,
         max_length=500,
-        label="Message to the owner (optional)",
+        label=gettext_lazy("Message to the owner (optional)"),
         widget=forms.Textarea(attrs={"rows": 2}),
     )
     # The fee per day the page showed (empty: free), sent back so that a fee changed in
@@ -92,27 +99,35 @@ class ToolForm(AccessibleErrorsMixin, forms.ModelForm):
     own buttons (retiring asks for confirmation first)."""
 
     FIELDSETS = (
-        ("The tool", ("community", "title", "category", "condition", "description")),
-        ("Lending terms", ("usage_rules", "deposit_note", "fee_per_day", "max_loan_days", "min_notice_hours")),
-        ("Between loans", ("buffer_hours",)),
-        ("Automatic approval", ("auto_approve", "auto_approve_min_score", "auto_approve_min_exchanges")),
+        (gettext_lazy("The tool"), ("community", "title", "category", "condition", "description")),
+        (
+            gettext_lazy("Lending terms"),
+            ("usage_rules", "deposit_note", "fee_per_day", "max_loan_days", "min_notice_hours"),
+        ),
+        (gettext_lazy("Between loans"), ("buffer_hours",)),
+        (gettext_lazy("Automatic approval"), ("auto_approve", "auto_approve_min_score", "auto_approve_min_exchanges")),
     )
 
     class Meta:
         model = Tool
         fields = ("community", *(name for name in TOOL_FIELDS if name != "status"))
         labels = {
-            "fee_per_day": "Fee per day (credits, optional)",
-            "max_loan_days": "Longest loan (days)",
-            "min_notice_hours": "Notice needed (hours)",
-            "buffer_hours": "Buffer after each loan (hours)",
-            "usage_rules": "Rules for borrowers",
-            "deposit_note": "Deposit",
-            "auto_approve": "Approve trusted neighbors automatically",
-            "auto_approve_min_score": "Lowest trust score",
-            "auto_approve_min_exchanges": "Fewest different neighbors exchanged with",
+            "community": gettext_lazy("Community"),
+            "title": gettext_lazy("Title"),
+            "category": gettext_lazy("Category"),
+            "condition": gettext_lazy("Condition"),
+            "description": gettext_lazy("Description"),
+            "fee_per_day": gettext_lazy("Fee per day (credits, optional)"),
+            "max_loan_days": gettext_lazy("Longest loan (days)"),
+            "min_notice_hours": gettext_lazy("Notice needed (hours)"),
+            "buffer_hours": gettext_lazy("Buffer after each loan (hours)"),
+            "usage_rules": gettext_lazy("Rules for borrowers"),
+            "deposit_note": gettext_lazy("Deposit"),
+            "auto_approve": gettext_lazy("Approve trusted neighbors automatically"),
+            "auto_approve_min_score": gettext_lazy("Lowest trust score"),
+            "auto_approve_min_exchanges": gettext_lazy("Fewest different neighbors exchanged with"),
         }
-        help_texts = {"deposit_note": "Optional, e.g. “a 20 € deposit, returned at the end”."}
+        help_texts = {"deposit_note": gettext_lazy("Optional, e.g. “a 20 € deposit, returned at the end”.")}
         widgets = {
             "description": forms.Textarea(attrs={"rows": 4}),
             "usage_rules": forms.Textarea(attrs={"rows": 3}),
@@ -124,11 +139,11 @@ class ToolForm(AccessibleErrorsMixin, forms.ModelForm):
         if self.instance.pk:
             community.queryset = Community.objects.filter(pk=self.instance.community_id)
             community.disabled = True
-            community.help_text = "A listed tool stays in its community."
+            community.help_text = _("A listed tool stays in its community.")
         else:
             community.queryset = active_communities(user)
             community.empty_label = None
-        self.fields["category"].empty_label = "Choose a category"
+        self.fields["category"].empty_label = _("Choose a category")
 
     def fieldsets(self):
         return [(legend, [self[name] for name in names]) for legend, names in self.FIELDSETS]
@@ -142,15 +157,15 @@ class PhotoForm(AccessibleErrorsMixin, forms.Form):
     """One photo; the service checks that it is a real image and not too big."""
 
     image = forms.FileField(
-        label="Photo",
+        label=gettext_lazy("Photo"),
         widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}),
-        help_text="JPEG, PNG or WebP, at most 8 MB. Location data in the file is removed.",
+        help_text=gettext_lazy("JPEG, PNG or WebP, at most 8 MB. Location data in the file is removed."),
     )
     alt_text = forms.CharField(
         required=False,
         max_length=200,
-        label="Describe the photo",
-        help_text="For neighbors using a screen reader, e.g. “Drill with two batteries in its case”.",
+        label=gettext_lazy("Describe the photo"),
+        help_text=gettext_lazy("For neighbors using a screen reader, e.g. “Drill with two batteries in its case”."),
     )
 
 
@@ -158,20 +173,20 @@ class ConditionReportForm(AccessibleErrorsMixin, forms.Form):
     """The tool's state at pickup or return. ``stages`` are those the viewer may still
     report; the damage box is offered to the owner only at return."""
 
-    stage = forms.ChoiceField(label="When")
-    condition = forms.ChoiceField(choices=ConditionReport.Condition.choices, label="Condition")
+    stage = forms.ChoiceField(label=gettext_lazy("When"))
+    condition = forms.ChoiceField(choices=ConditionReport.Condition.choices, label=gettext_lazy("Condition"))
     note = forms.CharField(
-        required=False, max_length=1000, widget=forms.Textarea(attrs={"rows": 2}), label="Note (optional)"
+        required=False, max_length=1000, widget=forms.Textarea(attrs={"rows": 2}), label=gettext_lazy("Note (optional)")
     )
     photo = forms.FileField(
         required=False,
-        label="Photo (optional)",
+        label=gettext_lazy("Photo (optional)"),
         widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}),
     )
     damage = forms.BooleanField(
         required=False,
-        label="Report damage to the organizers",
-        help_text="Only at return. Describe the damage in the note.",
+        label=gettext_lazy("Report damage to the organizers"),
+        help_text=gettext_lazy("Only at return. Describe the damage in the note."),
     )
 
     def __init__(self, *args, stages: list[str], allow_damage: bool, **kwargs):

@@ -12,6 +12,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from apps.moderation.moderatable import Moderatable, ModeratableQuerySet
 from p2pcommons.humanize import format_when
@@ -25,7 +26,7 @@ class Category(models.Model):
 
     class Meta:
         ordering = ["name"]
-        verbose_name_plural = "categories"
+        verbose_name_plural = gettext_lazy("categories")
 
     def __str__(self) -> str:
         return self.name
@@ -39,14 +40,14 @@ class Tool(Moderatable, models.Model):
     """
 
     class Status(models.TextChoices):
-        ACTIVE = "active", "Available to borrow"
-        PAUSED = "paused", "Paused"
-        RETIRED = "retired", "Retired"
+        ACTIVE = "active", gettext_lazy("Available to borrow")
+        PAUSED = "paused", gettext_lazy("Paused")
+        RETIRED = "retired", gettext_lazy("Retired")
 
     class Condition(models.TextChoices):
-        NEW = "new", "Like new"
-        GOOD = "good", "Good"
-        WORN = "worn", "Worn but works"
+        NEW = "new", gettext_lazy("Like new")
+        GOOD = "good", gettext_lazy("Good")
+        WORN = "worn", gettext_lazy("Worn but works")
 
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="tools")
     community = models.ForeignKey("peers.Community", on_delete=models.PROTECT, related_name="tools")
@@ -62,33 +63,39 @@ class Tool(Moderatable, models.Model):
         null=True,
         blank=True,
         validators=[MinValueValidator(Decimal("0.01"))],
-        help_text="Optional fee in community credits per day, paid at pickup.",
+        help_text=gettext_lazy("Optional fee in community credits per day, paid at pickup."),
     )
     max_loan_days = models.PositiveSmallIntegerField(
         default=7, validators=[MinValueValidator(1), MaxValueValidator(90)]
     )
     min_notice_hours = models.PositiveSmallIntegerField(default=2, validators=[MaxValueValidator(24 * 14)])
     buffer_hours = models.PositiveSmallIntegerField(
-        default=0, validators=[MaxValueValidator(72)], help_text="Kept free after each loan, e.g. to clean it."
+        default=0,
+        validators=[MaxValueValidator(72)],
+        help_text=gettext_lazy("Kept free after each loan, e.g. to clean it."),
     )
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.ACTIVE)
     auto_approve = models.BooleanField(
         default=False,
-        help_text="Approve requests at once from neighbors whose trust score and number of different neighbors they "
-        "completed exchanges with reach the thresholds below.",
+        help_text=gettext_lazy(
+            "Approve requests at once from neighbors whose trust score and number of different neighbors they "
+            "completed exchanges with reach the thresholds below."
+        ),
     )
     auto_approve_min_score = models.DecimalField(
         max_digits=3,
         decimal_places=2,
         default=Decimal("4.00"),
         validators=[MinValueValidator(Decimal("1.00")), MaxValueValidator(Decimal("5.00"))],
-        help_text="Lowest trust score (1 to 5) to approve automatically.",
+        help_text=gettext_lazy("Lowest trust score (1 to 5) to approve automatically."),
     )
     auto_approve_min_exchanges = models.PositiveSmallIntegerField(
         default=3,
         validators=[MaxValueValidator(1000)],
-        help_text="Fewest different neighbors the borrower completed exchanges with (any kind; repeats with one "
-        "person count once, brand-new accounts count little) to approve automatically.",
+        help_text=gettext_lazy(
+            "Fewest different neighbors the borrower completed exchanges with (any kind; repeats with one "
+            "person count once, brand-new accounts count little) to approve automatically."
+        ),
     )
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -133,7 +140,9 @@ class ToolPhoto(models.Model):
     thumbnail = models.ImageField(upload_to=thumbnail_upload_path)
     width = models.PositiveIntegerField(default=0, editable=False)
     height = models.PositiveIntegerField(default=0, editable=False)
-    alt_text = models.CharField(max_length=200, blank=True, help_text="Describe the photo for screen readers.")
+    alt_text = models.CharField(
+        max_length=200, blank=True, help_text=gettext_lazy("Describe the photo for screen readers.")
+    )
     position = models.PositiveSmallIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -159,13 +168,13 @@ class Reservation(models.Model):
     """
 
     class Status(models.TextChoices):
-        REQUESTED = "requested", "Requested"
-        APPROVED = "approved", "Approved"
-        DECLINED = "declined", "Declined"
-        CANCELLED = "cancelled", "Cancelled"
-        EXPIRED = "expired", "Expired (not picked up)"
-        PICKED_UP = "picked_up", "Picked up"
-        RETURNED = "returned", "Returned"
+        REQUESTED = "requested", gettext_lazy("Requested")
+        APPROVED = "approved", gettext_lazy("Approved")
+        DECLINED = "declined", gettext_lazy("Declined")
+        CANCELLED = "cancelled", gettext_lazy("Cancelled")
+        EXPIRED = "expired", gettext_lazy("Expired (not picked up)")
+        PICKED_UP = "picked_up", gettext_lazy("Picked up")
+        RETURNED = "returned", gettext_lazy("Returned")
 
     LIVE = (Status.REQUESTED, Status.APPROVED, Status.PICKED_UP)
 
@@ -185,14 +194,18 @@ class Reservation(models.Model):
         null=True,
         blank=True,
         editable=False,
-        help_text="The tool's fee per day when the loan was requested (none: free); later changes don't touch it.",
+        help_text=gettext_lazy(
+            "The tool's fee per day when the loan was requested (none: free); later changes don't touch it."
+        ),
     )
     fee_total = models.DecimalField(
         max_digits=10,
         decimal_places=2,
         default=Decimal("0.00"),
         editable=False,
-        help_text="What the borrower pays at pickup, fixed when the loan was requested; nothing else is ever charged.",
+        help_text=gettext_lazy(
+            "What the borrower pays at pickup, fixed when the loan was requested; nothing else is ever charged."
+        ),
     )
 
     class Meta:
@@ -244,10 +257,10 @@ class Reminder(models.Model):
     """A reminder sent about a loan: one row per loan and kind, so it goes out once."""
 
     class Kind(models.TextChoices):
-        PICKUP_TOMORROW = "pickup_tomorrow", "Pickup tomorrow"
-        RETURN_TOMORROW = "return_tomorrow", "Return due tomorrow"
-        OVERDUE = "overdue", "Overdue (to the borrower)"
-        OVERDUE_ESCALATED = "overdue_escalated", "Overdue (to the owner and organizers)"
+        PICKUP_TOMORROW = "pickup_tomorrow", gettext_lazy("Pickup tomorrow")
+        RETURN_TOMORROW = "return_tomorrow", gettext_lazy("Return due tomorrow")
+        OVERDUE = "overdue", gettext_lazy("Overdue (to the borrower)")
+        OVERDUE_ESCALATED = "overdue_escalated", gettext_lazy("Overdue (to the owner and organizers)")
 
     reservation = models.ForeignKey(Reservation, on_delete=models.CASCADE, related_name="reminders")
     kind = models.CharField(max_length=20, choices=Kind.choices)
@@ -265,14 +278,14 @@ class ConditionReport(models.Model):
     (the owner, at return) also opens a moderation report about the borrower."""
 
     class Stage(models.TextChoices):
-        PICKUP = "pickup", "At pickup"
-        RETURN = "return", "At return"
+        PICKUP = "pickup", gettext_lazy("At pickup")
+        RETURN = "return", gettext_lazy("At return")
 
     class Condition(models.TextChoices):
-        NEW = "new", "Like new"
-        GOOD = "good", "Good"
-        WORN = "worn", "Worn but works"
-        DAMAGED = "damaged", "Damaged"
+        NEW = "new", gettext_lazy("Like new")
+        GOOD = "good", gettext_lazy("Good")
+        WORN = "worn", gettext_lazy("Worn but works")
+        DAMAGED = "damaged", gettext_lazy("Damaged")
 
     reservation = models.ForeignKey(Reservation, on_delete=models.CASCADE, related_name="condition_reports")
     stage = models.CharField(max_length=6, choices=Stage.choices)
@@ -280,7 +293,7 @@ class ConditionReport(models.Model):
     condition = models.CharField(max_length=8, choices=Condition.choices)
     note = models.TextField(max_length=1000, blank=True)
     photo = models.ImageField(upload_to=report_upload_path, blank=True)
-    damage = models.BooleanField(default=False, help_text="The owner reports damage to the organizers.")
+    damage = models.BooleanField(default=False, help_text=gettext_lazy("The owner reports damage to the organizers."))
     flag = models.ForeignKey(
         "moderation.Flag", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", editable=False
     )
@@ -305,12 +318,12 @@ class WaitlistEntry(models.Model):
     """
 
     class Status(models.TextChoices):
-        WAITING = "waiting", "Waiting"
-        OFFERED = "offered", "Offered"
-        BOOKED = "booked", "Booked"
-        LAPSED = "lapsed", "Offer lapsed"
-        WITHDRAWN = "withdrawn", "Withdrawn"
-        PASSED = "passed", "Window passed"
+        WAITING = "waiting", gettext_lazy("Waiting")
+        OFFERED = "offered", gettext_lazy("Offered")
+        BOOKED = "booked", gettext_lazy("Booked")
+        LAPSED = "lapsed", gettext_lazy("Offer lapsed")
+        WITHDRAWN = "withdrawn", gettext_lazy("Withdrawn")
+        PASSED = "passed", gettext_lazy("Window passed")
 
     ACTIVE = (Status.WAITING, Status.OFFERED)
 
@@ -328,7 +341,7 @@ class WaitlistEntry(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
-        verbose_name_plural = "waitlist entries"
+        verbose_name_plural = gettext_lazy("waitlist entries")
         constraints = [
             models.CheckConstraint(condition=Q(ends_at__gt=F("starts_at")), name="tools_waitlist_ends_after_start"),
             models.UniqueConstraint(

@@ -19,6 +19,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
 from p2pcommons.errors import RuleViolation
 from p2pcommons.humanize import format_amount, format_when
 from p2pcommons.transitions import Action, Machine, only, refuse_if
@@ -61,16 +64,16 @@ def is_party(reservation: Reservation, user) -> bool:
     return is_owner(reservation, user) or is_borrower(reservation, user)
 
 
-OWNER = only(is_owner, "the tool's owner")
-PARTY = only(is_party, "the owner or the borrower")
+OWNER = only(is_owner, "the tool's owner", message=gettext_lazy("Only the tool's owner can do that."))
+PARTY = only(is_party, "the owner or the borrower", message=gettext_lazy("Only the owner or the borrower can do that."))
 
 
 def _fee_payer(reservation: Reservation, user, now) -> RuleViolation | None:
     """Recording the pickup of a loan with a fee pays that fee: the borrower's act."""
     if reservation.has_fee and not is_borrower(reservation, user):
         return RuleViolation(
-            f"Only the borrower can record the pickup of a loan with a fee: recording it pays the "
-            f"{format_amount(reservation.fee_total, 'CREDIT')}.",
+            _("Only the borrower can record the pickup of a loan with a fee: recording it pays the %(fee)s.")
+            % {"fee": format_amount(reservation.fee_total, "CREDIT")},
             code="forbidden",
         )
     return None
@@ -83,33 +86,36 @@ _fee_payer.code = "forbidden"
 APPROVE_IN_TIME = refuse_if(
     lambda r, user, now: now > pickup_closes_at(r),
     lambda r, user, now: (
-        f"This request can no longer be approved: its pickup window closed {format_when(pickup_closes_at(r))}."
+        _("This request can no longer be approved: its pickup window closed %(when)s.")
+        % {"when": format_when(pickup_closes_at(r))}
     ),
     "too_late",
 )
 PICKUP_NOT_BEFORE = refuse_if(
     lambda r, user, now: now < pickup_opens_at(r),
     lambda r, user, now: (
-        f"The pickup can be recorded from {format_when(pickup_opens_at(r))}, "
-        f"{PICKUP_EARLY.seconds // 3600} hours before the loan starts."
+        _("The pickup can be recorded from %(when)s, %(hours)s hours before the loan starts.")
+        % {"when": format_when(pickup_opens_at(r)), "hours": PICKUP_EARLY.seconds // 3600}
     ),
     "too_early",
 )
 PICKUP_NOT_AFTER = refuse_if(
     lambda r, user, now: now > pickup_closes_at(r),
-    lambda r, user, now: f"The pickup time ended {format_when(pickup_closes_at(r))}; the loan expires.",
+    lambda r, user, now: (
+        _("The pickup time ended %(when)s; the loan expires.") % {"when": format_when(pickup_closes_at(r))}
+    ),
     "too_late",
 )
 RETURN_NOT_BEFORE = refuse_if(
     lambda r, user, now: now < return_opens_at(r),
-    lambda r, user, now: f"The return can be recorded from {format_when(return_opens_at(r))}.",
+    lambda r, user, now: _("The return can be recorded from %(when)s.") % {"when": format_when(return_opens_at(r))},
     "too_early",
 )
 # An owner's "no" to a request is a decline (the borrower reads "declined"); cancelling
 # is for an approved loan, or for the borrower taking their own request back.
 OWNER_DECLINES_REQUESTS = refuse_if(
     lambda r, user, now: r.status == S.REQUESTED and not is_borrower(r, user),
-    "Decline the request instead: a request is declined, an approved loan is cancelled.",
+    gettext_lazy("Decline the request instead: a request is declined, an approved loan is cancelled."),
     "illegal_transition",
 )
 
@@ -121,15 +127,15 @@ def _reported(stage: str):
     def reported(r: Reservation, user, now) -> bool:
         return any(report.stage == stage and report.author_id == user.pk for report in r.condition_reports.all())
 
-    return refuse_if(reported, "You already recorded the condition at this stage.", "already_reported")
+    return refuse_if(reported, gettext_lazy("You already recorded the condition at this stage."), "already_reported")
 
 
 def _report_state(stage: str):
     def message(r: Reservation) -> str:
-        return (
-            f"A condition report {Stage(stage).label.lower()} can't be made while the loan is "
-            f"{S(r.status).label.lower()}."
-        )
+        return _("A condition report %(stage)s can't be made while the loan is %(status)s.") % {
+            "stage": str(Stage(stage).label).lower(),
+            "status": str(S(r.status).label).lower(),
+        }
 
     return message
 
@@ -144,42 +150,44 @@ def _told(r: Reservation, user) -> str:
 
 LOAN = Machine(
     model=Reservation,
-    noun="reservation",
+    noun=gettext_lazy("reservation"),
     record=_record,
     actions=[
         Action(
             "approve",
-            "Approve",
+            gettext_lazy("Approve"),
             source=(S.REQUESTED,),
             target=S.APPROVED,
             who=(OWNER,),
             when=(APPROVE_IN_TIME,),
-            help=lambda r, user: f"Approve: lend it for these dates. {_told(r, user)} is told.",
+            help=lambda r, user: _("Approve: lend it for these dates. %(name)s is told.") % {"name": _told(r, user)},
         ),
         Action(
             "decline",
-            "Decline",
+            gettext_lazy("Decline"),
             source=(S.REQUESTED,),
             target=S.DECLINED,
             who=(OWNER,),
             takes_note=True,
             style="secondary",
-            help=lambda r, user: f"Decline: say no to this request. {_told(r, user)} is told.",
+            help=lambda r, user: _("Decline: say no to this request. %(name)s is told.") % {"name": _told(r, user)},
         ),
         Action(
             "pickup",
-            "Mark picked up",
+            gettext_lazy("Mark picked up"),
             source=(S.APPROVED,),
             target=S.PICKED_UP,
             who=(PARTY, _fee_payer),
             when=(PICKUP_NOT_BEFORE, PICKUP_NOT_AFTER),
             label_for=lambda r, user: (
-                f"Confirm pickup and pay {format_amount(r.fee_total, 'CREDIT')}" if r.has_fee else "Mark picked up"
+                _("Confirm pickup and pay %(fee)s") % {"fee": format_amount(r.fee_total, "CREDIT")}
+                if r.has_fee
+                else _("Mark picked up")
             ),
         ),
         Action(
             "return",
-            "Mark returned",
+            gettext_lazy("Mark returned"),
             source=(S.PICKED_UP,),
             target=S.RETURNED,
             who=(OWNER,),
@@ -187,23 +195,23 @@ LOAN = Machine(
         ),
         Action(
             "cancel",
-            "Cancel",
+            gettext_lazy("Cancel"),
             source=(S.REQUESTED, S.APPROVED),
             target=S.CANCELLED,
             who=(PARTY,),
             when=(OWNER_DECLINES_REQUESTS,),
             takes_note=True,
             style="secondary outline",
-            label_for=lambda r, user: "Cancel request" if r.status == S.REQUESTED else "Cancel loan",
+            label_for=lambda r, user: _("Cancel request") if r.status == S.REQUESTED else _("Cancel loan"),
             help=lambda r, user: (
-                f"Cancel request: take your request back. {_told(r, user)} is told."
+                _("Cancel request: take your request back. %(name)s is told.") % {"name": _told(r, user)}
                 if r.status == S.REQUESTED
-                else f"Cancel loan: call off the approved loan. {_told(r, user)} is told."
+                else _("Cancel loan: call off the approved loan. %(name)s is told.") % {"name": _told(r, user)}
             ),
         ),
         Action(
             "report_pickup",
-            "Record the condition at pickup",
+            gettext_lazy("Record the condition at pickup"),
             source=(S.APPROVED, S.PICKED_UP),
             who=(PARTY,),
             when=(_reported(Stage.PICKUP),),
@@ -211,7 +219,7 @@ LOAN = Machine(
         ),
         Action(
             "report_return",
-            "Record the condition at return",
+            gettext_lazy("Record the condition at return"),
             source=(S.PICKED_UP, S.RETURNED),
             who=(PARTY,),
             when=(_reported(Stage.RETURN),),
@@ -219,23 +227,27 @@ LOAN = Machine(
         ),
         Action(
             "report_damage",
-            "Report damage at return",
+            gettext_lazy("Report damage at return"),
             source=(S.PICKED_UP, S.RETURNED),
-            who=(only(is_owner, "the owner", message="Only the owner reports damage, at return."),),
+            who=(only(is_owner, "the owner", message=gettext_lazy("Only the owner reports damage, at return.")),),
             when=(_reported(Stage.RETURN),),
             state_message=_report_state(Stage.RETURN),
         ),
         # The platform's own steps: a request the owner's rules approve at once, and a
         # loan whose pickup time ended.
-        Action("auto_approve", "Approve automatically", source=(S.REQUESTED,), target=S.APPROVED, system=True),
+        Action(
+            "auto_approve", gettext_lazy("Approve automatically"), source=(S.REQUESTED,), target=S.APPROVED, system=True
+        ),
         Action(
             "expire",
-            "Expire",
+            gettext_lazy("Expire"),
             source=(S.REQUESTED, S.APPROVED),
             target=S.EXPIRED,
             when=(
                 refuse_if(
-                    lambda r, user, now: now <= pickup_closes_at(r), "Its pickup time has not ended.", "too_early"
+                    lambda r, user, now: now <= pickup_closes_at(r),
+                    gettext_lazy("Its pickup time has not ended."),
+                    "too_early",
                 ),
             ),
             system=True,
@@ -259,30 +271,42 @@ def is_waiting_member(entry: WaitlistEntry, user) -> bool:
 
 WAITLIST = Machine(
     model=WaitlistEntry,
-    noun="waitlist entry",
+    noun=gettext_lazy("waitlist entry"),
     actions=[
         Action(
             "accept",
-            "Book it",
+            gettext_lazy("Book it"),
             source=(W.OFFERED,),
-            who=(only(is_waiting_member, "the member it was offered to"),),
+            who=(
+                only(
+                    is_waiting_member,
+                    "the member it was offered to",
+                    message=gettext_lazy("Only the member it was offered to can do that."),
+                ),
+            ),
             when=(
                 refuse_if(
                     lambda entry, user, now: entry.offer_expires_at is None or entry.offer_expires_at <= now,
-                    "This offer is no longer open.",
+                    gettext_lazy("This offer is no longer open."),
                     "offer_closed",
                 ),
             ),
-            state_message="This offer is no longer open.",
+            state_message=gettext_lazy("This offer is no longer open."),
         ),
         Action(
             "withdraw",
-            "Leave the waitlist",
+            gettext_lazy("Leave the waitlist"),
             source=(W.WAITING, W.OFFERED),
             target=W.WITHDRAWN,
-            who=(only(is_waiting_member, "the member who is waiting"),),
+            who=(
+                only(
+                    is_waiting_member,
+                    "the member who is waiting",
+                    message=gettext_lazy("Only the member who is waiting can do that."),
+                ),
+            ),
             style="secondary outline",
-            state_message="You are no longer waiting for this.",
+            state_message=gettext_lazy("You are no longer waiting for this."),
         ),
     ],
 )
@@ -296,22 +320,29 @@ def is_tool_owner(tool: Tool, user) -> bool:
     return user.pk == tool.owner_id
 
 
-TOOL_OWNER = only(is_tool_owner, "the tool's owner")
+TOOL_OWNER = only(is_tool_owner, "the tool's owner", message=gettext_lazy("Only the tool's owner can do that."))
 
 LISTING = Machine(
     model=Tool,
-    noun="tool",
+    noun=gettext_lazy("tool"),
     actions=[
-        Action("pause", "Pause", source=(T.ACTIVE,), target=T.PAUSED, who=(TOOL_OWNER,), style="secondary outline"),
+        Action(
+            "pause",
+            gettext_lazy("Pause"),
+            source=(T.ACTIVE,),
+            target=T.PAUSED,
+            who=(TOOL_OWNER,),
+            style="secondary outline",
+        ),
         Action(
             "resume",
-            "Resume",
+            gettext_lazy("Resume"),
             source=(T.PAUSED, T.RETIRED),
             target=T.ACTIVE,
             who=(TOOL_OWNER,),
             style="secondary outline",
-            label_for=lambda tool, user: "List again" if tool.status == T.RETIRED else "Resume",
+            label_for=lambda tool, user: _("List again") if tool.status == T.RETIRED else _("Resume"),
         ),
-        Action("retire", "Retire", source=(T.ACTIVE, T.PAUSED), target=T.RETIRED, who=(TOOL_OWNER,)),
+        Action("retire", gettext_lazy("Retire"), source=(T.ACTIVE, T.PAUSED), target=T.RETIRED, who=(TOOL_OWNER,)),
     ],
 )

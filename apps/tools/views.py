@@ -19,12 +19,15 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from apps.peers.models import User
 from p2pcommons.errors import RuleViolation
 from p2pcommons.humanize import format_amount, format_when_short
+from p2pcommons.i18n import activate_community_zone
 from p2pcommons.params import query_int
 from p2pcommons.transitions import Button
 from p2pcommons.viewkit import REFUSED, attempt, paginate, safe_next
@@ -79,7 +82,12 @@ class CalendarDay:
     is_today: bool = False
 
     # "Free" alone would read as "no fee": a day nobody has booked is "Available".
-    LABELS = {"past": "Past", "free": "Available", "partly": "Partly booked", "busy": "Booked"}
+    LABELS = {
+        "past": gettext_lazy("Past"),
+        "free": gettext_lazy("Available"),
+        "partly": gettext_lazy("Partly booked"),
+        "busy": gettext_lazy("Booked"),
+    }
 
     @property
     def label(self) -> str:
@@ -109,7 +117,7 @@ def _calendar(tool: Tool, week: int) -> dict:
             if lo < hi:
                 busy += hi - lo
                 until = "24:00" if hi == end else f"{timezone.localtime(hi):%H:%M}"
-                spans.append(f"{timezone.localtime(lo):%H:%M} to {until}")
+                spans.append(_("%(start)s to %(end)s") % {"start": f"{timezone.localtime(lo):%H:%M}", "end": until})
         if end <= now:
             state = "past"
         elif busy >= end - start:
@@ -153,6 +161,7 @@ def tool_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
     An htmx request aimed at the calendar gets the calendar alone (week navigation)."""
     tool = _visible_tool(request, pk)
+    activate_community_zone(tool.community)
     if request.htmx and request.htmx.target == "calendar":
         response = render(request, "tools/_calendar.html", {"tool": tool, "calendar": _calendar(tool, _week(request))})
     else:
@@ -167,6 +176,7 @@ def tool_book(request: HttpRequest, pk: int) -> HttpResponse:
     """Ask to borrow the tool. With htmx the form alone comes back (errors) or the browser
     is sent to my loans; without JavaScript the same as a full page or a redirect."""
     tool = _visible_tool(request, pk)
+    activate_community_zone(tool.community)
     form = BookingForm(request.POST)
     taken = None
     if form.is_valid():
@@ -191,11 +201,17 @@ def tool_book(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             fee = ""
             if reservation.has_fee:
-                fee = f" The fee, {format_amount(reservation.fee_total, 'CREDIT')}, is paid when you pick it up."
+                fee = " " + _("The fee, %(amount)s, is paid when you pick it up.") % {
+                    "amount": format_amount(reservation.fee_total, "CREDIT")
+                }
             if reservation.status == S.APPROVED:
-                messages.success(request, f"{tool.title} is booked for you: approved automatically.{fee}")
+                text = _("%(tool)s is booked for you: approved automatically.") % {"tool": tool.title}
             else:
-                messages.success(request, f"Your request for {tool.title} was sent to {tool.owner.public_name}.{fee}")
+                text = _("Your request for %(tool)s was sent to %(owner)s.") % {
+                    "tool": tool.title,
+                    "owner": tool.owner.public_name,
+                }
+            messages.success(request, f"{text}{fee}")
             target = reverse("tools:loans")
             return HttpResponseClientRedirect(target) if request.htmx else redirect(target)
     if request.htmx:
@@ -210,7 +226,7 @@ def waitlist_join(request: HttpRequest, pk: int) -> HttpResponse:
     tool = _visible_tool(request, pk)
     form = WaitlistJoinForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Choose the window to wait for with the booking form first.")
+        messages.error(request, _("Choose the window to wait for with the booking form first."))
         return redirect("tools:detail", tool.pk)
     entry = attempt(
         request,
@@ -225,8 +241,8 @@ def waitlist_join(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("tools:detail", tool.pk)
     messages.success(
         request,
-        f"You are on the waitlist for {tool.title} from {format_when_short(entry.starts_at)}. "
-        "If it becomes available, it is held for you.",
+        _("You are on the waitlist for %(tool)s from %(start)s. If it becomes available, it is held for you.")
+        % {"tool": tool.title, "start": format_when_short(entry.starts_at)},
     )
     return redirect("tools:waitlist")
 
@@ -251,7 +267,7 @@ def waitlist_accept(request: HttpRequest, pk: int) -> HttpResponse:
     reservation = attempt(request, lambda: services.waitlist_accept(entry=entry, actor=request.user))
     if reservation is REFUSED:
         return redirect("tools:waitlist")
-    messages.success(request, f"You requested {entry.tool.title} for the window you waited for.")
+    messages.success(request, _("You requested %(tool)s for the window you waited for.") % {"tool": entry.tool.title})
     return redirect("tools:loan", reservation.pk)
 
 
@@ -260,7 +276,7 @@ def waitlist_accept(request: HttpRequest, pk: int) -> HttpResponse:
 def waitlist_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
     entry = _my_entry(request, pk)
     if attempt(request, lambda: services.waitlist_withdraw(entry=entry, actor=request.user)) is not REFUSED:
-        messages.success(request, f"You left the waitlist for {entry.tool.title}.")
+        messages.success(request, _("You left the waitlist for %(tool)s.") % {"tool": entry.tool.title})
     return redirect("tools:waitlist")
 
 
@@ -294,7 +310,9 @@ def tool_create(request: HttpRequest) -> HttpResponse:
             form=form,
         )
         if tool is not REFUSED:
-            messages.success(request, f"{tool.title} is listed. Add a photo or two so neighbors recognize it.")
+            messages.success(
+                request, _("%(tool)s is listed. Add a photo or two so neighbors recognize it.") % {"tool": tool.title}
+            )
             return redirect("tools:photos", tool.pk)
     return render(request, "tools/tool_form.html", {"form": form, "tool": None})
 
@@ -310,7 +328,7 @@ def tool_edit(request: HttpRequest, pk: int) -> HttpResponse:
             request, lambda: services.tool_update(tool=tool, actor=request.user, **form.service_fields()), form=form
         )
         if saved is not REFUSED:
-            messages.success(request, "Your changes are saved.")
+            messages.success(request, _("Your changes are saved."))
             return redirect("tools:detail", tool.pk)
     return render(request, "tools/tool_form.html", {"form": form, "tool": tool, "title": title})
 
@@ -325,14 +343,16 @@ def _set_status(request: HttpRequest, tool: Tool, step: str, done: str) -> HttpR
 @require_POST
 def tool_pause(request: HttpRequest, pk: int) -> HttpResponse:
     tool = _my_tool(request, pk)
-    return _set_status(request, tool, "pause", f"{tool.title} is paused: neighbors can't book it now.")
+    return _set_status(
+        request, tool, "pause", _("%(tool)s is paused: neighbors can't book it now.") % {"tool": tool.title}
+    )
 
 
 @login_required
 @require_POST
 def tool_resume(request: HttpRequest, pk: int) -> HttpResponse:
     tool = _my_tool(request, pk)
-    return _set_status(request, tool, "resume", f"{tool.title} is available to borrow again.")
+    return _set_status(request, tool, "resume", _("%(tool)s is available to borrow again.") % {"tool": tool.title})
 
 
 @login_required
@@ -341,7 +361,7 @@ def tool_retire(request: HttpRequest, pk: int) -> HttpResponse:
     """GET asks for confirmation; POST retires the listing."""
     tool = _my_tool(request, pk)
     if request.method == "POST":
-        return _set_status(request, tool, "retire", f"{tool.title} is retired.")
+        return _set_status(request, tool, "retire", _("%(tool)s is retired.") % {"tool": tool.title})
     live = tool.reservations.filter(status__in=Reservation.LIVE).count()
     return render(request, "tools/tool_retire.html", {"tool": tool, "live": live})
 
@@ -360,7 +380,7 @@ def tool_photos(request: HttpRequest, pk: int) -> HttpResponse:
             form=form,
         )
         if added is not REFUSED:
-            messages.success(request, "The photo is added.")
+            messages.success(request, _("The photo is added."))
             return redirect("tools:photos", tool.pk)
     photos = list(tool.photos.all())
     context = {"tool": tool, "photos": photos, "form": form, "room": ToolPhoto.MAX_PER_TOOL - len(photos)}
@@ -376,20 +396,20 @@ def photo_remove(request: HttpRequest, pk: int, photo_id: int) -> HttpResponse:
     )
     if request.method == "POST":
         if attempt(request, lambda: services.photo_remove(photo=photo, actor=request.user)) is not REFUSED:
-            messages.success(request, "The photo is removed.")
+            messages.success(request, _("The photo is removed."))
         return redirect("tools:photos", pk)
     return render(request, "tools/photo_remove.html", {"photo": photo, "tool": photo.tool})
 
 
 # --- loans -----------------------------------------------------------------------------
 LOAN_FILTERS = (
-    ("", "All"),
-    (S.REQUESTED, "Requested"),
-    (S.APPROVED, "Approved"),
-    (S.PICKED_UP, "Picked up"),
-    ("overdue", "Overdue"),
-    (S.RETURNED, "Returned"),
-    ("closed", "Declined, cancelled or expired"),
+    ("", gettext_lazy("All")),
+    (S.REQUESTED, gettext_lazy("Requested")),
+    (S.APPROVED, gettext_lazy("Approved")),
+    (S.PICKED_UP, gettext_lazy("Picked up")),
+    ("overdue", gettext_lazy("Overdue")),
+    (S.RETURNED, gettext_lazy("Returned")),
+    ("closed", gettext_lazy("Declined, cancelled or expired")),
 )
 # The buttons under a loan: its steps as declared in apps.tools.transitions (the page
 # shows exactly the steps the services would accept now); condition reports have their form.
@@ -469,12 +489,16 @@ def loan_transition(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     """One transition through its service; a refusal is a message, not an error page."""
     service = STEP_SERVICES.get(action)
     if service is None:
-        raise Http404("No such action.")
+        raise Http404(_("No such action."))
     reservation = get_object_or_404(_loans(request.user), pk=pk)
     extra = {"note": request.POST.get("note", "").strip()[:300]} if LOAN.by_name[action].takes_note else {}
     reservation = attempt(request, lambda: service(reservation=reservation, actor=request.user, **extra))
     if reservation is not REFUSED:
-        messages.success(request, f"{reservation.tool.title}: {reservation.get_status_display().lower()}.")
+        messages.success(
+            request,
+            _("%(tool)s: %(status)s.")
+            % {"tool": reservation.tool.title, "status": reservation.get_status_display().lower()},
+        )
     return redirect(safe_next(request, reverse("tools:loan", args=[pk])))
 
 
@@ -523,7 +547,9 @@ def _loan(request: HttpRequest, pk: int) -> Reservation:
 @login_required
 @require_GET
 def loan_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    return render(request, "tools/loan_detail.html", _loan_context(request, _loan(request, pk)))
+    reservation = _loan(request, pk)
+    activate_community_zone(reservation.tool.community)
+    return render(request, "tools/loan_detail.html", _loan_context(request, reservation))
 
 
 @login_required
@@ -531,9 +557,10 @@ def loan_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def loan_condition(request: HttpRequest, pk: int) -> HttpResponse:
     """Record the tool's condition at pickup or return."""
     reservation = _loan(request, pk)
+    activate_community_zone(reservation.tool.community)
     stages, allow_damage = _report_options(reservation, request.user)
     if not stages:
-        messages.error(request, "There is no condition to record for this loan now.")
+        messages.error(request, _("There is no condition to record for this loan now."))
         return redirect("tools:loan", pk)
     form = ConditionReportForm(request.POST, request.FILES, stages=stages, allow_damage=allow_damage)
     if form.is_valid():
@@ -552,6 +579,6 @@ def loan_condition(request: HttpRequest, pk: int) -> HttpResponse:
             form=form,
         )
         if report is not REFUSED:
-            messages.success(request, "The condition is recorded.")
+            messages.success(request, _("The condition is recorded."))
             return redirect("tools:loan", pk)
     return render(request, "tools/loan_detail.html", _loan_context(request, reservation, report_form=form))

@@ -7,6 +7,8 @@ from datetime import datetime
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -22,7 +24,7 @@ def _messages(errors, prefix: str = "") -> list[str]:
         flat = []
         for key, value in errors.items():
             index = parse_id(str(key))
-            label = f"Item {index + 1}" if index is not None else str(key)
+            label = _("Item %(number)s") % {"number": index + 1} if index is not None else str(key)
             flat += _messages(value, f"{prefix}{label}: " if key != "non_field_errors" else prefix)
         return flat
     if isinstance(errors, list):
@@ -30,7 +32,7 @@ def _messages(errors, prefix: str = "") -> list[str]:
             return [f"{prefix}{e}" for e in errors]
         flat = []
         for i, value in enumerate(errors):
-            flat += _messages(value, f"{prefix}Item {i + 1}: ") if value else []
+            flat += _messages(value, prefix + _("Item %(number)s") % {"number": i + 1} + ": ") if value else []
         return flat
     return [f"{prefix}{errors}"]
 
@@ -73,6 +75,10 @@ def exception_handler(exc, context):
 def _throttled_message(wait: float | None) -> str:
     """A plain sentence for a 429; ``Retry-After`` carries the seconds for programs."""
     if wait is None:
-        return "Too many requests of this kind. Please wait a little and try again."
+        return _("Too many requests of this kind. Please wait a little and try again.")
     minutes = max(1, math.ceil(wait / 60))
-    return f"Too many requests of this kind. Please wait {minutes} minute{'s' if minutes > 1 else ''} and try again."
+    return ngettext(
+        "Too many requests of this kind. Please wait %(minutes)s minute and try again.",
+        "Too many requests of this kind. Please wait %(minutes)s minutes and try again.",
+        minutes,
+    ) % {"minutes": minutes}

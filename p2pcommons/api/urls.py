@@ -59,5 +59,7 @@ urlpatterns = [
     path("communities/<id:community_pk>/members/", member_list, name="community-members"),
     path("communities/<id:community_pk>/members/<id:pk>/promote/", member_promote, name="community-member-promote"),
     path("", include("apps.front.api_urls")),
+    path("", include("apps.privacy.api_urls")),
+    path("", include("apps.privacy.api_urls_delete")),
     path("", include(router.urls)),
 ]

@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "apps.solar",
     "apps.codesign",
     "apps.front",
+    "apps.privacy",
 ]
 
 MIDDLEWARE = [
@@ -63,7 +64,8 @@ MIDDLEWARE = [
     "p2pcommons.middleware.RequestSizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    # Django's LocaleMiddleware, first asking the member's saved language (session).
+    "p2pcommons.middleware.MemberLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -85,6 +87,7 @@ TEMPLATES = [
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "apps.front.context.exchanges_menu",
@@ -155,6 +158,11 @@ NOTIFICATION_EMAILS_PER_SENDER_PER_HOUR = env.int("NOTIFICATION_EMAILS_PER_SENDE
 
 # --- I18N / time ----------------------------------------------------------------
 LANGUAGE_CODE = "en"
+# The languages a member can choose (saved on their profile) and a visitor's browser
+# can ask for (Accept-Language). Catalogs: locale/ and apps/<name>/locale/, kept by
+# `manage.py messages` (p2pcommons/catalogs.py).
+LANGUAGES = [("en", "English"), ("nl", "Nederlands")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env.str("TIME_ZONE", default="Europe/Amsterdam")
 USE_I18N = True
 USE_TZ = True
@@ -171,6 +179,10 @@ MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
 # Uploaded pictures are served by Django itself unless a web server or object storage
 # in front takes that over (then set SERVE_MEDIA=false): fine at neighborhood scale.
 SERVE_MEDIA = env.bool("SERVE_MEDIA", default=True)
+# A member's data exports (apps/privacy): private files, never under MEDIA_ROOT; each
+# is downloadable by its owner through a link that expires after EXPORT_LINK_HOURS.
+EXPORT_ROOT = Path(env.str("EXPORT_ROOT", default=str(VAR_DIR / "exports")))
+EXPORT_LINK_HOURS = env.int("EXPORT_LINK_HOURS", default=48)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},

@@ -5,13 +5,18 @@
 (function () {
   "use strict";
 
-  const MESSAGES = {
-    asking: "Asking your browser where you are…",
-    filled: "Done: your position is filled in below. Press Save to keep it.",
-    denied: "Your browser did not share your location. You can allow it in the browser's settings, or type the two numbers below.",
-    unavailable: "Your location could not be found just now. Try again in a moment, or type the two numbers below.",
-    timeout: "Finding your location took too long. Try again, or type the two numbers below.",
-  };
+  // The messages are written (and translated) by the page: the data-message-* attributes
+  // the profile-edit template sets on the picker (apps/peers/templates/peers/profile_edit.html).
+  function messagesOf(picker) {
+    const data = picker.dataset;
+    return {
+      asking: data.messageAsking || "",
+      filled: data.messageFilled || "",
+      denied: data.messageDenied || "",
+      unavailable: data.messageUnavailable || "",
+      timeout: data.messageTimeout || "",
+    };
+  }
 
   function round4(value) {
     return (Math.round(value * 10000) / 10000).toFixed(4);
@@ -23,6 +28,7 @@
     const details = document.getElementById(picker.dataset.details);
     const status = document.getElementById("place-status");
     const button = picker.querySelector("button");
+    const MESSAGES = messagesOf(picker);
     if (!latitude || !longitude || !button || !status) return;
 
     function say(text) {

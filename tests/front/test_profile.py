@@ -65,7 +65,7 @@ def test_a_fellow_member_sees_the_history_in_every_exchange_under_its_title(owne
     for bp in all_blueprints():
         rows = bp.history(subject=member, viewer=owner)
         assert rows, f"{bp.key} gives no history"
-        expected = " ".join([bp.title, *(f"{row.label} {row.value}" for row in rows)])
+        expected = " ".join([str(bp.title), *(f"{row.label} {row.value}" for row in rows)])
         assert expected in history, f"{bp.title}: {expected!r} not in {history!r}"
     assert "Challenges contributed to 1" in history
 

@@ -75,6 +75,9 @@ def agreed(proposed, owner) -> Session:
 @pytest.mark.django_db
 @override_settings(TIME_ZONE=FAR_ZONE)
 def test_agreeing_to_a_session_says_booked_at_the_local_time_in_the_one_format(web_as, owner, proposed):
+    # Times are shown in the community's zone (set here to the far one as well).
+    proposed.community.time_zone = FAR_ZONE
+    proposed.community.save(update_fields=["time_zone"])
     response = web_as(owner).post(session_url(proposed, "accept"), follow=True)
     text = words(response)
     local_hour = f"{proposed.starts_at.astimezone(ZoneInfo(FAR_ZONE)):%H:%M}"

@@ -131,6 +131,9 @@ def test_a_loan_with_a_fee_shows_the_total_with_its_unit_to_both_people(web_as, 
 # --- one local format for times ----------------------------------------------------------------
 @override_settings(TIME_ZONE=FAR_ZONE)
 def test_loan_pages_write_times_in_local_time_in_the_one_format(web_as, tool, owner, member):
+    # The loan page shows times in its community's zone (p2pcommons.i18n.activate_community_zone).
+    tool.community.time_zone = FAR_ZONE
+    tool.community.save(update_fields=["time_zone"])
     start = at(0, 3)
     loan = services.reservation_request(tool=tool, borrower=member, starts_at=start, ends_at=at(1, 3))
     local_hour = f"{start.astimezone(ZoneInfo(FAR_ZONE)):%H:%M}"
@@ -143,6 +146,9 @@ def test_loan_pages_write_times_in_local_time_in_the_one_format(web_as, tool, ow
 
 @override_settings(TIME_ZONE=FAR_ZONE)
 def test_joining_the_waitlist_says_the_local_start_in_the_one_format(web_as, tool, member, organizer):
+    # Members read times in their community's zone (p2pcommons.i18n.member_timezone).
+    tool.community.time_zone = FAR_ZONE
+    tool.community.save(update_fields=["time_zone"])
     services.reservation_request(tool=tool, borrower=organizer, starts_at=at(0), ends_at=at(1))
     start = at(0, 6)
     response = web_as(member).post(

@@ -9,6 +9,7 @@ from decimal import Decimal, InvalidOperation
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from apps.ledger.models import Currency, Transfer
 from apps.ledger.services import account_for, community_account, transfer_create
@@ -18,6 +19,7 @@ from apps.peers.models import User
 from apps.reputation.services import trust_recompute_on_commit
 from p2pcommons.errors import RuleViolation
 from p2pcommons.humanize import format_amount
+from p2pcommons.i18n import Amount, Message
 
 from ..models import FUND_NAME, Challenge, Project, Task, Volunteer
 from ..transitions import VOLUNTEER
@@ -27,7 +29,7 @@ PH = Challenge.Phase
 
 def _building(challenge: Challenge) -> None:
     if challenge.phase != PH.BUILDING:
-        raise RuleViolation("The challenge is not being built.", code="wrong_phase")
+        raise RuleViolation(_("The challenge is not being built."), code="wrong_phase")
 
 
 def task_create(
@@ -40,7 +42,7 @@ def task_create(
     errors = {}
     title = (title or "").strip()
     if not title:
-        errors["title"] = "Say what needs doing."
+        errors["title"] = _("Say what needs doing.")
     try:
         hours = hours if isinstance(hours, Decimal) else Decimal(str(hours))
     except (InvalidOperation, ValueError):
@@ -51,11 +53,11 @@ def task_create(
         or not Decimal("0.25") <= hours <= Decimal("12")
         or hours % Decimal("0.25")
     ):
-        errors["hours"] = "From 0.25 to 12 hours, in quarters."
+        errors["hours"] = _("From 0.25 to 12 hours, in quarters.")
     if isinstance(places, bool) or not isinstance(places, int) or not 1 <= places <= 50:
-        errors["places"] = "From 1 to 50 people."
+        errors["places"] = _("From 1 to 50 people.")
     if tool is not None and tool.community_id != challenge.community_id:
-        errors["tool"] = "Choose a tool of this community's catalog."
+        errors["tool"] = _("Choose a tool of this community's catalog.")
     if errors:
         raise ValidationError(errors)
     _building(challenge)
@@ -75,13 +77,13 @@ def task_join(*, task: Task, member: User) -> Volunteer:
         task = Task.objects.select_for_update().get(pk=task.pk)
         _building(challenge)
         if task.status != Task.Status.OPEN:
-            raise RuleViolation("This task is closed.", code="illegal_transition")
+            raise RuleViolation(_("This task is closed."), code="illegal_transition")
         mine = Volunteer.objects.filter(task=task, member=member).first()
         if mine is not None and mine.status != Volunteer.Status.LEFT:
-            raise RuleViolation("You are on this task already.", code="already_joined")
+            raise RuleViolation(_("You are on this task already."), code="already_joined")
         taken = Volunteer.objects.filter(task=task, status__in=(Volunteer.Status.JOINED, Volunteer.Status.CONFIRMED))
         if taken.count() >= task.places:
-            raise RuleViolation("This task has all the people it needs.", code="full")
+            raise RuleViolation(_("This task has all the people it needs."), code="full")
         if mine is not None:
             Volunteer.objects.filter(pk=mine.pk).update(status=Volunteer.Status.JOINED)
             mine.refresh_from_db()
@@ -89,7 +91,7 @@ def task_join(*, task: Task, member: User) -> Volunteer:
         try:
             return Volunteer.objects.create(task=task, member=member)
         except IntegrityError:  # pragma: no cover - the task lock serializes joins
-            raise RuleViolation("You are on this task already.", code="already_joined") from None
+            raise RuleViolation(_("You are on this task already."), code="already_joined") from None
 
 
 def volunteer_leave(*, volunteer: Volunteer, actor: User) -> Volunteer:
@@ -132,7 +134,11 @@ def volunteer_confirm(*, volunteer: Volunteer, actor: User, now: datetime | None
         notify(
             recipients=[volunteer.member],
             kind="codesign.task",
-            text=f"Thank you for “{task.title}”: {format_amount(task.hours, Currency.HOUR)} from the co-design fund.",
+            text=Message(
+                "Thank you for “{task}”: {hours} from the co-design fund.",
+                task=task.title,
+                hours=Amount(task.hours, Currency.HOUR),
+            ),
             target=challenge,
             actor=actor,
         )
@@ -150,21 +156,21 @@ def budget_spend(
     try:
         amount = amount if isinstance(amount, Decimal) else Decimal(str(amount))
     except (InvalidOperation, ValueError):
-        raise ValidationError({"amount": "Give an amount in credits."}) from None
+        raise ValidationError({"amount": _("Give an amount in credits.")}) from None
     if not amount.is_finite() or amount <= 0 or amount != amount.quantize(Decimal("0.01")):
-        raise ValidationError({"amount": "A positive amount, to the cent."})
+        raise ValidationError({"amount": _("A positive amount, to the cent.")})
     require_active_member(user=recipient, community_id=challenge.community_id, doing="be paid from the budget")
     with transaction.atomic():
         challenge = Challenge.objects.select_for_update().get(pk=challenge.pk)
         if challenge.budget is None:
-            raise RuleViolation("This challenge has no budget.", code="no_budget")
+            raise RuleViolation(_("This challenge has no budget."), code="no_budget")
         if challenge.phase not in (PH.BUILDING, PH.DONE):
-            raise RuleViolation("The budget is spent on the winning design, once voting closed.", code="wrong_phase")
+            raise RuleViolation(_("The budget is spent on the winning design, once voting closed."), code="wrong_phase")
         left = challenge.budget - challenge.spent
         retry = Transfer.objects.filter(idempotency_key=idempotency_key).exists()  # answered below, unchanged
         if amount > left and not retry:
             raise RuleViolation(
-                f"Only {format_amount(left, Currency.CREDIT)} of the budget is left.",
+                _("Only %(left)s of the budget is left.") % {"left": format_amount(left, Currency.CREDIT)},
                 code="over_budget",
                 data={"left": str(left)},
             )

@@ -9,6 +9,7 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from apps.notifications.services import notify_each
 from apps.peers.geo import approximate
@@ -16,6 +17,7 @@ from apps.peers.guards import require_active_member, require_exchange_in_use, re
 from apps.peers.models import Community, User
 from p2pcommons.errors import RuleViolation
 from p2pcommons.humanize import format_when
+from p2pcommons.i18n import Message
 
 from ..models import MAX_DOTS, Challenge, Follow, PhaseEvent
 from ..transitions import CHALLENGE, NEXT_STEP
@@ -54,24 +56,24 @@ def challenge_create(
     errors = {}
     title, brief, space = (title or "").strip(), (brief or "").strip(), (space or "").strip()
     if not title:
-        errors["title"] = "Give the challenge a title."
+        errors["title"] = _("Give the challenge a title.")
     if not brief:
-        errors["brief"] = "Say what the space needs."
+        errors["brief"] = _("Say what the space needs.")
     if not space:
-        errors["space"] = "Say where the space is."
+        errors["space"] = _("Say where the space is.")
     dates = (ideas_until, proposals_until, voting_until)
     if any(not isinstance(d, datetime) or timezone.is_naive(d) for d in dates):
-        errors["ideas_until"] = "Give each phase's end as a date and time."
+        errors["ideas_until"] = _("Give each phase's end as a date and time.")
     elif not now < ideas_until <= proposals_until <= voting_until:
-        errors["ideas_until"] = "The phases end in order (ideas, then proposals, then voting), after now."
+        errors["ideas_until"] = _("The phases end in order (ideas, then proposals, then voting), after now.")
     if method not in Challenge.Method.values:
-        errors["method"] = "Choose dot voting or approval voting."
+        errors["method"] = _("Choose dot voting or approval voting.")
     if method == Challenge.Method.DOTS and not (1 <= max_dots_per_proposal <= dots <= MAX_DOTS):
-        errors["dots"] = f"Give 1 to {MAX_DOTS} dots, and at most that many on one proposal."
+        errors["dots"] = _("Give 1 to %(most)s dots, and at most that many on one proposal.") % {"most": MAX_DOTS}
     if budget is not None and (
         not isinstance(budget, Decimal) or budget < 0 or budget != budget.quantize(Decimal("0.01"))
     ):
-        errors["budget"] = "A budget is a number of credits, with at most two decimals."
+        errors["budget"] = _("A budget is a number of credits, with at most two decimals.")
     if errors:
         raise ValidationError(errors)
     approx = approximate(latitude, longitude) if latitude is not None and longitude is not None else (None, None)
@@ -128,17 +130,21 @@ def challenge_step(
 
 
 def _tell_followers(challenge: Challenge, source: str, actor: User | None) -> None:
-    words = {
-        PH.PROPOSALS: "Ideas are closed: propose a design",
-        PH.VOTING: "Voting is open",
-        PH.BUILDING: "Voting is closed: see the results and join the build",
-        PH.DONE: "The build is done",
-    }
-    text = f"{challenge.title}: {words.get(challenge.phase, challenge.get_phase_display())}."
+    title = challenge.title
     if challenge.phase == PH.PROPOSALS:
-        text = f"{challenge.title}: ideas are closed; propose a design until {format_when(challenge.proposals_until)}."
+        text = Message(
+            "{title}: ideas are closed; propose a design until {until}.",
+            title=title,
+            until=format_when(challenge.proposals_until),
+        )
     elif challenge.phase == PH.VOTING:
-        text = f"{challenge.title}: voting is open until {format_when(challenge.voting_until)}."
+        text = Message("{title}: voting is open until {until}.", title=title, until=format_when(challenge.voting_until))
+    elif challenge.phase == PH.BUILDING:
+        text = Message("{title}: Voting is closed: see the results and join the build.", title=title)
+    elif challenge.phase == PH.DONE:
+        text = Message("{title}: The build is done.", title=title)
+    else:
+        text = Message("{title}: {phase}.", title=title, phase=str(challenge.get_phase_display()))
     followers = User.objects.filter(pk__in=Follow.objects.filter(challenge=challenge).values("member_id"))
     notify_each(messages=[(user, text) for user in followers], kind="codesign.phase", target=challenge, actor=actor)
 
@@ -164,7 +170,7 @@ def challenge_follow(*, challenge: Challenge, member: User) -> Follow:
     require_active_member(user=member, community_id=challenge.community_id, doing="follow a challenge")
     try:
         with transaction.atomic():
-            follow, _ = Follow.objects.get_or_create(challenge=challenge, member=member)
+            follow, _created = Follow.objects.get_or_create(challenge=challenge, member=member)
     except IntegrityError:
         follow = Follow.objects.get(challenge=challenge, member=member)
     return follow

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from apps.peers.guards import require_organizer
 from apps.peers.models import User
@@ -25,7 +26,7 @@ PH = Challenge.Phase
 def _alt_text(alt_text: str) -> str:
     alt_text = (alt_text or "").strip()
     if len(alt_text) > 200:
-        raise ValidationError({"alt_text": "At most 200 characters."})
+        raise ValidationError({"alt_text": _("At most 200 characters.")})
     return alt_text
 
 
@@ -35,16 +36,19 @@ def challenge_photo_add(*, challenge: Challenge, actor: User, upload, kind: str,
     build is under way or done (it shows the result). At most ``MAX_PER_KIND`` of each."""
     require_organizer(user=actor, community_id=challenge.community_id, doing="add pictures of the space")
     if kind not in ChallengePhoto.Kind.values:
-        raise ValidationError({"kind": "Choose before or after."})
+        raise ValidationError({"kind": _("Choose before or after.")})
     alt_text = _alt_text(alt_text)
     challenge = Challenge.objects.select_for_update().get(pk=challenge.pk)
     if kind == ChallengePhoto.Kind.AFTER and challenge.phase not in (PH.BUILDING, PH.DONE):
-        raise RuleViolation("Pictures of the result are added once the build has started.", code="wrong_phase")
+        raise RuleViolation(_("Pictures of the result are added once the build has started."), code="wrong_phase")
     if ChallengePhoto.objects.filter(challenge=challenge, kind=kind).count() >= ChallengePhoto.MAX_PER_KIND:
         raise ValidationError(
-            {"image": f"A challenge can have at most {ChallengePhoto.MAX_PER_KIND} “{kind}” pictures."}
+            {
+                "image": _("A challenge can have at most %(most)s “%(kind)s” pictures.")
+                % {"most": ChallengePhoto.MAX_PER_KIND, "kind": kind}
+            }
         )
-    full, _ = images.process_upload(upload, field="image", thumbnail=False)
+    full, _thumbnail = images.process_upload(upload, field="image", thumbnail=False)
     default = "The space before" if kind == ChallengePhoto.Kind.BEFORE else "The space after the build"
     photo = ChallengePhoto(challenge=challenge, kind=kind, alt_text=alt_text or f"{default}: {challenge.space}"[:200])
     photo.image.save("photo.jpg", full, save=False)
@@ -59,14 +63,16 @@ def proposal_photo_add(*, proposal: Proposal, actor: User, upload, alt_text: str
     alt_text = _alt_text(alt_text)
     proposal = Proposal.objects.select_for_update().select_related("challenge").get(pk=proposal.pk)
     if actor.pk != proposal.author_id and not proposal.coauthors.filter(pk=actor.pk).exists():
-        raise RuleViolation("Only its authors can add pictures to a proposal.", code="forbidden")
+        raise RuleViolation(_("Only its authors can add pictures to a proposal."), code="forbidden")
     if proposal.status not in (Proposal.Status.DRAFT, Proposal.Status.SUBMITTED):
-        raise RuleViolation("This proposal can no longer be changed.", code="illegal_transition")
+        raise RuleViolation(_("This proposal can no longer be changed."), code="illegal_transition")
     if proposal.challenge.phase != PH.PROPOSALS:
-        raise RuleViolation("Pictures are added while the challenge takes proposals.", code="wrong_phase")
+        raise RuleViolation(_("Pictures are added while the challenge takes proposals."), code="wrong_phase")
     if ProposalPhoto.objects.filter(proposal=proposal).count() >= ProposalPhoto.MAX_PER_PROPOSAL:
-        raise ValidationError({"image": f"A proposal can have at most {ProposalPhoto.MAX_PER_PROPOSAL} pictures."})
-    full, _ = images.process_upload(upload, field="image", thumbnail=False)
+        raise ValidationError(
+            {"image": _("A proposal can have at most %(most)s pictures.") % {"most": ProposalPhoto.MAX_PER_PROPOSAL}}
+        )
+    full, _thumbnail = images.process_upload(upload, field="image", thumbnail=False)
     photo = ProposalPhoto(proposal=proposal, alt_text=alt_text or proposal.title[:200])
     photo.image.save("photo.jpg", full, save=False)
     photo.save()

@@ -9,11 +9,13 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from apps.notifications.services import notify_each
 from apps.peers.guards import require_active_member, require_exchange_in_use, require_organizer
 from apps.peers.models import User
 from p2pcommons.errors import RuleViolation
+from p2pcommons.i18n import Message
 
 from ..models import Challenge, Comment, Follow, Idea, PlusOne, Proposal, ProposalVersion
 from ..transitions import PROPOSAL
@@ -25,9 +27,19 @@ MAX_IDEAS_PER_MEMBER = 10
 
 def _phase(challenge: Challenge, phase: str, doing: str) -> None:
     if challenge.phase != phase:
+        sentences = {
+            "post ideas": _("You can post ideas only while the challenge is in its %(phase)s phase; it is in %(now)s."),
+            "+1 ideas": _("You can +1 ideas only while the challenge is in its %(phase)s phase; it is in %(now)s."),
+            "propose designs": _(
+                "You can propose designs only while the challenge is in its %(phase)s phase; it is in %(now)s."
+            ),
+            "edit proposals": _(
+                "You can edit proposals only while the challenge is in its %(phase)s phase; it is in %(now)s."
+            ),
+        }
         raise RuleViolation(
-            f"You can {doing} only while the challenge is in its {Challenge.Phase(phase).label.lower()} phase; "
-            f"it is in {challenge.get_phase_display().lower()}.",
+            sentences[doing]
+            % {"phase": Challenge.Phase(phase).label.lower(), "now": challenge.get_phase_display().lower()},
             code="wrong_phase",
         )
 
@@ -38,16 +50,18 @@ def idea_post(*, challenge: Challenge, author: User, text: str) -> Idea:
     (``exchange_off``) where the community stopped using the exchange."""
     text = (text or "").strip()
     if not text:
-        raise ValidationError({"text": "Write your idea in a sentence or two."})
+        raise ValidationError({"text": _("Write your idea in a sentence or two.")})
     if len(text) > 300:
-        raise ValidationError({"text": "Keep an idea to 300 characters; a design comes later, as a proposal."})
+        raise ValidationError({"text": _("Keep an idea to 300 characters; a design comes later, as a proposal.")})
     require_active_member(user=author, community_id=challenge.community_id, doing="post an idea")
     require_exchange_in_use(community_id=challenge.community_id, key="codesign", doing="post ideas")
     with transaction.atomic():
         challenge = Challenge.objects.select_for_update().get(pk=challenge.pk)
         _phase(challenge, PH.IDEAS, "post ideas")
         if Idea.objects.filter(challenge=challenge, author=author).count() >= MAX_IDEAS_PER_MEMBER:
-            raise RuleViolation(f"You posted {MAX_IDEAS_PER_MEMBER} ideas here already.", code="limit")
+            raise RuleViolation(
+                _("You posted %(most)s ideas here already.") % {"most": MAX_IDEAS_PER_MEMBER}, code="limit"
+            )
         return Idea.objects.create(challenge=challenge, author=author, text=text)
 
 
@@ -56,7 +70,7 @@ def idea_plus_one(*, idea: Idea, member: User) -> Idea:
     require_active_member(user=member, community_id=idea.challenge.community_id, doing="support an idea")
     _phase(idea.challenge, PH.IDEAS, "+1 ideas")
     if idea.author_id == member.pk:
-        raise RuleViolation("That is your own idea.", code="own_idea")
+        raise RuleViolation(_("That is your own idea."), code="own_idea")
     try:
         with transaction.atomic():
             PlusOne.objects.create(idea=idea, member=member)
@@ -72,24 +86,24 @@ def _clean_proposal(title: str, description: str, cost, hours) -> tuple[str, str
     errors = {}
     title, description = (title or "").strip(), (description or "").strip()
     if not title:
-        errors["title"] = "Give your design a title."
+        errors["title"] = _("Give your design a title.")
     elif len(title) > 120:
-        errors["title"] = "At most 120 characters."
+        errors["title"] = _("At most 120 characters.")
     if not description:
-        errors["description"] = "Describe your design."
+        errors["description"] = _("Describe your design.")
     elif len(description) > 10_000:
-        errors["description"] = "At most 10,000 characters."
+        errors["description"] = _("At most 10,000 characters.")
     values = {}
     for name, value, places, most in (("cost", cost, "0.01", 1_000_000), ("hours", hours, "0.25", 999)):
         try:
             number = value if isinstance(value, Decimal) else Decimal(str(value if value is not None else 0))
         except (InvalidOperation, ValueError):
-            errors[name] = "Give a number."
+            errors[name] = _("Give a number.")
             continue
         if not number.is_finite() or not 0 <= number <= most:
-            errors[name] = f"From 0 to {most:,}."
+            errors[name] = _("From 0 to %(most)s.") % {"most": f"{most:,}"}
         elif number % Decimal(places):
-            errors[name] = "Credits to the cent." if name == "cost" else "Hours in quarters (0.25, 0.5, ...)."
+            errors[name] = _("Credits to the cent.") if name == "cost" else _("Hours in quarters (0.25, 0.5, ...).")
         values[name] = number
     if errors:
         raise ValidationError(errors)
@@ -101,11 +115,11 @@ def _check_needs(challenge: Challenge, tools, skills) -> None:
     ones, or the community's own) and still in use."""
     errors = {}
     if tools is not None and any(tool.community_id != challenge.community_id for tool in tools):
-        errors["tools"] = "Choose tools of this community's catalog."
+        errors["tools"] = _("Choose tools of this community's catalog.")
     if skills is not None and any(
         not skill.is_active or skill.community_id not in (None, challenge.community_id) for skill in skills
     ):
-        errors["skills"] = "Choose skills offered in this community."
+        errors["skills"] = _("Choose skills offered in this community.")
     if errors:
         raise ValidationError(errors)
 
@@ -175,9 +189,9 @@ def proposal_edit(
     with transaction.atomic():
         proposal = Proposal.objects.select_for_update().select_related("challenge").get(pk=proposal.pk)
         if actor.pk != proposal.author_id and not proposal.coauthors.filter(pk=actor.pk).exists():
-            raise RuleViolation("Only its authors can edit a proposal.", code="forbidden")
+            raise RuleViolation(_("Only its authors can edit a proposal."), code="forbidden")
         if proposal.status not in (P.DRAFT, P.SUBMITTED):
-            raise RuleViolation("This proposal can no longer be edited.", code="illegal_transition")
+            raise RuleViolation(_("This proposal can no longer be edited."), code="illegal_transition")
         _phase(proposal.challenge, PH.PROPOSALS, "edit proposals")
         _check_needs(proposal.challenge, tools, skills)
         if Comment.objects.filter(proposal=proposal).exclude(author=actor).exists() and (
@@ -198,10 +212,10 @@ def proposal_edit(
 def proposal_add_coauthor(*, proposal: Proposal, actor: User, coauthor: User) -> Proposal:
     """The author names a neighbor of the community as co-author (they may edit it)."""
     if actor.pk != proposal.author_id:
-        raise RuleViolation("Only the proposal's author names co-authors.", code="forbidden")
+        raise RuleViolation(_("Only the proposal's author names co-authors."), code="forbidden")
     require_active_member(user=coauthor, community_id=proposal.challenge.community_id, doing="co-author a proposal")
     if coauthor.pk == proposal.author_id:
-        raise ValidationError({"coauthor": "You are its author already."})
+        raise ValidationError({"coauthor": _("You are its author already.")})
     proposal.coauthors.add(coauthor)
     return proposal
 
@@ -214,7 +228,17 @@ def proposal_submit(*, proposal: Proposal, actor: User, now: datetime | None = N
         proposal = PROPOSAL.apply("submit", proposal, actor, now=now, submitted_at=now)
         organizers = _organizers(proposal.challenge)
         notify_each(
-            messages=[(u, f"New proposal for {proposal.challenge.title}: {proposal.title}") for u in organizers],
+            messages=[
+                (
+                    u,
+                    Message(
+                        "New proposal for {challenge}: {title}",
+                        challenge=proposal.challenge.title,
+                        title=proposal.title,
+                    ),
+                )
+                for u in organizers
+            ],
             kind="codesign.proposal",
             target=proposal,
             actor=actor,
@@ -235,7 +259,7 @@ def proposal_answer(
     authors see it (and are told) once it is published."""
     reason = (reason or "").strip()
     if not accept and not reason:
-        raise ValidationError({"reason": "Say why it is not feasible; the authors read it."})
+        raise ValidationError({"reason": _("Say why it is not feasible; the authors read it.")})
     with transaction.atomic():
         proposal = Proposal.objects.select_related("challenge").get(pk=proposal.pk)
         proposal = PROPOSAL.apply("accept" if accept else "decline", proposal, actor, note=reason)
@@ -254,13 +278,17 @@ def proposal_publish_answer(*, proposal: Proposal, actor: User, now: datetime | 
     proposal = Proposal.objects.select_related("challenge").get(pk=proposal.pk)
     require_organizer(user=actor, community_id=proposal.challenge.community_id, doing="publish an answer")
     if proposal.status not in (P.ACCEPTED, P.NOT_FEASIBLE):
-        raise RuleViolation("Answer the proposal first.", code="illegal_transition")
+        raise RuleViolation(_("Answer the proposal first."), code="illegal_transition")
     with transaction.atomic():
         if Proposal.objects.filter(pk=proposal.pk, answer_published_at__isnull=True).update(answer_published_at=now):
             text = (
-                f"Your proposal “{proposal.title}” is accepted for voting."
+                Message("Your proposal “{title}” is accepted for voting.", title=proposal.title)
                 if proposal.status == P.ACCEPTED
-                else f"Your proposal “{proposal.title}” is not feasible: {proposal.answer_reason}"
+                else Message(
+                    "Your proposal “{title}” is not feasible: {reason}",
+                    title=proposal.title,
+                    reason=proposal.answer_reason,
+                )
             )
             notify_each(messages=[(u, text) for u in _authors(proposal)], kind="codesign.proposal",
                         target=proposal, actor=actor)  # fmt: skip
@@ -286,17 +314,17 @@ def comment_post(
     comment (one level). The authors and the followers are told."""
     text = (text or "").strip()
     if not text:
-        raise ValidationError({"text": "Write something."})
+        raise ValidationError({"text": _("Write something.")})
     if len(text) > 2000:
-        raise ValidationError({"text": "At most 2,000 characters."})
+        raise ValidationError({"text": _("At most 2,000 characters.")})
     require_active_member(user=author, community_id=challenge.community_id, doing="comment")
     if proposal is not None and proposal.challenge_id != challenge.pk:
-        raise ValidationError({"proposal": "That proposal is not of this challenge."})
+        raise ValidationError({"proposal": _("That proposal is not of this challenge.")})
     if proposal is not None and proposal.status == P.DRAFT:
-        raise RuleViolation("Drafts take no comments.", code="illegal_transition")
+        raise RuleViolation(_("Drafts take no comments."), code="illegal_transition")
     if parent is not None:
         if parent.challenge_id != challenge.pk or parent.proposal_id != (proposal.pk if proposal else None):
-            raise ValidationError({"parent": "Reply to a comment of the same page."})
+            raise ValidationError({"parent": _("Reply to a comment of the same page.")})
         if parent.parent_id is not None:
             parent = parent.parent  # one level: a reply to a reply answers the thread
     with transaction.atomic():
@@ -305,7 +333,15 @@ def comment_post(
         )
         told = {author.pk}
         messages = []
-        where = f"“{proposal.title}”" if proposal else challenge.title
+        # One sentence for everyone told (one insert).
+        if proposal:
+            said = Message(
+                "{name} commented on “{title}”: {text}", name=author.public_name, title=proposal.title, text=text[:120]
+            )
+        else:
+            said = Message(
+                "{name} commented on {title}: {text}", name=author.public_name, title=challenge.title, text=text[:120]
+            )
         people = list(_authors(proposal)) if proposal else []
         if parent is not None:
             people.append(parent.author)
@@ -313,6 +349,6 @@ def comment_post(
         for user in people:
             if user.pk not in told:
                 told.add(user.pk)
-                messages.append((user, f"{author.public_name} commented on {where}: {text[:120]}"))
+                messages.append((user, said))
         notify_each(messages=messages, kind="codesign.comment", target=comment, actor=author)
         return comment

@@ -19,6 +19,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Sum
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from apps.peers.guards import require_active_member
 from apps.peers.models import User
@@ -44,7 +45,7 @@ def vote_set(*, proposal: Proposal, voter: User, dots: int, now: datetime | None
     proposals accepted for voting. Locks the ballot row (see the module docstring)."""
     now = now or timezone.now()
     if isinstance(dots, bool) or not isinstance(dots, int) or dots < 0:
-        raise ValidationError({"dots": "Give a whole number of dots, 0 or more."})
+        raise ValidationError({"dots": _("Give a whole number of dots, 0 or more.")})
     proposal = Proposal.objects.select_related("challenge").get(pk=proposal.pk)
     challenge = proposal.challenge
     require_active_member(user=voter, community_id=challenge.community_id, doing="vote")
@@ -55,27 +56,31 @@ def vote_set(*, proposal: Proposal, voter: User, dots: int, now: datetime | None
         ballot = _ballot_for_update(challenge, voter)
         if challenge.phase != PH.VOTING:
             raise RuleViolation(
-                "Voting is closed." if challenge.voting_closed else "Voting has not started yet.", code="wrong_phase"
+                _("Voting is closed.") if challenge.voting_closed else _("Voting has not started yet."),
+                code="wrong_phase",
             )
         if dots and (proposal.status != Proposal.Status.ACCEPTED or proposal.is_hidden):
-            raise RuleViolation("This proposal is not on the ballot.", code="not_on_ballot")
+            raise RuleViolation(_("This proposal is not on the ballot."), code="not_on_ballot")
         entries = {e.proposal_id: e for e in BallotEntry.objects.filter(ballot=ballot)}
         others = sum(e.dots for pid, e in entries.items() if pid != proposal.pk)
         if challenge.method == Challenge.Method.APPROVAL:
             if dots > 1:
-                raise ValidationError({"dots": "In approval voting you approve a proposal (1) or not (0)."})
+                raise ValidationError({"dots": _("In approval voting you approve a proposal (1) or not (0).")})
         else:
             if dots > challenge.max_dots_per_proposal:
                 raise RuleViolation(
-                    f"At most {challenge.max_dots_per_proposal} dots on one proposal.",
+                    _("At most %(most)s dots on one proposal.") % {"most": challenge.max_dots_per_proposal},
                     code="too_many_dots",
                     data={"dots_left": challenge.dots - others},
                 )
             if others + dots > challenge.dots:
                 left = challenge.dots - others
                 raise RuleViolation(
-                    f"You have {challenge.dots} dots in all and {left} left to place here; take some off another "
-                    "proposal first.",
+                    _(
+                        "You have %(dots)s dots in all and %(left)s left to place here; take some off another "
+                        "proposal first."
+                    )
+                    % {"dots": challenge.dots, "left": left},
                     code="too_many_dots",
                     data={"dots_left": left},
                 )
@@ -119,7 +124,7 @@ def results(*, challenge: Challenge) -> list[Result]:
     Secret until ``totals_visible``: a RuleViolation before."""
     challenge = Challenge.objects.get(pk=challenge.pk)
     if not totals_visible(challenge=challenge):
-        raise RuleViolation("The totals are secret until voting closes.", code="wrong_phase")
+        raise RuleViolation(_("The totals are secret until voting closes."), code="wrong_phase")
     proposals = list(
         Proposal.objects.filter(challenge=challenge, status=Proposal.Status.ACCEPTED, is_hidden=False).order_by(
             "submitted_at", "pk"
@@ -153,7 +158,7 @@ def results_publish(*, challenge: Challenge) -> list[Project]:
     projects = []
     for result in results(challenge=challenge):
         if result.won:
-            project, _ = Project.objects.get_or_create(
+            project, _created = Project.objects.get_or_create(
                 proposal=result.proposal, defaults={"challenge": challenge, "votes": result.votes}
             )
             projects.append(project)

@@ -9,9 +9,11 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from p2pcommons.humanize import format_amount
+from p2pcommons.i18n import activate_community_zone
 from p2pcommons.viewkit import REFUSED, attempt
 
 from .. import selectors, services
@@ -27,6 +29,7 @@ def board_page(
     request: HttpRequest, challenge: Challenge, *, task_form: TaskForm | None = None, spend_form=None
 ) -> HttpResponse:
     user = request.user
+    activate_community_zone(challenge.community)
     organizer = organizes(request, challenge)
     tasks = list(selectors.tasks_of(challenge=challenge))
     projects = list(Project.objects.filter(challenge=challenge).select_related("proposal"))
@@ -110,7 +113,7 @@ def task_create(request: HttpRequest, pk: int) -> HttpResponse:
             form=form,
         )
         if task is not REFUSED:
-            messages.success(request, f"“{task.title}” is on the board: neighbors can join it.")
+            messages.success(request, _("“%(title)s” is on the board: neighbors can join it.") % {"title": task.title})
             return redirect(f"{reverse('codesign:board', args=[challenge.pk])}#task-{task.pk}")
     return board_page(request, challenge, task_form=form)
 
@@ -128,8 +131,11 @@ def task_join(request: HttpRequest, pk: int) -> HttpResponse:
     if attempt(request, lambda: services.task_join(task=task, member=request.user)) is not REFUSED:
         messages.success(
             request,
-            f"You are on “{task.title}”. Once it is done, an organizer confirms it and "
-            f"{format_amount(task.hours, 'HOUR')} come to you from the co-design fund.",
+            _(
+                "You are on “%(title)s”. Once it is done, an organizer confirms it and "
+                "%(hours)s come to you from the co-design fund."
+            )
+            % {"title": task.title, "hours": format_amount(task.hours, "HOUR")},
         )
     return redirect(f"{reverse('codesign:board', args=[task.project.challenge_id])}#task-{task.pk}")
 
@@ -150,10 +156,13 @@ def volunteer_step(request: HttpRequest, pk: int, step: str) -> HttpResponse:
     if request.method == "POST":
         if step == "confirm":
             done = attempt(request, lambda: services.volunteer_confirm(volunteer=volunteer, actor=request.user))
-            text = f"Confirmed: {format_amount(volunteer.task.hours, 'HOUR')} paid to {volunteer.member.public_name}."
+            text = _("Confirmed: %(hours)s paid to %(name)s.") % {
+                "hours": format_amount(volunteer.task.hours, "HOUR"),
+                "name": volunteer.member.public_name,
+            }
         else:
             done = attempt(request, lambda: services.volunteer_leave(volunteer=volunteer, actor=request.user))
-            text = f"You left “{volunteer.task.title}”."
+            text = _("You left “%(title)s”.") % {"title": volunteer.task.title}
         if done is not REFUSED:
             messages.success(request, text)
         return redirect(board)
@@ -191,7 +200,8 @@ def budget_spend(request: HttpRequest, pk: int) -> HttpResponse:
         if transfer is not REFUSED:
             messages.success(
                 request,
-                f"{data['recipient'].public_name} is paid {format_amount(transfer.amount, 'CREDIT')} from the budget.",
+                _("%(name)s is paid %(amount)s from the budget.")
+                % {"name": data["recipient"].public_name, "amount": format_amount(transfer.amount, "CREDIT")},
             )
             return redirect(reverse("codesign:board", args=[challenge.pk]) + "#budget-heading")
     return board_page(request, challenge, spend_form=form)

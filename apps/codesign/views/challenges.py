@@ -10,8 +10,10 @@ from django.db.models import Case, IntegerField, Value, When
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from p2pcommons.i18n import activate_community_zone
 from p2pcommons.viewkit import REFUSED, attempt, paginate, safe_next
 
 from .. import selectors, services
@@ -45,7 +47,7 @@ def challenge_list(request: HttpRequest) -> HttpResponse:
 def challenge_create(request: HttpRequest) -> HttpResponse:
     user = request.user
     if not organized_communities(user).exists():
-        messages.error(request, "Only a community's organizers post design challenges. Ask one of yours.")
+        messages.error(request, _("Only a community's organizers post design challenges. Ask one of yours."))
         return redirect("codesign:list")
     form = ChallengeForm(request.POST or None, user=user)
     if request.method == "POST" and form.is_valid():
@@ -73,7 +75,8 @@ def challenge_create(request: HttpRequest) -> HttpResponse:
         if challenge is not REFUSED:
             messages.success(
                 request,
-                f"“{challenge.title}” is posted and open for ideas. Next: add a picture of the space as it is now.",
+                _("“%(title)s” is posted and open for ideas. Next: add a picture of the space as it is now.")
+                % {"title": challenge.title},
             )
             return redirect(challenge)
     return render(request, "codesign/challenge_form.html", {"form": form})
@@ -87,6 +90,7 @@ def challenge_page(
     comment_form: CommentForm | None = None,
 ) -> HttpResponse:
     user = request.user
+    activate_community_zone(challenge.community)
     photos = list(challenge.photos.all())
     ideas = list(selectors.ideas_of(challenge=challenge, user=user))
     plussed = set(PlusOne.objects.filter(idea__challenge=challenge, member=user).values_list("idea_id", flat=True))
@@ -138,7 +142,11 @@ def challenge_step(request: HttpRequest, pk: int, step: str) -> HttpResponse:
             ),
         )
         if done is not REFUSED:
-            messages.success(request, f"“{done.title}” is now in its {done.get_phase_display().lower()} phase.")
+            messages.success(
+                request,
+                _("“%(title)s” is now in its %(phase)s phase.")
+                % {"title": done.title, "phase": done.get_phase_display().lower()},
+            )
         return redirect(challenge)
     refusal = CHALLENGE.refusal(step, challenge, request.user)
     if refusal is not None:
@@ -154,9 +162,12 @@ def challenge_follow(request: HttpRequest, pk: int) -> HttpResponse:
     challenge = challenge_or_404(request, pk)
     if request.POST.get("follow") == "0":
         services.challenge_unfollow(challenge=challenge, member=request.user)
-        messages.success(request, f"You no longer follow “{challenge.title}”.")
+        messages.success(request, _("You no longer follow “%(title)s”.") % {"title": challenge.title})
     elif attempt(request, lambda: services.challenge_follow(challenge=challenge, member=request.user)) is not REFUSED:
-        messages.success(request, f"You follow “{challenge.title}”: you are told of each new phase and comment.")
+        messages.success(
+            request,
+            _("You follow “%(title)s”: you are told of each new phase and comment.") % {"title": challenge.title},
+        )
     return redirect(safe_next(request, challenge.get_absolute_url()))
 
 
@@ -183,7 +194,7 @@ def challenge_photo_add(request: HttpRequest, pk: int) -> HttpResponse:
             form=form,
         )
         if added is not REFUSED:
-            messages.success(request, "The picture is added.")
+            messages.success(request, _("The picture is added."))
             return redirect("codesign:challenge-photo-add", challenge.pk)
     photos = list(challenge.photos.all())
     context = {"challenge": challenge, "photos": photos, "form": form, "most": ChallengePhoto.MAX_PER_KIND}
@@ -202,7 +213,7 @@ def idea_post(request: HttpRequest, pk: int) -> HttpResponse:
             form=form,
         )
         if idea is not REFUSED:
-            messages.success(request, "Your idea is posted. Neighbors can +1 it.")
+            messages.success(request, _("Your idea is posted. Neighbors can +1 it."))
             return redirect(f"{challenge.get_absolute_url()}#idea-{idea.pk}")
     return challenge_page(request, challenge, idea_form=form)
 
@@ -215,7 +226,7 @@ def idea_plus_one(request: HttpRequest, pk: int) -> HttpResponse:
     if not selectors.ideas_of(challenge=challenge, user=request.user).filter(pk=idea.pk).exists():
         raise Http404("No such idea.")
     if attempt(request, lambda: services.idea_plus_one(idea=idea, member=request.user)) is not REFUSED:
-        messages.success(request, "You +1'd this idea.")
+        messages.success(request, _("You +1'd this idea."))
     return redirect(f"{challenge.get_absolute_url()}#idea-{idea.pk}")
 
 
@@ -250,7 +261,7 @@ def comment_post(request: HttpRequest, pk: int) -> HttpResponse:
             form=form,
         )
         if comment is not REFUSED:
-            messages.success(request, "Your comment is posted.")
+            messages.success(request, _("Your comment is posted."))
             base = proposal.get_absolute_url() if proposal else challenge.get_absolute_url()
             return redirect(f"{base}#comment-{comment.pk}")
     if proposal is not None:

@@ -11,6 +11,8 @@ import hashlib
 
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 WIDTH = 360
 ROW = 38
@@ -32,11 +34,21 @@ def _short(text: str, most: int = 48) -> str:
     return text if len(text) <= most else text[: most - 1] + "…"
 
 
+def _describe(name: str, votes: int, won: bool, unit: str) -> str:
+    """One design in words: "Bench: 3 dots, wins"."""
+    values = {"name": name, "votes": votes}
+    if unit == "approval":
+        text = ngettext("%(name)s: %(votes)s approval", "%(name)s: %(votes)s approvals", votes) % values
+    else:
+        text = ngettext("%(name)s: %(votes)s dot", "%(name)s: %(votes)s dots", votes) % values
+    return _("%(design)s, wins") % {"design": text} if won else text
+
+
 def results_svg(*, rows: list[tuple[str, int, bool]], title: str, unit: str) -> str:
     """``rows``: (design title, votes, won), best first; ``unit``: "dot" or "approval"."""
     if not rows:
-        return format_html('<p class="codesign-chart-empty">{}</p>', "No designs were on the ballot.")
-    top = max(votes for _, votes, _ in rows) or 1
+        return format_html('<p class="codesign-chart-empty">{}</p>', _("No designs were on the ballot."))
+    top = max(votes for _name, votes, _won in rows) or 1
     parts = []
     for index, (name, votes, won) in enumerate(rows):
         y = 6 + index * ROW
@@ -65,9 +77,7 @@ def results_svg(*, rows: list[tuple[str, int, bool]], title: str, unit: str) -> 
                 class_="codesign-count",
             )
         )
-    described = "; ".join(
-        f"{name}: {votes} {unit}{'' if votes == 1 else 's'}{', wins' if won else ''}" for name, votes, won in rows
-    )
+    described = "; ".join(_describe(name, votes, won, unit) for name, votes, won in rows)
     height = 6 + len(rows) * ROW
     ident = "codesign-results-" + hashlib.sha256(f"{title}\n{described}".encode()).hexdigest()[:10]
     head = format_html(

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.http import Http404, HttpRequest
+from django.utils.translation import gettext_lazy
 
 from apps.peers.selectors import is_organizer
 
@@ -18,11 +19,11 @@ PER_PAGE = 20
 # When each phase is planned to end (building and done have no planned end).
 PHASE_END = {PH.IDEAS: "ideas_until", PH.PROPOSALS: "proposals_until", PH.VOTING: "voting_until"}
 PHASE_WORDS = {
-    PH.IDEAS: "Neighbors post short ideas and +1 the ones they like.",
-    PH.PROPOSALS: "Neighbors submit designs; the organizers accept them for voting.",
-    PH.VOTING: "Members vote on the designs accepted for voting.",
-    PH.BUILDING: "The winning design is built: join a task.",
-    PH.DONE: "The build is done.",
+    PH.IDEAS: gettext_lazy("Neighbors post short ideas and +1 the ones they like."),
+    PH.PROPOSALS: gettext_lazy("Neighbors submit designs; the organizers accept them for voting."),
+    PH.VOTING: gettext_lazy("Members vote on the designs accepted for voting."),
+    PH.BUILDING: gettext_lazy("The winning design is built: join a task."),
+    PH.DONE: gettext_lazy("The build is done."),
 }
 
 

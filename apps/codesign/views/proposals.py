@@ -9,8 +9,10 @@ from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from p2pcommons.i18n import activate_community_zone
 from p2pcommons.viewkit import REFUSED, attempt, paginate
 
 from .. import selectors, services
@@ -74,9 +76,9 @@ def proposal_create(request: HttpRequest, pk: int) -> HttpResponse:
         proposal = attempt(request, create, form=form)
         if proposal is not REFUSED:
             if submit:
-                messages.success(request, "Your design is submitted. The organizers will look at it and answer.")
+                messages.success(request, _("Your design is submitted. The organizers will look at it and answer."))
             else:
-                messages.success(request, "Your draft is saved: only you see it. Submit it when it is ready.")
+                messages.success(request, _("Your draft is saved: only you see it. Submit it when it is ready."))
             return redirect(proposal)
     return render(request, "codesign/proposal_form.html", {"challenge": challenge, "form": form, "proposal": None})
 
@@ -110,7 +112,7 @@ def proposal_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
         saved = attempt(request, edit, form=form)
         if saved is not REFUSED:
-            messages.success(request, "Your design is submitted." if submit else "Your changes are saved.")
+            messages.success(request, _("Your design is submitted.") if submit else _("Your changes are saved."))
             return redirect(saved)
     context = {"challenge": challenge, "form": form, "proposal": proposal}
     return render(request, "codesign/proposal_form.html", context)
@@ -126,6 +128,7 @@ def proposal_page(
 ) -> HttpResponse:
     user = request.user
     challenge = proposal.challenge
+    activate_community_zone(challenge.community)
     organizer = organizes(request, challenge)
     answer_shown = selectors.answer_visible(proposal=proposal, user=user)
     answerable = organizer and (
@@ -186,8 +189,11 @@ def proposal_step(request: HttpRequest, pk: int, step: str) -> HttpResponse:
         service = services.proposal_submit if step == "submit" else services.proposal_withdraw
         done = attempt(request, lambda: service(proposal=proposal, actor=request.user))
         if done is not REFUSED:
-            words = {"submit": "is submitted: the organizers will answer", "withdraw": "is withdrawn"}
-            messages.success(request, f"“{done.title}” {words[step]}.")
+            words = {
+                "submit": _("“%(title)s” is submitted: the organizers will answer."),
+                "withdraw": _("“%(title)s” is withdrawn."),
+            }
+            messages.success(request, words[step] % {"title": done.title})
         return redirect(proposal)
     refusal = PROPOSAL.refusal(step, proposal, request.user)
     if refusal is not None:
@@ -207,7 +213,7 @@ def proposal_answer(request: HttpRequest, pk: int) -> HttpResponse:
     if request.POST.get("publish_only"):
         done = attempt(request, lambda: services.proposal_publish_answer(proposal=proposal, actor=request.user))
         if done is not REFUSED:
-            messages.success(request, "The answer is published: the authors are told.")
+            messages.success(request, _("The answer is published: the authors are told."))
         return redirect(proposal)
     form = AnswerForm(request.POST)
     if form.is_valid():
@@ -224,9 +230,19 @@ def proposal_answer(request: HttpRequest, pk: int) -> HttpResponse:
             form=form,
         )
         if done is not REFUSED:
-            verdict = "accepted for voting" if done.status == P.ACCEPTED else "marked not feasible"
-            told = " The authors are told." if done.answer_published_at else " Publish the answer when you are ready."
-            messages.success(request, f"“{done.title}” is {verdict}.{told}")
+            if done.status == P.ACCEPTED:
+                text = (
+                    _("“%(title)s” is accepted for voting. The authors are told.")
+                    if done.answer_published_at
+                    else _("“%(title)s” is accepted for voting. Publish the answer when you are ready.")
+                )
+            else:
+                text = (
+                    _("“%(title)s” is marked not feasible. The authors are told.")
+                    if done.answer_published_at
+                    else _("“%(title)s” is marked not feasible. Publish the answer when you are ready.")
+                )
+            messages.success(request, text % {"title": done.title})
             return redirect(proposal)
     return proposal_page(request, proposal, answer_form=form)
 
@@ -246,7 +262,7 @@ def proposal_photo_add(request: HttpRequest, pk: int) -> HttpResponse:
             form=form,
         )
         if added is not REFUSED:
-            messages.success(request, "The picture is added.")
+            messages.success(request, _("The picture is added."))
             return redirect("codesign:proposal-photo-add", proposal.pk)
     photos = list(proposal.photos.all())
     context = {
@@ -272,6 +288,8 @@ def proposal_coauthor_add(request: HttpRequest, pk: int) -> HttpResponse:
             form=form,
         )
         if done is not REFUSED:
-            messages.success(request, f"{coauthor.public_name} is now a co-author and may edit it with you.")
+            messages.success(
+                request, _("%(name)s is now a co-author and may edit it with you.") % {"name": coauthor.public_name}
+            )
             return redirect(proposal)
     return proposal_page(request, proposal, coauthor_form=form)

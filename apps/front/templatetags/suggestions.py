@@ -13,6 +13,7 @@ to the page; with none, they render nothing.
 from __future__ import annotations
 
 from django import template
+from django.utils.translation import gettext as _
 
 from .. import selectors
 
@@ -39,7 +40,7 @@ def suggestions_for_user(context, limit: int = selectors.DEFAULT_LIMIT) -> dict:
     """The member's latest suggestions across the exchanges (the dashboard)."""
     user = _user(context)
     found = selectors.suggestions_for(user, limit=limit) if user is not None else []
-    return _shown(context, found, "Suggested for you")
+    return _shown(context, found, _("Suggested for you"))
 
 
 @register.inclusion_tag(TEMPLATE, takes_context=True)
@@ -47,4 +48,4 @@ def suggestions_for_source(context, source, limit: int = selectors.DEFAULT_LIMIT
     """The member's suggestions about what this page shows (an object, or a list of them)."""
     user = _user(context)
     found = selectors.suggestions_about(user, source, limit=limit) if user is not None and source else []
-    return _shown(context, found, "Suggestions for you")
+    return _shown(context, found, _("Suggestions for you"))

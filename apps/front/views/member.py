@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from apps.peers.blueprints import Item
 from apps.peers.search import words_of
@@ -18,11 +19,11 @@ from ..unified_search import MAX_QUERY_LENGTH, kinds_for, location_of
 
 RESULTS_PER_PAGE = 20
 DISTANCES = (
-    ("", "Any distance"),
-    ("1", "Within 1 km"),
-    ("2", "Within 2 km"),
-    ("5", "Within 5 km"),
-    ("10", "Within 10 km"),
+    ("", gettext_lazy("Any distance")),
+    ("1", gettext_lazy("Within 1 km")),
+    ("2", gettext_lazy("Within 2 km")),
+    ("5", gettext_lazy("Within 5 km")),
+    ("10", gettext_lazy("Within 10 km")),
 )
 
 
@@ -51,14 +52,18 @@ class SearchForm(forms.Form):
     filter is there only for a member with a location (``with_distance``)."""
 
     q = forms.CharField(
-        label="Search for",
+        label=gettext_lazy("Search for"),
         max_length=MAX_QUERY_LENGTH,
         required=False,
-        widget=forms.SearchInput(attrs={"placeholder": "A tool, a skill, a neighbor..."}),
+        widget=forms.SearchInput(attrs={"placeholder": gettext_lazy("A tool, a skill, a neighbor...")}),
     )
-    kind = forms.MultipleChoiceField(label="Show", required=False, widget=forms.CheckboxSelectMultiple)
+    kind = forms.MultipleChoiceField(label=gettext_lazy("Show"), required=False, widget=forms.CheckboxSelectMultiple)
     within_km = forms.TypedChoiceField(
-        label="Distance from your place", choices=DISTANCES, coerce=float, empty_value=None, required=False
+        label=gettext_lazy("Distance from your place"),
+        choices=DISTANCES,
+        coerce=float,
+        empty_value=None,
+        required=False,
     )
 
     def __init__(self, *args, kinds: list[tuple[str, str]], with_distance: bool = False, **kwargs) -> None:

@@ -13,6 +13,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from apps.peers import selectors
@@ -47,7 +48,7 @@ def guide(request: HttpRequest) -> HttpResponse:
 def _known(key: str) -> Blueprint:
     found = blueprint(key)
     if found is None:
-        raise Http404("There is no such blueprint.")
+        raise Http404(_("There is no such blueprint."))
     return found
 
 
@@ -121,7 +122,7 @@ def _start(request: HttpRequest, bp: Blueprint) -> HttpResponse:
     if not form.is_valid():
         chosen = form.cleaned_data.get("community")
         if chosen is None or not selectors.is_organizer(user=request.user, community_id=chosen.pk):
-            messages.error(request, "Choose one of the communities you organize.")
+            messages.error(request, _("Choose one of the communities you organize."))
             return redirect("front:blueprint", key=bp.key)
         context = _page_context(request, bp, use_form=form)
         return render(request, f"front/blueprints/{bp.key}.html", context, status=400)
@@ -133,16 +134,21 @@ def _start(request: HttpRequest, bp: Blueprint) -> HttpResponse:
         messages.error(request, str(exc))
         return redirect("front:blueprint", key=bp.key)
     if was_in_use:
-        messages.success(request, f"The rules for {bp.title} in {community.name} are saved.")
+        messages.success(
+            request,
+            _("The rules for %(title)s in %(community)s are saved.") % {"title": bp.title, "community": community.name},
+        )
     else:
-        messages.success(request, f"{community.name} now uses {bp.title}.")
+        messages.success(
+            request, _("%(community)s now uses %(title)s.") % {"community": community.name, "title": bp.title}
+        )
     return redirect(community)
 
 
 def _stop(request: HttpRequest, bp: Blueprint) -> HttpResponse:
     form = BlueprintStopForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Choose the community that should stop using it.")
+        messages.error(request, _("Choose the community that should stop using it."))
         return redirect("front:blueprint", key=bp.key)
     community = form.cleaned_data["community"]
     try:
@@ -151,10 +157,14 @@ def _stop(request: HttpRequest, bp: Blueprint) -> HttpResponse:
         messages.error(request, str(exc))
         return redirect("front:blueprint", key=bp.key)
     if stopped is None:
-        messages.info(request, f"{community.name} does not use {bp.title}.")
+        messages.info(
+            request, _("%(community)s does not use %(title)s.") % {"community": community.name, "title": bp.title}
+        )
     else:
         messages.success(
-            request, f"{community.name} no longer uses {bp.title}. What was already agreed runs to its end."
+            request,
+            _("%(community)s no longer uses %(title)s. What was already agreed runs to its end.")
+            % {"community": community.name, "title": bp.title},
         )
     return redirect(community)
 
@@ -165,10 +175,12 @@ def _confirm_stop(request: HttpRequest, bp: Blueprint) -> HttpResponse:
         return redirect("front:blueprint", key=bp.key)
     community = get_object_or_404(Community, pk=community_id)
     if not selectors.is_organizer(user=request.user, community_id=community.pk):
-        messages.error(request, "Only an organizer of this community can choose its exchanges.")
+        messages.error(request, _("Only an organizer of this community can choose its exchanges."))
         return redirect("front:blueprint", key=bp.key)
     if not _in_use_here(community_ids=[community.pk], key=bp.key):
-        messages.info(request, f"{community.name} does not use {bp.title}.")
+        messages.info(
+            request, _("%(community)s does not use %(title)s.") % {"community": community.name, "title": bp.title}
+        )
         return redirect("front:blueprint", key=bp.key)
     return render(
         request,

@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from ..models import Suggestion
@@ -24,7 +25,7 @@ def dismiss(request: HttpRequest, suggestion_id: int) -> HttpResponse:
     suggestion_dismiss(suggestion=suggestion, actor=request.user)
     if getattr(request, "htmx", False):
         return HttpResponse("")
-    messages.success(request, "Dismissed. We will not suggest it again.")
+    messages.success(request, _("Dismissed. We will not suggest it again."))
     back = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
         return redirect("front:home")

@@ -16,6 +16,7 @@ installed apps; the formatting itself is p2pcommons.humanize, shared by every ap
 from __future__ import annotations
 
 from django import template
+from django.utils.translation import gettext as _
 
 from p2pcommons import humanize
 
@@ -66,6 +67,6 @@ def place_for(session, user) -> str:
     author = session.proposed_by
     return humanize.place_for(
         session.place,
-        author_name=author.public_name if author else "the organizer",
+        author_name=author.public_name if author else _("the organizer"),
         viewer_is_author=bool(author and user and author.pk == user.pk),
     )

@@ -14,6 +14,7 @@ from django.db.models import Model
 
 from .. import registry, selectors
 from ..forms import ReportForm
+from ..services import noun_of
 
 register = template.Library()
 
@@ -42,4 +43,4 @@ def report_button(context: template.Context, obj: Model) -> dict:
         communities=communities,
         auto_id=f"report-{kind.key.replace('.', '-')}-{obj.pk}-%s",
     )
-    return {"show": True, "form": form, "noun": kind.noun, "obj": obj, "csrf_token": context.get("csrf_token")}
+    return {"show": True, "form": form, "noun": noun_of(kind), "obj": obj, "csrf_token": context.get("csrf_token")}

@@ -17,6 +17,8 @@ from django import template
 from django.core.paginator import Paginator
 from django.db.models import Model
 from django.urls import reverse
+from django.utils.formats import number_format
+from django.utils.translation import ngettext
 
 from apps.peers.models import User
 
@@ -42,7 +44,10 @@ def _badge_context(trust: TrustScore | None) -> dict:
         "stars": _stars(score),
         "score": score,
         "count": count,
-        "label": f"{score} out of {MAX_RATING} from {count} review{'' if count == 1 else 's'}",
+        "label": ngettext(
+            "%(score)s out of %(max)s from %(count)s review", "%(score)s out of %(max)s from %(count)s reviews", count
+        )
+        % {"score": number_format(score), "max": MAX_RATING, "count": count},
     }
 
 

@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
+from django.utils.translation import gettext as _
 
 from apps.peers.guards import require_active_member, require_exchange_in_use, require_organizer
 from apps.peers.models import Community, User
@@ -35,12 +36,17 @@ REQUEST_LIFETIME_AFTER_WANTED = timedelta(days=1)
 def _clean_skills(skills: Iterable[Skill], community: Community) -> list[Skill]:
     skills = list(islice(skills, MAX_SKILLS + 1))  # never reads past the one too many
     if not skills:
-        raise ValidationError({"skills": "Choose at least one skill."})
+        raise ValidationError({"skills": _("Choose at least one skill.")})
     if len(skills) > MAX_SKILLS:
-        raise ValidationError({"skills": f"At most {MAX_SKILLS} skills."})
+        raise ValidationError({"skills": _("At most %(n)s skills.") % {"n": MAX_SKILLS}})
     for skill in skills:
         if not skill.is_active or skill.community_id not in (None, community.pk):
-            raise ValidationError({"skills": f"{skill.name} is not a skill of {community.name}."})
+            raise ValidationError(
+                {
+                    "skills": _("%(skill)s is not a skill of %(community)s.")
+                    % {"skill": skill.name, "community": community.name}
+                }
+            )
     return skills
 
 
@@ -53,7 +59,7 @@ def _tags(names: Iterable[str]) -> list[Tag]:
         if slug and slug not in cleaned:
             cleaned.append(slug)
             if len(cleaned) > MAX_TAGS:
-                raise ValidationError({"tags": f"At most {MAX_TAGS} tags."})
+                raise ValidationError({"tags": _("At most %(n)s tags.") % {"n": MAX_TAGS}})
     if not cleaned:
         return []
     Tag.objects.bulk_create([Tag(name=slug) for slug in cleaned], ignore_conflicts=True)
@@ -64,13 +70,13 @@ def _tags(names: Iterable[str]) -> list[Tag]:
 def _clean_windows(windows: Iterable[tuple[int, time, time]]) -> list[tuple[int, time, time]]:
     windows = list(islice(windows, MAX_WINDOWS + 1))
     if len(windows) > MAX_WINDOWS:
-        raise ValidationError({"windows": f"At most {MAX_WINDOWS} time ranges."})
+        raise ValidationError({"windows": _("At most %(n)s time ranges.") % {"n": MAX_WINDOWS}})
     cleaned = []
     for weekday, start, end in windows:
         if not 0 <= weekday <= 6:
-            raise ValidationError({"windows": "A weekday is 0 (Monday) to 6 (Sunday)."})
+            raise ValidationError({"windows": _("A weekday is 0 (Monday) to 6 (Sunday).")})
         if end <= start:
-            raise ValidationError({"windows": "Each time range must end after it starts."})
+            raise ValidationError({"windows": _("Each time range must end after it starts.")})
         cleaned.append((weekday, start, end))
     return cleaned
 
@@ -137,7 +143,7 @@ def offer_create(
 def offer_update(*, offer: Offer, actor: User, windows=None, skills=None, tags=None, **fields) -> Offer:
     """The helper edits their offer (``status`` closes or reopens it); matching reruns."""
     if actor.pk != offer.member_id:
-        raise RuleViolation("Only the member who offered it can change it.", code="forbidden")
+        raise RuleViolation(_("Only the member who offered it can change it."), code="forbidden")
     allowed = {"title", "description", "travel_km", "remote_ok", "status"}
     if set(fields) - allowed:
         raise TypeError(f"Unknown offer fields: {sorted(set(fields) - allowed)}")
@@ -174,13 +180,13 @@ def offer_update(*, offer: Offer, actor: User, windows=None, skills=None, tags=N
 def _clean_request_dates(wanted_from: date, wanted_until: date, *, creating: bool) -> None:
     errors = {}
     if wanted_from > timezone.localdate() + timedelta(days=365):
-        errors["wanted_from"] = "Ask for help at most a year ahead."
+        errors["wanted_from"] = _("Ask for help at most a year ahead.")
     if wanted_until < wanted_from:
-        errors["wanted_until"] = "The last day must be on or after the first."
+        errors["wanted_until"] = _("The last day must be on or after the first.")
     elif (wanted_until - wanted_from).days > 90:
-        errors["wanted_until"] = "Ask for at most 90 days at a time."
+        errors["wanted_until"] = _("Ask for at most 90 days at a time.")
     if creating and wanted_until < timezone.localdate():
-        errors["wanted_until"] = "That date has passed."
+        errors["wanted_until"] = _("That date has passed.")
     if errors:
         raise ValidationError(errors)
 
@@ -243,8 +249,11 @@ def _refuse_too_many_open_requests(*, member: User, community: Community, exclud
         open_requests = open_requests.exclude(pk=excluding)
     if open_requests.count() >= MAX_OPEN_REQUESTS:
         raise RuleViolation(
-            f"You have {MAX_OPEN_REQUESTS} open requests in {community.name}, the most at one time. "
-            "Close one you no longer need before asking for something else.",
+            _(
+                "You have %(n)s open requests in %(community)s, the most at one time. "
+                "Close one you no longer need before asking for something else."
+            )
+            % {"n": MAX_OPEN_REQUESTS, "community": community.name},
             code="too_many_requests",
         )
 
@@ -258,7 +267,7 @@ def _request_expiry(wanted_until: date) -> datetime:
 def request_update(*, request: Request, actor: User, skills=None, tags=None, **fields) -> Request:
     """The requester edits their request (``status`` closes it); new dates renew it."""
     if actor.pk != request.member_id:
-        raise RuleViolation("Only the member who asked can change it.", code="forbidden")
+        raise RuleViolation(_("Only the member who asked can change it."), code="forbidden")
     allowed = {"title", "description", "wanted_from", "wanted_until", "estimated_hours", "remote_ok", "status"}
     if set(fields) - allowed:
         raise TypeError(f"Unknown request fields: {sorted(set(fields) - allowed)}")
@@ -361,10 +370,10 @@ def listing_set_status_by_organizer(*, listing: Offer | Request, actor: User, st
     require_organizer(user=actor, community_id=listing.community_id)
     model = type(listing)
     if status not in model.Status.values:
-        raise ValidationError({"status": "Choose open or closed."})
+        raise ValidationError({"status": _("Choose open or closed.")})
     listing = model.objects.select_for_update().get(pk=listing.pk)
     if status == model.Status.OPEN and listing.expires_at <= timezone.now():
-        raise ValidationError({"status": "It has expired; only its author can renew it."})
+        raise ValidationError({"status": _("It has expired; only its author can renew it.")})
     if model is Request and status == model.Status.OPEN and not listing.is_open:
         _refuse_too_many_open_requests(member=listing.member, community=listing.community, excluding=listing.pk)
     model.objects.filter(pk=listing.pk).update(status=status, updated_at=timezone.now())

@@ -14,6 +14,7 @@ from django.db.models import DecimalField, Exists, ExpressionWrapper, F, OuterRe
 from django.utils import timezone
 
 from apps.notifications.services import notify
+from p2pcommons.i18n import Message
 
 from .. import matching
 from ..models import AvailabilityWindow, Match, MatchNoticeQuota, Offer, Request
@@ -270,14 +271,19 @@ def _notify_good(request_id: int | None = None, offer_id: int | None = None, *, 
     for match in good.select_related("request__member__profile", "offer__member__profile").order_by("-score", "id"):
         if not Match.objects.filter(pk=match.pk, notified_at__isnull=True).update(notified_at=now):
             continue
-        why = ", ".join(match.reasons)
+        why = matching.reasons_message(match.reasons)
         if _claim_requester_notice(match.request_id):
             notify(
                 recipients=[match.request.member],
                 kind="skills.match",
                 actor=match.offer.member,
                 target=match,
-                text=f"{match.offer.member.public_name} can help with \u201c{match.request.title}\u201d ({why})",
+                text=Message(
+                    "{name} can help with \u201c{title}\u201d ({why})",
+                    name=match.offer.member.public_name,
+                    title=match.request.title,
+                    why=why,
+                ),
             )
         if _claim_helper_notice(match.offer.member_id, now=now):
             notify(
@@ -285,8 +291,12 @@ def _notify_good(request_id: int | None = None, offer_id: int | None = None, *, 
                 kind="skills.match",
                 actor=match.request.member,
                 target=match,
-                text=f"{match.request.member.public_name} needs help you offer: "
-                f"\u201c{match.request.title}\u201d ({why})",
+                text=Message(
+                    "{name} needs help you offer: \u201c{title}\u201d ({why})",
+                    name=match.request.member.public_name,
+                    title=match.request.title,
+                    why=why,
+                ),
             )
         told += 1
     return told

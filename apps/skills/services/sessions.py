@@ -15,13 +15,15 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from apps.notifications.services import notify
 from apps.peers.guards import require_active_member, require_exchange_in_use
 from apps.peers.models import Community, User
 from apps.peers.selectors import organizers_of
 from p2pcommons.errors import RuleViolation
-from p2pcommons.humanize import format_amount, format_when
+from p2pcommons.humanize import format_when
+from p2pcommons.i18n import Amount, Message
 
 from ..models import MAX_HOURS, MIN_HOURS, Offer, Request, Seat, Session
 from ..transitions import ONLY_PARTIES_DISPUTE, SEAT, SESSION, beyond_limit, headroom, record_created, seat_of
@@ -46,17 +48,17 @@ def _refuse_beyond_limit(*, learner: User, community: Community, hours: Decimal,
 def _clean_session(*, starts_at: datetime, planned_hours: Decimal, place: str, remote: bool) -> None:
     errors = {}
     if timezone.is_naive(starts_at):
-        errors["starts_at"] = "Give the time with its timezone."
+        errors["starts_at"] = _("Give the time with its timezone.")
     elif starts_at <= timezone.now():
-        errors["starts_at"] = "Choose a time in the future."
+        errors["starts_at"] = _("Choose a time in the future.")
     elif starts_at > timezone.now() + timedelta(days=365):
-        errors["starts_at"] = "Plan sessions at most a year ahead."
+        errors["starts_at"] = _("Plan sessions at most a year ahead.")
     if not (MIN_HOURS <= planned_hours <= MAX_HOURS):
-        errors["planned_hours"] = f"Between {MIN_HOURS} and {MAX_HOURS} hours."
+        errors["planned_hours"] = _("Between %(low)s and %(high)s hours.") % {"low": MIN_HOURS, "high": MAX_HOURS}
     if not remote and not place.strip():
-        errors["place"] = "Say where you meet, or mark it remote."
+        errors["place"] = _("Say where you meet, or mark it remote.")
     if len(place) > 200:
-        errors["place"] = "At most 200 characters."
+        errors["place"] = _("At most 200 characters.")
     if errors:
         raise ValidationError(errors)
 
@@ -81,20 +83,20 @@ def session_propose(
     below their time limit."""
     _clean_session(starts_at=starts_at, planned_hours=planned_hours, place=place, remote=remote)
     if proposer.pk not in (helper.pk, learner.pk):
-        raise RuleViolation("Only the helper or the learner can propose their session.", code="forbidden")
+        raise RuleViolation(_("Only the helper or the learner can propose their session."), code="forbidden")
     if helper.pk == learner.pk:
-        raise RuleViolation("A session is between two different neighbors.", code="same_person")
+        raise RuleViolation(_("A session is between two different neighbors."), code="same_person")
     for person, doing in ((helper, "give sessions"), (learner, "book sessions")):
         require_active_member(user=person, community=community, doing=doing)
     require_exchange_in_use(community_id=community.pk, key="skills", doing="arrange sessions")
     if request is not None and (request.member_id != learner.pk or request.community_id != community.pk):
-        raise ValidationError({"request": "That request is not the learner's in this community."})
+        raise ValidationError({"request": _("That request is not the learner's in this community.")})
     if offer is not None and (offer.member_id != helper.pk or offer.community_id != community.pk):
-        raise ValidationError({"offer": "That offer is not the helper's in this community."})
+        raise ValidationError({"offer": _("That offer is not the helper's in this community.")})
     if request is not None and request.is_hidden:
-        raise ValidationError({"request": "That request was hidden by the organizers."})
+        raise ValidationError({"request": _("That request was hidden by the organizers.")})
     if offer is not None and offer.is_hidden:
-        raise ValidationError({"offer": "That offer was hidden by the organizers."})
+        raise ValidationError({"offer": _("That offer was hidden by the organizers.")})
     _refuse_beyond_limit(learner=learner, community=community, hours=planned_hours, you=proposer.pk == learner.pk)
     session = Session.objects.create(
         helper=helper,
@@ -117,7 +119,12 @@ def session_propose(
         kind="skills.session",
         actor=proposer,
         target=session,
-        text=f"{proposer.public_name} proposes a session \u201c{session.title}\u201d on {format_when(starts_at)}",
+        text=Message(
+            "{name} proposes a session \u201c{title}\u201d on {when}",
+            name=proposer.public_name,
+            title=session.title,
+            when=format_when(starts_at),
+        ),
     )
     return session
 
@@ -132,7 +139,12 @@ def session_accept(*, session: Session, actor: User) -> Session:
         kind="skills.session",
         actor=actor,
         target=session,
-        text=f"{actor.public_name} agreed to \u201c{session.title}\u201d on {format_when(session.starts_at)}",
+        text=Message(
+            "{name} agreed to \u201c{title}\u201d on {when}",
+            name=actor.public_name,
+            title=session.title,
+            when=format_when(session.starts_at),
+        ),
     )
     return session
 
@@ -153,13 +165,13 @@ def group_session_create(
     """A helper opens a group session (a repair café): learners join up to ``capacity``."""
     _clean_session(starts_at=starts_at, planned_hours=planned_hours, place=place, remote=remote)
     if not 2 <= capacity <= 30:
-        raise ValidationError({"capacity": "A group session has 2 to 30 places."})
+        raise ValidationError({"capacity": _("A group session has 2 to 30 places.")})
     if not title.strip():
-        raise ValidationError({"title": "Give the session a title."})
+        raise ValidationError({"title": _("Give the session a title.")})
     require_active_member(user=helper, community=community, doing="give sessions")
     require_exchange_in_use(community_id=community.pk, key="skills", doing="give sessions")
     if offer is not None and offer.member_id != helper.pk:
-        raise ValidationError({"offer": "That offer is not yours."})
+        raise ValidationError({"offer": _("That offer is not yours.")})
     session = Session.objects.create(
         helper=helper,
         community=community,
@@ -195,7 +207,7 @@ def seat_join(*, session: Session, learner: User) -> Seat:
         kind="skills.session",
         actor=learner,
         target=session,
-        text=f"{learner.public_name} joined \u201c{session.title}\u201d",
+        text=Message("{name} joined \u201c{title}\u201d", name=learner.public_name, title=session.title),
     )
     return seat
 
@@ -217,7 +229,16 @@ def session_cancel(*, session: Session, actor: User, reason: str = "") -> Sessio
         kind="skills.session",
         actor=actor,
         target=session,
-        text=f"{actor.public_name} cancelled \u201c{session.title}\u201d" + (f": {reason[:200]}" if reason else ""),
+        text=(
+            Message(
+                "{name} cancelled \u201c{title}\u201d: {reason}",
+                name=actor.public_name,
+                title=session.title,
+                reason=reason[:200],
+            )
+            if reason
+            else Message("{name} cancelled \u201c{title}\u201d", name=actor.public_name, title=session.title)
+        ),
     )
     return session
 
@@ -233,7 +254,7 @@ def session_leave(*, session: Session, actor: User) -> Seat:
     """The learner gives up their place at a group session (``SEAT`` "leave")."""
     seat = Seat.objects.filter(session=session, learner=actor).first()
     if seat is None:
-        raise RuleViolation("You have no place at this session.", code="forbidden")
+        raise RuleViolation(_("You have no place at this session."), code="forbidden")
     return seat_leave(seat=seat, actor=actor)
 
 
@@ -251,9 +272,9 @@ def _clean_hours(hours) -> Decimal:
     try:
         hours = Decimal(str(hours)).quantize(Decimal("0.01"))
     except ArithmeticError:
-        raise ValidationError({"hours": "Give the hours as a number, e.g. 1.5."}) from None
+        raise ValidationError({"hours": _("Give the hours as a number, e.g. 1.5.")}) from None
     if not (Decimal(0) <= hours <= MAX_HOURS):
-        raise ValidationError({"hours": f"Between 0 and {MAX_HOURS} hours."})
+        raise ValidationError({"hours": _("Between 0 and %(high)s hours.") % {"high": MAX_HOURS}})
     return hours
 
 
@@ -301,7 +322,9 @@ def session_confirm(*, session: Session, actor: User, hours, learner: User | Non
         SESSION.check("confirm", session, actor)
         if is_helper and learner is not None:
             if not seats:
-                raise RuleViolation(f"{learner.public_name} has no place at this session.", code="forbidden")
+                raise RuleViolation(
+                    _("%(name)s has no place at this session.") % {"name": learner.public_name}, code="forbidden"
+                )
             seats[0].session = session
             SEAT.check("confirm", seats[0], actor)
         done = []
@@ -325,11 +348,12 @@ def _settle(*, seat: Seat, session: Session) -> None:
 
     difference = abs(seat.learner_hours - seat.helper_hours)
     if difference > HOURS_TOLERANCE:
-        reason = (
-            f"The hours differ: {format_amount(seat.learner_hours, 'HOUR')} (learner) and "
-            f"{format_amount(seat.helper_hours, 'HOUR')} (helper)."
+        reason = Message(
+            "The hours differ: {learner} (learner) and {helper} (helper).",
+            learner=Amount(seat.learner_hours, "HOUR"),
+            helper=Amount(seat.helper_hours, "HOUR"),
         )
-        SEAT.apply("hours_differ", seat, None, dispute_reason=reason[:500])
+        SEAT.apply("hours_differ", seat, None, dispute_reason=reason.english()[:500])
         _tell_of_dispute(seat=seat, session=session, reason=reason, actor=None)
         return
     hours = min(seat.learner_hours, seat.helper_hours)
@@ -352,30 +376,44 @@ def _settle(*, seat: Seat, session: Session) -> None:
             recipients=[seat.learner, session.helper],
             kind="skills.session",
             target=session,
-            text=f"\u201c{session.title}\u201d: {format_amount(hours, 'HOUR')} moved from {seat.learner.public_name} "
-            f"to {session.helper.public_name}.",
+            text=Message(
+                "\u201c{title}\u201d: {hours} moved from {learner} to {helper}.",
+                title=session.title,
+                hours=Amount(hours, "HOUR"),
+                learner=seat.learner.public_name,
+                helper=session.helper.public_name,
+            ),
         )
         from apps.reputation.services import review_invite
 
         review_invite(exchange=seat)
 
 
-def _tell_of_dispute(*, seat: Seat, session: Session, reason: str, actor: User | None) -> None:
+def _tell_of_dispute(*, seat: Seat, session: Session, reason: str | Message, actor: User | None) -> None:
     """The organizers, and the person of the place who did not dispute it, are told."""
     notify(
         recipients=organizers_of(community_id=session.community_id),
         kind="moderation.flagged",
         actor=actor,
         target=session,
-        text=f"A skill session is disputed: \u201c{session.title}\u201d ({session.helper.public_name} helping "
-        f"{seat.learner.public_name}). {reason}"[:500],
+        text=Message(
+            "A skill session is disputed: \u201c{title}\u201d ({helper} helping {learner}). {reason}",
+            title=session.title,
+            helper=session.helper.public_name,
+            learner=seat.learner.public_name,
+            reason=reason,
+        ),
     )
     notify(
         recipients=[p for p in (seat.learner, session.helper) if actor is None or p.pk != actor.pk],
         kind="skills.session",
         actor=actor,
         target=session,
-        text=f"\u201c{session.title}\u201d is disputed; the organizers will look at it. {reason}"[:500],
+        text=Message(
+            "\u201c{title}\u201d is disputed; the organizers will look at it. {reason}",
+            title=session.title,
+            reason=reason,
+        ),
     )
 
 
@@ -397,7 +435,7 @@ def seat_dispute(*, seat: Seat, actor: User, reason: str) -> Seat:
     seat = _locked_seat(seat)
     SEAT.check("dispute", seat, actor)
     if not reason.strip():
-        raise ValidationError({"reason": "Say what went wrong."})
+        raise ValidationError({"reason": _("Say what went wrong.")})
     seat = SEAT.apply("dispute", seat, actor, checked=True, dispute_reason=reason.strip()[:500])
     _tell_of_dispute(seat=seat, session=seat.session, reason=reason.strip(), actor=actor)
     return seat
@@ -412,7 +450,7 @@ def session_dispute(*, session: Session, actor: User, reason: str, learner_id: i
             seats = seats.filter(learner_id=learner_id)
         seats = list(seats[:2])
         if len(seats) != 1:
-            raise ValidationError({"learner": "Say which learner's hours you dispute."})
+            raise ValidationError({"learner": _("Say which learner's hours you dispute.")})
         seat = seats[0]
     else:
         seat = seat_of(session, actor)
@@ -432,7 +470,7 @@ def dispute_settle(*, seat: Seat, actor: User, hours, reason: str) -> Seat:
     session = seat.session
     SEAT.check("settle", seat, actor)
     if not reason.strip():
-        raise ValidationError({"reason": "Say how it was settled."})
+        raise ValidationError({"reason": _("Say how it was settled.")})
     if seat.transfer is not None:
         transfer_reverse(transfer=seat.transfer, actor=actor, reason=f"Dispute settled: {reason.strip()}"[:200])
     transfer = None
@@ -464,8 +502,11 @@ def dispute_settle(*, seat: Seat, actor: User, hours, reason: str) -> Seat:
         kind="skills.session",
         actor=actor,
         target=session,
-        text=(
-            f"The organizers settled \u201c{session.title}\u201d at {format_amount(hours, 'HOUR')}: {reason.strip()}"
-        )[:500],
+        text=Message(
+            "The organizers settled \u201c{title}\u201d at {hours}: {reason}",
+            title=session.title,
+            hours=Amount(hours, "HOUR"),
+            reason=reason.strip(),
+        ),
     )
     return seat

@@ -9,9 +9,11 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import dateformat, timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from apps.peers.models import User
+from p2pcommons.i18n import activate_community_zone
 from p2pcommons.viewkit import REFUSED, attempt, paginate, safe_next
 
 from .. import selectors, services
@@ -96,6 +98,7 @@ def _with_buttons(listings, user: User) -> None:
 
 
 def _listing_detail(request: HttpRequest, listing, kind: str) -> HttpResponse:
+    activate_community_zone(listing.community)
     _with_buttons([listing], request.user)
     return render(request, "skills/listing_detail.html", {"listing": listing, "kind": kind})
 
@@ -129,12 +132,13 @@ def _listing_form_page(request: HttpRequest, kind: str, listing=None) -> HttpRes
         saved = attempt(request, lambda: _save_listing(request, kind, listing, form, fields), form=form)
         if saved is not REFUSED:
             if listing is None:
-                messages.success(
-                    request,
-                    f"Your {kind} “{saved.title}” is posted. We look for matches now; they appear under Matches.",
-                )
+                if is_offer:
+                    text = _("Your offer “%(title)s” is posted. We look for matches now; they appear under Matches.")
+                else:
+                    text = _("Your request “%(title)s” is posted. We look for matches now; they appear under Matches.")
+                messages.success(request, text % {"title": saved.title})
             else:
-                messages.success(request, "Your changes are saved.")
+                messages.success(request, _("Your changes are saved."))
             return redirect(f"skills:{kind}", saved.pk)
     context = {"form": form, "windows": windows, "kind": kind, "listing": listing}
     return render(request, "skills/listing_form.html", context)
@@ -207,9 +211,11 @@ def _listing_step(request: HttpRequest, kind: str, pk: int, step: str) -> HttpRe
     listing = _my_listing(request, model, pk)
     if attempt(request, lambda: STEPS[kind, step](**{kind: listing, "actor": request.user})) is not REFUSED:
         if step == "close":
-            messages.success(request, f"“{listing.title}” is closed: nobody is matched with it now.")
+            messages.success(
+                request, _("“%(title)s” is closed: nobody is matched with it now.") % {"title": listing.title}
+            )
         else:
-            messages.success(request, f"“{listing.title}” is open again.")
+            messages.success(request, _("“%(title)s” is open again.") % {"title": listing.title})
     return redirect(safe_next(request, reverse(f"skills:{kind}", args=[pk])))
 
 
@@ -244,7 +250,7 @@ def offer_renew(request: HttpRequest, pk: int) -> HttpResponse:
     offer = attempt(request, lambda: services.offer_renew(offer=offer, actor=request.user))
     if offer is not REFUSED:
         until = dateformat.format(timezone.localtime(offer.expires_at), "j F Y")  # as the offer's page writes it
-        messages.success(request, f"“{offer.title}” is open until {until}.")
+        messages.success(request, _("“%(title)s” is open until %(until)s.") % {"title": offer.title, "until": until})
     return redirect(safe_next(request, reverse("skills:offer", args=[pk])))
 
 

@@ -13,6 +13,7 @@ from apps.peers.models import User
 from p2pcommons.viewkit import paginate
 
 from .. import selectors
+from ..matching import reasons_message
 from ..models import Match, Offer, Request
 
 MATCHES_PER_PAGE = 20
@@ -26,6 +27,7 @@ class MatchView:
     percent: int
     mine: Offer | Request
     theirs: Offer | Request
+    reasons: str = ""  # why, in the reader's language
 
 
 def _match_view(match: Match, user: User) -> MatchView:
@@ -37,6 +39,7 @@ def _match_view(match: Match, user: User) -> MatchView:
         percent=round(float(match.score) * 100),
         mine=match.request if asked else match.offer,
         theirs=match.offer if asked else match.request,
+        reasons=str(reasons_message(match.reasons)),
     )
 
 

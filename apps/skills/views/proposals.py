@@ -10,9 +10,11 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from apps.peers.models import Community, User
+from p2pcommons.i18n import activate_community_zone
 from p2pcommons.params import query_id
 from p2pcommons.viewkit import REFUSED, attempt
 
@@ -102,11 +104,12 @@ def session_create(request: HttpRequest) -> HttpResponse:
     and limit are shown before booking; the service refuses hours beyond the limit."""
     proposal = _proposal(request)
     if proposal is None:
-        messages.info(request, "Choose whom to propose a session to: from your matches or the directory.")
+        messages.info(request, _("Choose whom to propose a session to: from your matches or the directory."))
         return redirect("skills:matches")
     if proposal.helper.pk == proposal.learner.pk:
-        messages.error(request, "That is your own listing: propose a session to someone else.")
+        messages.error(request, _("That is your own listing: propose a session to someone else."))
         return redirect("skills:directory")
+    activate_community_zone(proposal.community)
     initial = {"title": proposal.title, "planned_hours": proposal.hours, "remote": proposal.remote}
     form = SessionForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
@@ -125,7 +128,9 @@ def session_create(request: HttpRequest) -> HttpResponse:
         )
         if session is not REFUSED:
             other = proposal.other(request.user)
-            messages.success(request, f"Session proposed to {other.public_name}. It is on once they agree.")
+            messages.success(
+                request, _("Session proposed to %(name)s. It is on once they agree.") % {"name": other.public_name}
+            )
             return redirect("skills:session", session.pk)
     balance, limit = services.headroom(user=proposal.learner, community=proposal.community)
     context = {
@@ -159,6 +164,6 @@ def group_session_create(request: HttpRequest) -> HttpResponse:
             form=form,
         )
         if session is not REFUSED:
-            messages.success(request, f"“{session.title}” is open: neighbors can join it now.")
+            messages.success(request, _("“%(title)s” is open: neighbors can join it now.") % {"title": session.title})
             return redirect("skills:session", session.pk)
     return render(request, "skills/group_session_form.html", {"form": form})

@@ -16,6 +16,8 @@ from django.db.models import Prefetch, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from apps.ledger.models import Account
@@ -23,6 +25,7 @@ from apps.peers.models import Community, User
 from apps.peers.selectors import active_community_ids
 from p2pcommons.errors import RuleViolation
 from p2pcommons.humanize import format_amount, format_when
+from p2pcommons.i18n import activate_community_zone
 from p2pcommons.transitions import Button
 from p2pcommons.viewkit import REFUSED, attempt, paginate, refusal_text
 
@@ -119,12 +122,12 @@ def _session_row(session: Session, user: User) -> SessionRow:
         with_whom = [session.helper]
     attention = ""
     if SESSION.allowed(session, user, names=("accept",)):
-        attention = "Waiting for your answer"
+        attention = _("Waiting for your answer")
     else:
         field_name = "helper_hours" if is_helper else "learner_hours"
         mine = [s for s in seats if is_helper or s.learner_id == user.pk]
         if any(getattr(s, field_name) is None and SEAT.allowed(s, user, names=("confirm",)) for s in mine):
-            attention = "Confirm your hours"
+            attention = _("Confirm your hours")
     return SessionRow(
         session=session, is_helper=is_helper, with_whom=with_whom, booked=len(booked), attention=attention
     )
@@ -174,11 +177,11 @@ class SeatView:
 
 # The words of a session's timeline, by the state it moved to (and from).
 TIMELINE_WORDS = {
-    ("", Session.Status.PROPOSED): "Proposed",
-    ("", Session.Status.SCHEDULED): "Opened for learners",
-    (Session.Status.PROPOSED, Session.Status.SCHEDULED): "Booked",
-    Session.Status.CANCELLED: "Cancelled",
-    Session.Status.COMPLETED: "Completed: every place is settled",
+    ("", Session.Status.PROPOSED): gettext_lazy("Proposed"),
+    ("", Session.Status.SCHEDULED): gettext_lazy("Opened for learners"),
+    (Session.Status.PROPOSED, Session.Status.SCHEDULED): gettext_lazy("Booked"),
+    Session.Status.CANCELLED: gettext_lazy("Cancelled"),
+    Session.Status.COMPLETED: gettext_lazy("Completed: every place is settled"),
 }
 
 
@@ -195,21 +198,21 @@ def _timeline(session: Session) -> list[TimelineLine]:
             event.to_status, Session.Status(event.to_status).label
         )
         if event.actor is not None:
-            words = f"{words} by {event.actor.public_name}"
-        lines.append(TimelineLine(event=event, words=words))
+            words = _("%(what)s by %(name)s") % {"what": words, "name": event.actor.public_name}
+        lines.append(TimelineLine(event=event, words=str(words)))
     return lines
 
 
 def _seat_progress(seat: Seat, session: Session, is_helper: bool, mine: Decimal | None, theirs: Decimal | None) -> str:
     other = seat.learner.public_name if is_helper else session.helper.public_name
     if seat.status == Seat.Status.DISPUTED:
-        return f"Disputed: {seat.dispute_reason} The organizers settle it."
+        return _("Disputed: %(reason)s The organizers settle it.") % {"reason": seat.dispute_reason}
     if seat.status != Seat.Status.BOOKED:
         return ""
     if mine is not None:
-        return f"You confirmed {format_amount(mine, HOUR)}; waiting for {other}."
+        return _("You confirmed %(hours)s; waiting for %(name)s.") % {"hours": format_amount(mine, HOUR), "name": other}
     if theirs is not None:
-        return f"{other} confirmed {format_amount(theirs, HOUR)}; now you."
+        return _("%(name)s confirmed %(hours)s; now you.") % {"hours": format_amount(theirs, HOUR), "name": other}
     return ""
 
 
@@ -259,6 +262,7 @@ def session_buttons(session: Session, user: User, *, now=None) -> list[Button]:
 
 
 def _session_page(request: HttpRequest, session: Session, *, forms=None) -> HttpResponse:
+    activate_community_zone(session.community)
     user = request.user
     now = timezone.now()
     buttons = session_buttons(session, user, now=now)
@@ -315,7 +319,9 @@ def session_accept(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         session,
         lambda: services.session_accept(session=session, actor=request.user),
-        lambda booked: f"Booked: “{booked.title}” on {format_when(booked.starts_at)}.",
+        lambda booked: (
+            _("Booked: “%(title)s” on %(when)s.") % {"title": booked.title, "when": format_when(booked.starts_at)}
+        ),
     )
 
 
@@ -329,7 +335,7 @@ def session_cancel(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         session,
         lambda: services.session_cancel(session=session, actor=request.user, reason=reason),
-        f"“{session.title}” is cancelled; the others are told.",
+        _("“%(title)s” is cancelled; the others are told.") % {"title": session.title},
     )
 
 
@@ -341,7 +347,7 @@ def session_join(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         session,
         lambda: services.seat_join(session=session, learner=request.user),
-        f"You have a place at “{session.title}”.",
+        _("You have a place at “%(title)s”.") % {"title": session.title},
     )
 
 
@@ -353,7 +359,7 @@ def session_leave(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         session,
         lambda: services.session_leave(session=session, actor=request.user),
-        f"You gave up your place at “{session.title}”.",
+        _("You gave up your place at “%(title)s”.") % {"title": session.title},
     )
 
 
@@ -394,17 +400,21 @@ def session_confirm(request: HttpRequest, pk: int, seat_pk: int) -> HttpResponse
 
 def _confirmed(session: Session, seat: Seat, hours: Decimal, is_helper: bool) -> str:
     if seat.status == Seat.Status.COMPLETED:
-        return (
-            f"Confirmed: {format_amount(seat.hours, HOUR)} moved from {seat.learner.public_name} to "
-            f"{session.helper.public_name}. You can review each other now."
-        )
+        return _("Confirmed: %(hours)s moved from %(learner)s to %(helper)s. You can review each other now.") % {
+            "hours": format_amount(seat.hours, HOUR),
+            "learner": seat.learner.public_name,
+            "helper": session.helper.public_name,
+        }
     if seat.status == Seat.Status.DISPUTED:
-        return (
-            f"You confirmed {format_amount(hours, HOUR)}, but the two figures differ by more than "
-            f"{format_amount(services.HOURS_TOLERANCE, HOUR)}: the organizers will settle it."
-        )
+        return _(
+            "You confirmed %(hours)s, but the two figures differ by more than %(tolerance)s: "
+            "the organizers will settle it."
+        ) % {"hours": format_amount(hours, HOUR), "tolerance": format_amount(services.HOURS_TOLERANCE, HOUR)}
     other = seat.learner if is_helper else session.helper
-    return f"You confirmed {format_amount(hours, HOUR)}. They move once {other.public_name} confirms too."
+    return _("You confirmed %(hours)s. They move once %(name)s confirms too.") % {
+        "hours": format_amount(hours, HOUR),
+        "name": other.public_name,
+    }
 
 
 @login_required
@@ -422,6 +432,6 @@ def session_dispute(request: HttpRequest, pk: int, seat_pk: int) -> HttpResponse
             messages.error(request, refusal_text(exc))
             return redirect("skills:session", session.pk)
         else:
-            messages.success(request, "The dispute is sent: the organizers of the community will settle it.")
+            messages.success(request, _("The dispute is sent: the organizers of the community will settle it."))
             return redirect("skills:session", session.pk)
     return _session_page(request, session, forms={("dispute", seat.pk): form})

@@ -17,6 +17,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from apps.ledger.models import Currency, Transfer
 from apps.ledger.services import account_for, transfer_create
@@ -25,7 +26,8 @@ from apps.peers.models import User
 from apps.reputation.services import trust_recompute_on_commit
 from p2pcommons.enqueue import enqueue_on_commit
 from p2pcommons.errors import RuleViolation
-from p2pcommons.humanize import format_amount, format_when_short
+from p2pcommons.humanize import format_when_short
+from p2pcommons.i18n import Amount, Message, When
 
 from .. import clearing
 from ..models import MeterReading, Order, Slot, Trade, TradingDay
@@ -40,7 +42,7 @@ def kwh(wh: int) -> str:
 
 
 def price_words(price: Decimal) -> str:
-    return f"{price.normalize():f} credits per kWh"
+    return _("%(price)s credits per kWh") % {"price": f"{price.normalize():f}"}
 
 
 # --- clearing ---------------------------------------------------------------------------
@@ -153,26 +155,52 @@ def slot_tell_traders(*, slot_id: int, now: datetime | None = None) -> int:
         return len(_tell_traders(slot, per_member))
 
 
+def _joined(parts: list[Message]) -> Message:
+    """Parts of a notification's sentence, joined with "; " when it is read."""
+    joined = parts[0]
+    for part in parts[1:]:
+        joined = Message("{first}; {second}", first=joined, second=part)
+    return joined
+
+
+def _did(side: str, wanted: int, got: int) -> Message:
+    """How one side of a trader's orders did: nothing, all or some of it traded."""
+    if side == Order.Side.SELL:
+        if got == 0:
+            return Message("nothing sold of {wanted}", wanted=kwh(wanted))
+        if got == wanted:
+            return Message("all {got} sold", got=kwh(got))
+        return Message("{got} of {wanted} sold", got=kwh(got), wanted=kwh(wanted))
+    if got == 0:
+        return Message("nothing bought of {wanted}", wanted=kwh(wanted))
+    if got == wanted:
+        return Message("all {got} bought", got=kwh(got))
+    return Message("{got} of {wanted} bought", got=kwh(got), wanted=kwh(wanted))
+
+
 def _tell_traders(slot: Slot, per_member: dict[int, list[tuple[str, int, int]]]) -> list:
     users = User.objects.in_bulk(list(per_member))
-    when = format_when_short(slot.start)
+    when = When(slot.start)
+    priced = slot.clearing_price is not None and slot.volume_wh
+    price = f"{slot.clearing_price.normalize():f}" if priced else ""
     messages = []
     for member, orders in per_member.items():
         parts = []
         for side in (Order.Side.SELL, Order.Side.BUY):
-            wanted = sum(q for s, q, _ in orders if s == side)
-            got = sum(f for s, _, f in orders if s == side)
-            if not wanted:
-                continue
-            verb = "sold" if side == Order.Side.SELL else "bought"
-            if got == 0:
-                parts.append(f"nothing {verb} of {kwh(wanted)}")
-            elif got == wanted:
-                parts.append(f"all {kwh(got)} {verb}")
-            else:
-                parts.append(f"{kwh(got)} of {kwh(wanted)} {verb}")
-        at = f" at {price_words(slot.clearing_price)}" if slot.clearing_price is not None and slot.volume_wh else ""
-        messages.append((users.get(member), f"Energy market, {when}: {'; '.join(parts)}{at}."))
+            wanted = sum(q for s, q, _f in orders if s == side)
+            got = sum(f for s, _q, f in orders if s == side)
+            if wanted:
+                parts.append(_did(side, wanted, got))
+        if priced:
+            text = Message(
+                "Energy market, {when}: {parts} at {price} credits per kWh.",
+                when=when,
+                parts=_joined(parts),
+                price=price,
+            )
+        else:
+            text = Message("Energy market, {when}: {parts}.", when=when, parts=_joined(parts))
+        messages.append((users.get(member), text))
     return notify_each(messages=messages, kind="solar.cleared", target=slot)
 
 
@@ -288,7 +316,7 @@ def _trading_days(slot: Slot, days: dict[tuple[int, int], list[Trade]], now: dat
         return
     day = timezone.localdate(slot.start)
     for (seller, buyer), trades in sorted(days.items()):
-        row, _ = TradingDay.objects.get_or_create(
+        row, _created = TradingDay.objects.get_or_create(
             community_id=slot.community_id, seller_id=seller, buyer_id=buyer, day=day, defaults={"completed_at": now}
         )
         TradingDay.objects.filter(pk=row.pk).update(
@@ -300,23 +328,34 @@ def _trading_days(slot: Slot, days: dict[tuple[int, int], list[Trade]], now: dat
 
 def _tell_settled(slot: Slot, trades: list[Trade]) -> None:
     """One line per trader: what was delivered and paid, or why not."""
-    lines: dict[int, list[str]] = defaultdict(list)
+    lines: dict[int, dict[tuple, Message]] = defaultdict(dict)
     users = {}
+
+    def add(uid: int, part: Message) -> None:
+        # The same line twice is said once (keyed by its sentence and values).
+        key = (part.msgid, *((name, str(value)) for name, value in sorted(part.params.items())))
+        lines[uid].setdefault(key, part)
+
     for trade in trades:
         users[trade.buyer_id], users[trade.seller_id] = trade.buyer, trade.seller
+        delivered = kwh(trade.delivered_wh)
         if trade.status == Trade.Status.UNPAID:
-            lines[trade.buyer_id].append(f"your payment for {kwh(trade.delivered_wh)} was refused ({trade.note})")
-            lines[trade.seller_id].append(f"{kwh(trade.delivered_wh)} delivered but not paid")
+            add(
+                trade.buyer_id,
+                Message("your payment for {quantity} was refused ({reason})", quantity=delivered, reason=trade.note),
+            )
+            add(trade.seller_id, Message("{quantity} delivered but not paid", quantity=delivered))
         elif trade.delivered_wh:
-            money = format_amount(trade.amount, "CREDIT")
-            lines[trade.buyer_id].append(f"received {kwh(trade.delivered_wh)}, paid {money}")
-            lines[trade.seller_id].append(f"delivered {kwh(trade.delivered_wh)}, earned {money}")
+            money = Amount(trade.amount, "CREDIT")
+            add(trade.buyer_id, Message("received {quantity}, paid {money}", quantity=delivered, money=money))
+            add(trade.seller_id, Message("delivered {quantity}, earned {money}", quantity=delivered, money=money))
         else:
-            lines[trade.buyer_id].append("nothing measured, nothing paid")
-            lines[trade.seller_id].append("nothing measured, nothing paid")
-    when = format_when_short(slot.start)
+            add(trade.buyer_id, Message("nothing measured, nothing paid"))
+            add(trade.seller_id, Message("nothing measured, nothing paid"))
+    when = When(slot.start)
     messages = [
-        (users[uid], f"Energy settled, {when}: {'; '.join(dict.fromkeys(parts))}.") for uid, parts in lines.items()
+        (users[uid], Message("Energy settled, {when}: {parts}.", when=when, parts=_joined(list(parts.values()))))
+        for uid, parts in lines.items()
     ]
     notify_each(messages=messages, kind="solar.settled", target=slot)
 
@@ -342,7 +381,7 @@ def slot_cancel(*, slot: Slot, actor: User, reason: str, now: datetime | None = 
 
     reason = (reason or "").strip()
     if not reason:
-        raise ValidationError({"note": "Say why, for the neighbors who traded in it."})
+        raise ValidationError({"note": _("Say why, for the neighbors who traded in it.")})
     now = now or timezone.now()
     with transaction.atomic():
         slot = SLOT.apply("cancel", slot, actor, note=reason, now=now, cancelled_at=now)
@@ -352,6 +391,8 @@ def slot_cancel(*, slot: Slot, actor: User, reason: str, now: datetime | None = 
         )
         Order.objects.filter(slot=slot).exclude(status=Order.Status.CANCELLED).update(status=Order.Status.VOID)
         users = User.objects.in_bulk(list(member_ids))
-        text = f"The organizers cancelled the energy market slot {format_when_short(slot.start)}: {reason}"
+        text = Message(
+            "The organizers cancelled the energy market slot {when}: {reason}", when=When(slot.start), reason=reason
+        )
         notify_each(messages=[(u, text) for u in users.values()], kind="solar.cleared", target=slot, actor=actor)
         return slot

@@ -9,6 +9,7 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from apps.peers.geo import approximate
 from apps.peers.guards import require_active_member, require_exchange_in_use
@@ -45,15 +46,17 @@ def meter_register(
     errors = {}
     name = (name or "").strip()
     if not name:
-        errors["name"] = "Give the meter a name, e.g. 'Roof panels'."
+        errors["name"] = _("Give the meter a name, e.g. 'Roof panels'.")
     if kind not in Meter.Kind.values:
-        errors["kind"] = "Choose whether it sells, buys or both."
+        errors["kind"] = _("Choose whether it sells, buys or both.")
     if not isinstance(peak_capacity_w, int) or not 1 <= peak_capacity_w <= MAX_CAPACITY_W:
-        errors["peak_capacity_w"] = f"Give the peak power in watts, between 1 and {MAX_CAPACITY_W:,}."
+        errors["peak_capacity_w"] = _("Give the peak power in watts, between 1 and %(most)s.") % {
+            "most": f"{MAX_CAPACITY_W:,}"
+        }
     if (latitude is None) != (longitude is None):
-        errors["latitude"] = "Give both latitude and longitude, or neither."
+        errors["latitude"] = _("Give both latitude and longitude, or neither.")
     elif latitude is not None and not (-90 <= Decimal(str(latitude)) <= 90 and -180 <= Decimal(str(longitude)) <= 180):
-        errors["latitude"] = "That is not a place on Earth."
+        errors["latitude"] = _("That is not a place on Earth.")
     if errors:
         raise ValidationError(errors)
     approx_lat = approx_lng = None
@@ -62,7 +65,9 @@ def meter_register(
     with transaction.atomic():
         mine = Meter.objects.select_for_update().filter(owner=owner, community=community, status=Meter.Status.ACTIVE)
         if len(list(mine)) >= MAX_METERS:
-            raise RuleViolation(f"You have {MAX_METERS} meters here already; stop using one first.", code="limit")
+            raise RuleViolation(
+                _("You have %(count)s meters here already; stop using one first.") % {"count": MAX_METERS}, code="limit"
+            )
         return Meter.objects.create(
             owner=owner,
             community=community,
@@ -90,18 +95,20 @@ def device_token_create(*, meter: Meter, actor: User, label: str) -> tuple[Devic
     """A new token for one device of ``meter``; returns the row and the token itself,
     which is shown this once (only its hash is kept)."""
     if actor.pk != meter.owner_id:
-        raise RuleViolation("Only the meter's owner can make a device token for it.", code="forbidden")
+        raise RuleViolation(_("Only the meter's owner can make a device token for it."), code="forbidden")
     if meter.status != Meter.Status.ACTIVE:
-        raise RuleViolation("This meter is no longer used.", code="illegal_transition")
+        raise RuleViolation(_("This meter is no longer used."), code="illegal_transition")
     label = (label or "").strip()
     if not label:
-        raise ValidationError({"label": "Say which device it is for, e.g. 'Pi in the hall cupboard'."})
+        raise ValidationError({"label": _("Say which device it is for, e.g. 'Pi in the hall cupboard'.")})
     with transaction.atomic():
         Meter.objects.select_for_update().filter(pk=meter.pk).first()
         live = DeviceToken.objects.filter(meter=meter, revoked_at__isnull=True).count()
         if live >= MAX_TOKENS:
             raise RuleViolation(
-                f"This meter has {MAX_TOKENS} device tokens; revoke one you no longer use first.", code="limit"
+                _("This meter has %(count)s device tokens; revoke one you no longer use first.")
+                % {"count": MAX_TOKENS},
+                code="limit",
             )
         key = TOKEN_PREFIX + secrets.token_urlsafe(32)
         token = DeviceToken.objects.create(meter=meter, label=label[:80], key_hash=_hash(key), prefix=key[:8])
@@ -111,7 +118,7 @@ def device_token_create(*, meter: Meter, actor: User, label: str) -> tuple[Devic
 def device_token_revoke(*, token: DeviceToken, actor: User) -> DeviceToken:
     """Stop a token at once (idempotent)."""
     if actor.pk != token.meter.owner_id:
-        raise RuleViolation("Only the meter's owner can revoke its device tokens.", code="forbidden")
+        raise RuleViolation(_("Only the meter's owner can revoke its device tokens."), code="forbidden")
     DeviceToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
     token.refresh_from_db()
     return token

@@ -14,6 +14,7 @@ from decimal import ROUND_CEILING, Decimal, InvalidOperation
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from apps.ledger.models import Currency
 from apps.ledger.services import account_for
@@ -57,18 +58,18 @@ def _clean_price(value, errors: dict) -> Decimal | None:
     try:
         price = value if isinstance(value, Decimal) else Decimal(str(value))
     except (InvalidOperation, ValueError, TypeError):
-        errors["limit_price"] = "Give a price in credits per kWh, e.g. 0.25."
+        errors["limit_price"] = _("Give a price in credits per kWh, e.g. 0.25.")
         return None
     if not price.is_finite() or price < 0 or price > MAX_PRICE:
-        errors["limit_price"] = f"A price is from 0 to {MAX_PRICE} credits per kWh."
+        errors["limit_price"] = _("A price is from 0 to %(most)s credits per kWh.") % {"most": MAX_PRICE}
     elif price != price.quantize(Decimal("0.0001")):
-        errors["limit_price"] = "A price has at most 4 decimal places."
+        errors["limit_price"] = _("A price has at most 4 decimal places.")
     return price
 
 
 def _clean_quantity(value, errors: dict) -> int | None:
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_ORDER_WH:
-        errors["quantity_wh"] = f"Give a whole number of Wh from 1 to {MAX_ORDER_WH:,}."
+        errors["quantity_wh"] = _("Give a whole number of Wh from 1 to %(most)s.") % {"most": f"{MAX_ORDER_WH:,}"}
         return None
     return value
 
@@ -79,35 +80,37 @@ def refuse_if_suspended_from_trading(*, member: User, community_id: int) -> None
     ).first()
     if suspension is not None:
         raise RuleViolation(
-            f"The organizers stopped your energy trading here for now. Reason: {suspension.reason}", code="suspended"
+            _("The organizers stopped your energy trading here for now. Reason: %(reason)s")
+            % {"reason": suspension.reason},
+            code="suspended",
         )
 
 
 def _check_meter(*, member: User, meter: Meter, side: str) -> None:
     if meter.owner_id != member.pk:
-        raise RuleViolation("You can only trade with your own meter.", code="forbidden")
+        raise RuleViolation(_("You can only trade with your own meter."), code="forbidden")
     if meter.status != Meter.Status.ACTIVE:
-        raise RuleViolation("This meter is no longer used; choose another.", code="illegal_transition")
+        raise RuleViolation(_("This meter is no longer used; choose another."), code="illegal_transition")
     if side == Order.Side.SELL and not meter.sells:
-        raise ValidationError({"side": "This meter only buys; register your panels' meter to sell."})
+        raise ValidationError({"side": _("This meter only buys; register your panels' meter to sell.")})
     if side == Order.Side.BUY and not meter.buys:
-        raise ValidationError({"side": "This meter only sells; use your home's meter to buy."})
+        raise ValidationError({"side": _("This meter only sells; use your home's meter to buy.")})
 
 
 def _check_slot_time(slot_start, now: datetime) -> datetime:
     if not isinstance(slot_start, datetime) or timezone.is_naive(slot_start):
-        raise ValidationError({"slot_start": "Give the slot's start with its time zone."})
+        raise ValidationError({"slot_start": _("Give the slot's start with its time zone.")})
     start = slot_start.astimezone(UTC)
     if start.minute % 15 or start.second or start.microsecond:
-        raise ValidationError({"slot_start": "Slots start on the quarter hour (:00, :15, :30 or :45)."})
+        raise ValidationError({"slot_start": _("Slots start on the quarter hour (:00, :15, :30 or :45).")})
     if now >= gate_closes_at(start):
         raise RuleViolation(
-            f"Orders for the slot at {format_when(start)} closed at {format_when(gate_closes_at(start))}, "
-            "5 minutes before it starts.",
+            _("Orders for the slot at %(start)s closed at %(closed)s, 5 minutes before it starts.")
+            % {"start": format_when(start), "closed": format_when(gate_closes_at(start))},
             code="gate_closed",
         )
     if start > now + ORDER_HORIZON:
-        raise ValidationError({"slot_start": "Orders are taken up to 7 days ahead."})
+        raise ValidationError({"slot_start": _("Orders are taken up to 7 days ahead.")})
     return start
 
 
@@ -120,8 +123,16 @@ def _check_capacity(*, meter: Meter, slot: Slot, quantity_wh: int, excluding: in
     if offered + quantity_wh > meter.slot_capacity_wh:
         left = max(0, meter.slot_capacity_wh - offered)
         raise RuleViolation(
-            f"{meter.name} passes at most {meter.slot_capacity_wh:,} Wh in a quarter hour "
-            f"({meter.peak_capacity_w:,} W); you can offer {left:,} Wh more in this slot.",
+            _(
+                "%(meter)s passes at most %(capacity)s Wh in a quarter hour (%(peak)s W); "
+                "you can offer %(left)s Wh more in this slot."
+            )
+            % {
+                "meter": meter.name,
+                "capacity": f"{meter.slot_capacity_wh:,}",
+                "peak": f"{meter.peak_capacity_w:,}",
+                "left": f"{left:,}",
+            },
             code="over_capacity",
             data={"available_wh": left},
         )
@@ -154,8 +165,11 @@ def _check_affordable(*, member: User, meter: Meter, quantity_wh: int, price: De
     needed = _most(quantity_wh, price)
     if needed > room:
         raise RuleViolation(
-            f"At your price this order could cost {format_amount(needed, 'CREDIT')}, and your account can cover "
-            f"{format_amount(max(room, Decimal(0)), 'CREDIT')} more with your other orders.",
+            _(
+                "At your price this order could cost %(cost)s, and your account can cover "
+                "%(room)s more with your other orders."
+            )
+            % {"cost": format_amount(needed, "CREDIT"), "room": format_amount(max(room, Decimal(0)), "CREDIT")},
             code="insufficient_credit",
         )
 
@@ -186,7 +200,7 @@ def order_place(
     orders already placed there can still be changed or cancelled, and clear and settle."""
     now = now or timezone.now()
     if side not in Order.Side.values:
-        raise ValidationError({"side": "Choose buy or sell."})
+        raise ValidationError({"side": _("Choose buy or sell.")})
     errors: dict = {}
     quantity = _clean_quantity(quantity_wh, errors)
     price = _clean_price(limit_price, errors)
@@ -200,14 +214,22 @@ def order_place(
     with transaction.atomic():
         slot = _slot_for_update(community_id=meter.community_id, start=start)
         if slot.status != Slot.Status.OPEN:
-            raise RuleViolation(f"The slot at {format_when(start)} takes no more orders.", code="gate_closed")
+            raise RuleViolation(
+                _("The slot at %(start)s takes no more orders.") % {"start": format_when(start)}, code="gate_closed"
+            )
         other = Order.Side.BUY if side == Order.Side.SELL else Order.Side.SELL
         if Order.objects.filter(slot=slot, member=member, side=other, status=Order.Status.OPEN).exists():
-            raise RuleViolation(
-                f"You already have an order to {other} in this quarter hour, and you can't trade with yourself: "
-                "change or cancel that one instead.",
-                code="own_order",
-            )
+            if other == Order.Side.BUY:
+                text = _(
+                    "You already have an order to buy in this quarter hour, and you can't trade with yourself: "
+                    "change or cancel that one instead."
+                )
+            else:
+                text = _(
+                    "You already have an order to sell in this quarter hour, and you can't trade with yourself: "
+                    "change or cancel that one instead."
+                )
+            raise RuleViolation(text, code="own_order")
         meter = Meter.objects.select_for_update().get(pk=meter.pk)
         if side == Order.Side.SELL:
             _check_capacity(meter=meter, slot=slot, quantity_wh=quantity)
@@ -249,7 +271,7 @@ def order_change(
         require_active_member(user=actor, community_id=order.slot.community_id, doing="trade energy")
         refuse_if_suspended_from_trading(member=actor, community_id=order.slot.community_id)
         if order.slot.status != Slot.Status.OPEN:
-            raise RuleViolation("This slot is being cleared; the order can no longer change.", code="gate_closed")
+            raise RuleViolation(_("This slot is being cleared; the order can no longer change."), code="gate_closed")
         Meter.objects.select_for_update().filter(pk=order.meter_id).first()
         if order.side == Order.Side.SELL:
             _check_capacity(meter=order.meter, slot=order.slot, quantity_wh=quantity, excluding=order.pk)
@@ -266,7 +288,9 @@ def order_cancel(*, order: Order, actor: User, now: datetime | None = None) -> O
     with transaction.atomic():
         order = _locked(order)
         if order.slot.status != Slot.Status.OPEN:
-            raise RuleViolation("This slot is being cleared; the order can no longer be cancelled.", code="gate_closed")
+            raise RuleViolation(
+                _("This slot is being cleared; the order can no longer be cancelled."), code="gate_closed"
+            )
         return ORDER.apply("cancel", order, actor, now=now, cancelled_at=now)
 
 
@@ -299,10 +323,10 @@ def order_cancel_all(
 # --- standing orders --------------------------------------------------------------------
 def _quarter(value, name: str, errors: dict) -> time | None:
     if not isinstance(value, time):
-        errors[name] = "Give a time of day, e.g. 10:00."
+        errors[name] = _("Give a time of day, e.g. 10:00.")
         return None
     if value.minute % 15 or value.second or value.microsecond:
-        errors[name] = "Use a quarter hour (:00, :15, :30 or :45)."
+        errors[name] = _("Use a quarter hour (:00, :15, :30 or :45).")
     return value
 
 
@@ -314,13 +338,13 @@ def standing_create(
     (``exchange_off``) where the community stopped using the exchange; one made before
     places no more orders there (``order_place`` refuses them)."""
     if side not in Order.Side.values:
-        raise ValidationError({"side": "Choose buy or sell."})
+        raise ValidationError({"side": _("Choose buy or sell.")})
     errors: dict = {}
     quantity = _clean_quantity(quantity_wh, errors)
     price = _clean_price(limit_price, errors)
     start, end = _quarter(from_time, "from_time", errors), _quarter(until_time, "until_time", errors)
     if start is not None and end is not None and "from_time" not in errors and not start < end:
-        errors["until_time"] = "The end comes after the start, on the same day."
+        errors["until_time"] = _("The end comes after the start, on the same day.")
     if errors:
         raise ValidationError(errors)
     require_active_member(user=member, community_id=meter.community_id, doing="trade energy")
@@ -329,7 +353,8 @@ def standing_create(
     _check_meter(member=member, meter=meter, side=side)
     if side == Order.Side.SELL and quantity > meter.slot_capacity_wh:
         raise RuleViolation(
-            f"{meter.name} passes at most {meter.slot_capacity_wh:,} Wh in a quarter hour.",
+            _("%(meter)s passes at most %(capacity)s Wh in a quarter hour.")
+            % {"meter": meter.name, "capacity": f"{meter.slot_capacity_wh:,}"},
             code="over_capacity",
             data={"available_wh": meter.slot_capacity_wh},
         )
@@ -339,7 +364,9 @@ def standing_create(
             meter=meter, status__in=(StandingOrder.Status.ACTIVE, StandingOrder.Status.PAUSED)
         ).count()
         if live >= MAX_STANDING:
-            raise RuleViolation(f"A meter has at most {MAX_STANDING} standing orders; end one first.", code="limit")
+            raise RuleViolation(
+                _("A meter has at most %(most)s standing orders; end one first.") % {"most": MAX_STANDING}, code="limit"
+            )
         return StandingOrder.objects.create(
             member=member,
             meter=meter,

@@ -20,6 +20,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
 
 from apps.peers.models import User
 from p2pcommons.enqueue import enqueue_on_commit
@@ -53,28 +54,36 @@ class Recorded:
 
 def _row_label(name: str, start: datetime | None) -> str:
     shown = isinstance(start, datetime) and not timezone.is_naive(start) and 2000 <= start.year < 2100
-    return name + (f" ({format_when_short(start)})" if shown else "")
+    if not shown:
+        return name
+    return _("%(row)s (%(when)s)") % {"row": name, "when": format_when_short(start)}
 
 
 def _check_row(row: Row, meter: Meter, now: datetime) -> str | None:
     start = row.interval_start
     if not isinstance(start, datetime) or timezone.is_naive(start):
-        return "give the interval's start with its time zone, e.g. 2026-06-21T12:00:00+02:00."
+        return _("give the interval's start with its time zone, e.g. 2026-06-21T12:00:00+02:00.")
     if not 2000 <= start.year < 2100:  # a typo (and dates near the calendar's ends overflow)
-        return "that date is out of range."
+        return _("that date is out of range.")
     if start.astimezone(UTC).minute % 15 or start.second or start.microsecond:
-        return "an interval starts on the quarter hour (:00, :15, :30 or :45)."
+        return _("an interval starts on the quarter hour (:00, :15, :30 or :45).")
     if start + SLOT > now:
-        return "this quarter hour is not over yet; send its reading afterwards."
+        return _("this quarter hour is not over yet; send its reading afterwards.")
     for name in ("imported_wh", "exported_wh"):
         value = getattr(row, name)
         if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_INTERVAL_WH:
-            return f"{name.replace('_wh', '')} must be a whole number of Wh from 0 to {MAX_INTERVAL_WH:,}."
+            return _("%(field)s must be a whole number of Wh from 0 to %(most)s.") % {
+                "field": name.replace("_wh", ""),
+                "most": f"{MAX_INTERVAL_WH:,}",
+            }
     if row.exported_wh > meter.slot_capacity_wh:
-        return (
-            f"{row.exported_wh:,} Wh out in a quarter hour is more than this meter's "
-            f"{meter.peak_capacity_w:,} W can pass ({meter.slot_capacity_wh:,} Wh)."
-        )
+        return _(
+            "%(out)s Wh out in a quarter hour is more than this meter's %(peak)s W can pass (%(capacity)s Wh)."
+        ) % {
+            "out": f"{row.exported_wh:,}",
+            "peak": f"{meter.peak_capacity_w:,}",
+            "capacity": f"{meter.slot_capacity_wh:,}",
+        }
     return None
 
 
@@ -115,22 +124,34 @@ def readings_record(
     the rows of the slots concerned, so a correction and a settlement never cross."""
     now = now or timezone.now()
     if actor is not None and actor.pk != meter.owner_id:
-        raise RuleViolation("Only the meter's owner can record its readings.", code="forbidden")
+        raise RuleViolation(_("Only the meter's owner can record its readings."), code="forbidden")
     if meter.status != Meter.Status.ACTIVE:
-        raise RuleViolation("This meter is no longer used; it takes no readings.", code="illegal_transition")
+        raise RuleViolation(_("This meter is no longer used; it takes no readings."), code="illegal_transition")
     if not rows:
-        raise ValidationError({"readings": ["Send at least one reading."]})
+        raise ValidationError({"readings": [_("Send at least one reading.")]})
     if len(rows) > MAX_ROWS:
-        raise ValidationError({"readings": [f"At most {MAX_ROWS:,} readings at a time; send the rest separately."]})
-    names = list(names) if names is not None else [f"Row {index + 1}" for index in range(len(rows))]
+        raise ValidationError(
+            {
+                "readings": [
+                    _("At most %(most)s readings at a time; send the rest separately.") % {"most": f"{MAX_ROWS:,}"}
+                ]
+            }
+        )
+    names = (
+        list(names)
+        if names is not None
+        else [_("Row %(number)s") % {"number": index + 1} for index in range(len(rows))]
+    )
     errors: list[str] = []
     seen: dict[datetime, int] = {}
     for index, row in enumerate(rows):
         problem = _check_row(row, meter, now)
         if problem is None and row.interval_start in seen:
-            problem = f"the same quarter hour as {names[seen[row.interval_start]].lower()}."
+            problem = _("the same quarter hour as %(row)s.") % {"row": names[seen[row.interval_start]].lower()}
         if problem:
-            errors.append(f"{_row_label(names[index], row.interval_start)}: {problem}")
+            errors.append(
+                _("%(row)s: %(problem)s") % {"row": _row_label(names[index], row.interval_start), "problem": problem}
+            )
         else:
             seen[row.interval_start] = index
     if errors:
@@ -156,7 +177,8 @@ def readings_record(
             if old is None:
                 if start in settled:
                     errors.append(
-                        f"{_row_label(names[index], start)}: this quarter hour is already settled without it."
+                        _("%(row)s: this quarter hour is already settled without it.")
+                        % {"row": _row_label(names[index], start)}
                     )
                     continue
                 new.append(
@@ -173,14 +195,26 @@ def readings_record(
                 unchanged += 1
             elif start in settled:
                 errors.append(
-                    f"{_row_label(names[index], start)}: this quarter hour is settled; its reading can't change."
+                    _("%(row)s: this quarter hour is settled; its reading can't change.")
+                    % {"row": _row_label(names[index], start)}
                 )
             elif actor is None or not correct:
-                errors.append(
-                    f"{_row_label(names[index], start)}: already recorded as {old.imported_wh:,} Wh in, "
-                    f"{old.exported_wh:,} Wh out. "
-                    + ("Tick 'correct' to replace it." if actor else "Only the owner can correct it.")
-                )
+                values = {
+                    "row": _row_label(names[index], start),
+                    "imported": f"{old.imported_wh:,}",
+                    "exported": f"{old.exported_wh:,}",
+                }
+                if actor:
+                    text = _(
+                        "%(row)s: already recorded as %(imported)s Wh in, %(exported)s Wh out. "
+                        "Tick 'correct' to replace it."
+                    )
+                else:
+                    text = _(
+                        "%(row)s: already recorded as %(imported)s Wh in, %(exported)s Wh out. "
+                        "Only the owner can correct it."
+                    )
+                errors.append(text % values)
             else:
                 changed.append((old, row))
         if errors:
@@ -189,19 +223,19 @@ def readings_record(
             MeterReading.objects.bulk_create(new)
         except IntegrityError:  # pragma: no cover - the meter lock makes this unreachable
             raise RuleViolation(
-                "These readings were recorded at the same moment by another request.", code="conflict"
+                _("These readings were recorded at the same moment by another request."), code="conflict"
             ) from None
         ReadingCorrection.objects.bulk_create(
             ReadingCorrection(
                 reading=old, previous_imported_wh=old.imported_wh, previous_exported_wh=old.exported_wh, created_at=now
             )
-            for old, _ in changed
+            for old, _row in changed
         )
         for old, row in changed:
             MeterReading.objects.filter(pk=old.pk).update(
                 imported_wh=row.imported_wh, exported_wh=row.exported_wh, source=source, corrected_at=now
             )
-        _settle_when_complete(meter, [r.interval_start for r in new] + [old.interval_start for old, _ in changed])
+        _settle_when_complete(meter, [r.interval_start for r in new] + [old.interval_start for old, _row in changed])
     return Recorded(created=len(new), corrected=len(changed), unchanged=unchanged)
 
 
@@ -225,41 +259,47 @@ def parse_csv(data: bytes) -> list[tuple[int, Row]]:
     (times in ISO 8601 with their offset). ``ValidationError`` under ``readings`` names
     every row that can't be read, by its line in the file. Each row comes with its line."""
     if len(data) > CSV_MAX_BYTES:
-        raise ValidationError({"readings": [f"The file is over {CSV_MAX_BYTES // 1_000_000} MB; split it up."]})
+        raise ValidationError(
+            {"readings": [_("The file is over %(size)s MB; split it up.") % {"size": CSV_MAX_BYTES // 1_000_000}]}
+        )
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise ValidationError({"readings": ["The file is not text (UTF-8 CSV)."]}) from None
+        raise ValidationError({"readings": [_("The file is not text (UTF-8 CSV).")]}) from None
     reader = csv.reader(io.StringIO(text))
     header = [cell.strip().lower() for cell in next(reader, [])]
     if tuple(header[:3]) != CSV_COLUMNS:
-        raise ValidationError({"readings": [f"The first line must be: {','.join(CSV_COLUMNS)}"]})
+        raise ValidationError(
+            {"readings": [_("The first line must be: %(columns)s") % {"columns": ",".join(CSV_COLUMNS)}]}
+        )
     rows, errors = [], []
     for line, cells in enumerate(reader, start=2):
         if not any(cell.strip() for cell in cells):
             continue
         if len(rows) + len(errors) >= MAX_ROWS:
-            errors.append(f"At most {MAX_ROWS:,} rows in one file.")
+            errors.append(_("At most %(most)s rows in one file.") % {"most": f"{MAX_ROWS:,}"})
             break
         if len(cells) < 3:
-            errors.append(f"Line {line}: three values are needed (start, Wh in, Wh out).")
+            errors.append(_("Line %(line)s: three values are needed (start, Wh in, Wh out).") % {"line": line})
             continue
         start = None
         with contextlib.suppress(ValueError):
             start = parse_datetime(cells[0].strip())
         if start is None:
-            errors.append(f"Line {line}: '{cells[0].strip()[:40]}' is not a date and time.")
+            errors.append(
+                _("Line %(line)s: '%(value)s' is not a date and time.") % {"line": line, "value": cells[0].strip()[:40]}
+            )
             continue
         try:
             imported, exported = int(cells[1].strip()), int(cells[2].strip())
         except ValueError:
-            errors.append(f"Line {line}: Wh in and Wh out must be whole numbers.")
+            errors.append(_("Line %(line)s: Wh in and Wh out must be whole numbers.") % {"line": line})
             continue
         rows.append((line, Row(start, imported, exported)))
     if errors:
         raise ValidationError({"readings": errors})
     if not rows:
-        raise ValidationError({"readings": ["The file has no readings under its first line."]})
+        raise ValidationError({"readings": [_("The file has no readings under its first line.")]})
     return rows
 
 
@@ -269,8 +309,8 @@ def readings_upload_csv(*, meter: Meter, actor: User, data: bytes, correct: bool
     lines = parse_csv(data)
     return readings_record(
         meter=meter,
-        rows=[row for _, row in lines],
-        names=[f"Line {line}" for line, _ in lines],
+        rows=[row for _line, row in lines],
+        names=[_("Line %(line)s") % {"line": line} for line, _row in lines],
         source=MeterReading.Source.CSV,
         actor=actor,
         correct=correct,
@@ -287,20 +327,23 @@ def p1_ingest(*, meter: Meter, telegrams: Sequence[str], now: datetime | None = 
     first telegram teaches the meter its equipment id; another meter's is refused."""
     now = now or timezone.now()
     if meter.status != Meter.Status.ACTIVE:
-        raise RuleViolation("This meter is no longer used; it takes no readings.", code="illegal_transition")
+        raise RuleViolation(_("This meter is no longer used; it takes no readings."), code="illegal_transition")
     if not telegrams:
-        raise ValidationError({"telegrams": ["Send at least one telegram."]})
+        raise ValidationError({"telegrams": [_("Send at least one telegram.")]})
     if len(telegrams) > MAX_TELEGRAMS:
-        raise ValidationError({"telegrams": [f"At most {MAX_TELEGRAMS} telegrams at a time."]})
+        raise ValidationError({"telegrams": [_("At most %(most)s telegrams at a time.") % {"most": MAX_TELEGRAMS}]})
     parsed, errors = [], []
     for index, text in enumerate(telegrams):
         try:
             reading = p1.parse(text)
         except p1.TelegramError as exc:
-            errors.append(f"Telegram {index + 1}: {exc}")
+            errors.append(_("Telegram %(number)s: %(problem)s") % {"number": index + 1, "problem": exc})
             continue
         if reading.taken_at > now + timedelta(minutes=5):
-            errors.append(f"Telegram {index + 1}: its clock is ahead of ours ({format_when_short(reading.taken_at)}).")
+            errors.append(
+                _("Telegram %(number)s: its clock is ahead of ours (%(when)s).")
+                % {"number": index + 1, "when": format_when_short(reading.taken_at)}
+            )
             continue
         parsed.append(reading)
     if errors:
@@ -311,7 +354,7 @@ def p1_ingest(*, meter: Meter, telegrams: Sequence[str], now: datetime | None = 
         known = meter.p1_equipment_id
         if len(ids) > 1 or (known and ids != {known}):
             raise RuleViolation(
-                "These telegrams come from another smart meter than the one this device posted for before.",
+                _("These telegrams come from another smart meter than the one this device posted for before."),
                 code="wrong_meter",
             )
         if not known:
@@ -345,8 +388,11 @@ def p1_ingest(*, meter: Meter, telegrams: Sequence[str], now: datetime | None = 
         for before, after in pairwise(ordered):
             if after.imported_wh_total < before.imported_wh_total or after.exported_wh_total < before.exported_wh_total:
                 raise RuleViolation(
-                    f"The meter's registers went backwards at {format_when_short(after.boundary)} "
-                    "(a replaced or reset meter?); these telegrams can't be used.",
+                    _(
+                        "The meter's registers went backwards at %(when)s "
+                        "(a replaced or reset meter?); these telegrams can't be used."
+                    )
+                    % {"when": format_when_short(after.boundary)},
                     code="registers_backwards",
                 )
         rows = []

@@ -11,6 +11,7 @@ from datetime import datetime
 
 from django.db.models import Count, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from apps.peers.models import Community, User
 from p2pcommons.humanize import format_when_short
@@ -46,17 +47,22 @@ def slot_state(slot: Slot, now: datetime, cancel_reason: str = "") -> str:
     """Where a quarter hour stands, in one sentence."""
     if slot.status == Slot.Status.OPEN:
         if now < slot.gate_closes_at:
-            return f"Open for orders until {format_when_short(slot.gate_closes_at)}."
-        return f"Orders closed at {hhmm(slot.gate_closes_at)}; the market is matching them now."
+            return _("Open for orders until %(when)s.") % {"when": format_when_short(slot.gate_closes_at)}
+        return _("Orders closed at %(when)s; the market is matching them now.") % {"when": hhmm(slot.gate_closes_at)}
     if slot.status == Slot.Status.CANCELLED:
-        return "Cancelled by the organizers" + (f": {cancel_reason}" if cancel_reason else ".")
+        if cancel_reason:
+            return _("Cancelled by the organizers: %(reason)s") % {"reason": cancel_reason}
+        return _("Cancelled by the organizers.")
     if slot.volume_wh and slot.clearing_price is not None:
-        result = f"{services.kwh(slot.volume_wh)} traded at {services.price_words(slot.clearing_price)}"
+        result = _("%(quantity)s traded at %(price)s") % {
+            "quantity": services.kwh(slot.volume_wh),
+            "price": services.price_words(slot.clearing_price),
+        }
     else:
-        result = "No trade: no buy and sell prices met"
+        result = _("No trade: no buy and sell prices met")
     if slot.status == Slot.Status.SETTLED:
-        return f"Settled from the meter readings. {result}."
-    return f"Cleared: {result}. Payment follows the meter readings."
+        return _("Settled from the meter readings. %(result)s.") % {"result": result}
+    return _("Cleared: %(result)s. Payment follows the meter readings.") % {"result": result}
 
 
 def order_state(order: Order, now: datetime) -> str:
@@ -64,21 +70,25 @@ def order_state(order: Order, now: datetime) -> str:
     S = Order.Status
     if order.status == S.OPEN:
         if now < order.slot.gate_closes_at:
-            return f"Open: you can change it until {hhmm(order.slot.gate_closes_at)}"
-        return "Waiting for the market to match it"
+            return _("Open: you can change it until %(when)s") % {"when": hhmm(order.slot.gate_closes_at)}
+        return _("Waiting for the market to match it")
     if order.status == S.FILLED:
-        return "Filled"
+        return _("Filled")
     if order.status == S.PARTIAL:
-        return f"Partly filled: {services.kwh(order.filled_wh)} of {services.kwh(order.quantity_wh)}"
+        return _("Partly filled: %(filled)s of %(quantity)s") % {
+            "filled": services.kwh(order.filled_wh),
+            "quantity": services.kwh(order.quantity_wh),
+        }
     if order.status == S.UNFILLED:
-        other = "seller" if order.side == Order.Side.BUY else "buyer"
-        return f"Not filled: no {other} met your price"
+        if order.side == Order.Side.BUY:
+            return _("Not filled: no seller met your price")
+        return _("Not filled: no buyer met your price")
     return order.get_status_display()
 
 
 def trade_state(trade: Trade) -> str:
     if trade.status == Trade.Status.UNPAID:
-        return f"Not paid: {trade.note}" if trade.note else "Not paid"
+        return _("Not paid: %(reason)s") % {"reason": trade.note} if trade.note else _("Not paid")
     return trade.get_status_display()
 
 
@@ -122,12 +132,15 @@ class StandingRow:
 
 def standing_words(standing: StandingOrder) -> str:
     """ "Sell 0.5 kWh every quarter hour from 10:00 to 16:00, at 0.2 credits per kWh or more"."""
-    limit = "or more" if standing.side == StandingOrder.Side.SELL else "or less"
-    return (
-        f"{standing.get_side_display()} {services.kwh(standing.quantity_wh)} every quarter hour "
-        f"from {standing.from_time:%H:%M} to {standing.until_time:%H:%M}, "
-        f"at {services.price_words(standing.limit_price)} {limit}"
-    )
+    values = {
+        "quantity": services.kwh(standing.quantity_wh),
+        "from": f"{standing.from_time:%H:%M}",
+        "until": f"{standing.until_time:%H:%M}",
+        "price": services.price_words(standing.limit_price),
+    }
+    if standing.side == StandingOrder.Side.SELL:
+        return _("Sell %(quantity)s every quarter hour from %(from)s to %(until)s, at %(price)s or more") % values
+    return _("Buy %(quantity)s every quarter hour from %(from)s to %(until)s, at %(price)s or less") % values
 
 
 def standing_rows(standings: list[StandingOrder], user: User) -> list[StandingRow]:

@@ -17,10 +17,12 @@ from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from apps.peers.models import Community, User
 from p2pcommons.forms import active_communities
+from p2pcommons.i18n import activate_community_zone
 from p2pcommons.viewkit import REFUSED, attempt, paginate
 
 from .. import charts, selectors, services
@@ -53,7 +55,7 @@ def _recent(communities: list[Community], now: datetime) -> list[RecentMarket]:
         if not slots:
             continue
         points = [(s.start, s.clearing_price if s.volume_wh else None, s.volume_wh) for s in slots]
-        title = f"Prices and energy traded in {community.name}, last 24 hours"
+        title = _("Prices and energy traded in %(community)s, last 24 hours") % {"community": community.name}
         recent.append(
             RecentMarket(community=community, chart=charts.slots_svg(points=points, title=title, tz=tz), slots=slots)
         )
@@ -91,14 +93,14 @@ def _my_energy(user: User, now: datetime) -> dict:
         "any": any(d.sold_wh or d.bought_wh for d in days),
         "kwh_chart": charts.daily_bars_svg(
             days=[(d.day, d.sold_wh, d.bought_wh) for d in days],
-            title=f"My energy sold and bought per day, last {ENERGY_DAYS} days",
-            labels=("Sold", "Bought"),
+            title=_("My energy sold and bought per day, last %(days)s days") % {"days": ENERGY_DAYS},
+            labels=(_("Sold"), _("Bought")),
             unit="kWh",
         ),
         "credits_chart": charts.daily_bars_svg(
             days=[(d.day, d.earned, d.spent) for d in days],
-            title=f"My credits earned and spent on energy per day, last {ENERGY_DAYS} days",
-            labels=("Earned", "Spent"),
+            title=_("My credits earned and spent on energy per day, last %(days)s days") % {"days": ENERGY_DAYS},
+            labels=(_("Earned"), _("Spent")),
             unit="credits",
         ),
         "sold_wh": sum(d.sold_wh for d in days),
@@ -116,6 +118,8 @@ def market(request: HttpRequest) -> HttpResponse:
     user = request.user
     now = timezone.now()
     communities = list(active_communities(user))
+    if len(communities) == 1:
+        activate_community_zone(communities[0])
     context: dict = {"communities": communities, "current": "market"}
     if communities:
         upcoming = open_slots(user=user, now=now, limit=UPCOMING_SHOWN)
@@ -131,7 +135,11 @@ def market(request: HttpRequest) -> HttpResponse:
             buys, sells = selectors.order_book(slot=first)
             context["next_slot"] = first
             context["next_book"] = charts.supply_demand_svg(
-                buys=buys, sells=sells, price=None, volume_wh=None, title=f"Orders so far for {slot_label(first.start)}"
+                buys=buys,
+                sells=sells,
+                price=None,
+                volume_wh=None,
+                title=_("Orders so far for %(slot)s") % {"slot": slot_label(first.start)},
             )
     return render(request, "solar/market.html", context)
 
@@ -140,7 +148,8 @@ def market(request: HttpRequest) -> HttpResponse:
 def _visible_slot(request: HttpRequest, pk: int) -> Slot:
     slot = selectors.slot_visible(user=request.user, pk=pk)
     if slot is None:
-        raise Http404("No such quarter hour.")
+        raise Http404(_("No such quarter hour."))
+    activate_community_zone(slot.community)
     return slot
 
 
@@ -169,7 +178,7 @@ def slot_detail(request: HttpRequest, pk: int) -> HttpResponse:
             sells=sells,
             price=slot.clearing_price if traded else None,
             volume_wh=slot.volume_wh if traded else None,
-            title=f"Buy and sell orders for {slot_label(slot.start)}",
+            title=_("Buy and sell orders for %(slot)s") % {"slot": slot_label(slot.start)},
         )
         counts = (slot.buy_orders, slot.sell_orders) if cleared else (len(buys), len(sells))
     mine = list(Order.objects.filter(slot=slot, member=user).select_related("slot", "meter").order_by("side", "pk"))
@@ -210,7 +219,9 @@ def slot_cancel(request: HttpRequest, pk: int) -> HttpResponse:
         done = attempt(request, lambda: services.slot_cancel(slot=slot, actor=request.user, reason=reason), form=form)
         if done is not REFUSED:
             messages.success(
-                request, f"The quarter hour {slot_label(slot.start)} is cancelled; everyone with an order is told why."
+                request,
+                _("The quarter hour %(slot)s is cancelled; everyone with an order is told why.")
+                % {"slot": slot_label(slot.start)},
             )
             return redirect(slot)
     live_orders = Order.objects.filter(slot=slot).exclude(status=Order.Status.CANCELLED).count()

@@ -19,11 +19,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from p2pcommons.errors import RuleViolation
 from p2pcommons.forms import active_communities
 from p2pcommons.humanize import format_when_short
+from p2pcommons.i18n import activate_community_zone
 from p2pcommons.viewkit import REFUSED, attempt, paginate
 
 from .. import charts, selectors, services
@@ -33,13 +35,17 @@ from ..services.readings import CSV_MAX_BYTES
 from ..transitions import METER
 from .common import PER_PAGE
 
-_FIRST_ROW = re.compile(r"^Row 1(?: \([^)]*\))?: ")
+
+def _first_row() -> re.Pattern:
+    """The "Row 1 (...): " a one-reading batch's problems start with, in the active language."""
+    return re.compile("^" + re.escape(_("Row %(number)s") % {"number": 1}) + r"(?: \([^)]*\))?: ")
 
 
 def _my_meter(request: HttpRequest, pk: int) -> Meter:
     meter = selectors.meter_of(user=request.user, pk=pk)
     if meter is None:
-        raise Http404("No such meter.")
+        raise Http404(_("No such meter."))
+    activate_community_zone(meter.community)
     return meter
 
 
@@ -74,8 +80,11 @@ def meter_create(request: HttpRequest) -> HttpResponse:
         if meter is not REFUSED:
             messages.success(
                 request,
-                f"{meter.name} is registered. Next: add its readings below, or make a device token "
-                "so a small computer at the meter sends them.",
+                _(
+                    "%(meter)s is registered. Next: add its readings below, or make a device token "
+                    "so a small computer at the meter sends them."
+                )
+                % {"meter": meter.name},
             )
             return redirect(meter)
     has_community = active_communities(user).exists()
@@ -95,7 +104,7 @@ def _meter_page(
     production = selectors.production(meter=meter, now=now)
     chart = charts.production_svg(
         points=[(r.interval_start, r.exported_wh, r.imported_wh) for r in production],
-        title=f"What {meter.name} sent out and took in, last 24 hours",
+        title=_("What %(meter)s sent out and took in, last 24 hours") % {"meter": meter.name},
         tz=timezone.get_current_timezone(),
     )
     readings = paginate(request, selectors.readings_of(meter=meter), PER_PAGE)
@@ -130,7 +139,9 @@ def meter_retire(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         done = attempt(request, lambda: services.meter_retire(meter=meter, actor=request.user))
         if done is not REFUSED:
-            messages.success(request, f"{meter.name} is no longer used. Its readings and trades stay.")
+            messages.success(
+                request, _("%(meter)s is no longer used. Its readings and trades stay.") % {"meter": meter.name}
+            )
         return redirect(meter)
     refusal = METER.refusal("retire", meter, request.user)
     if refusal is not None:
@@ -142,12 +153,12 @@ def meter_retire(request: HttpRequest, pk: int) -> HttpResponse:
 def _recorded_words(recorded: services.Recorded) -> str:
     parts = []
     if recorded.created:
-        parts.append(f"{recorded.created} new")
+        parts.append(_("%(count)s new") % {"count": recorded.created})
     if recorded.corrected:
-        parts.append(f"{recorded.corrected} corrected")
+        parts.append(_("%(count)s corrected") % {"count": recorded.corrected})
     if recorded.unchanged:
-        parts.append(f"{recorded.unchanged} already recorded with the same values")
-    return ", ".join(parts) or "nothing new"
+        parts.append(_("%(count)s already recorded with the same values") % {"count": recorded.unchanged})
+    return ", ".join(parts) or _("nothing new")
 
 
 @login_required
@@ -171,18 +182,20 @@ def reading_create(request: HttpRequest, pk: int) -> HttpResponse:
             # One reading: its problem without the "Row 1 (...)" of a batch.
             problems = exc.message_dict.get("readings", exc.messages)
             for problem in problems:
-                text = _FIRST_ROW.sub("", problem)
+                text = _first_row().sub("", problem)
                 form.add_error(None, text[:1].upper() + text[1:])
         except RuleViolation as exc:
             form.add_error(None, str(exc))
         else:
             when = format_when_short(start)
             if recorded.corrected:
-                messages.success(request, f"The reading for {when} is corrected.")
+                messages.success(request, _("The reading for %(when)s is corrected.") % {"when": when})
             elif recorded.created:
-                messages.success(request, f"The reading for {when} is recorded.")
+                messages.success(request, _("The reading for %(when)s is recorded.") % {"when": when})
             else:
-                messages.info(request, f"The reading for {when} was already recorded with these values.")
+                messages.info(
+                    request, _("The reading for %(when)s was already recorded with these values.") % {"when": when}
+                )
             return redirect(meter)
     return _meter_page(request, meter, reading_form=form)
 
@@ -206,7 +219,10 @@ def reading_upload(request: HttpRequest, pk: int) -> HttpResponse:
         except RuleViolation as exc:
             report = [str(exc)]
         else:
-            messages.success(request, f"Readings from {upload.name}: {_recorded_words(recorded)}.")
+            messages.success(
+                request,
+                _("Readings from %(file)s: %(result)s.") % {"file": upload.name, "result": _recorded_words(recorded)},
+            )
             return redirect(meter)
     return _meter_page(request, meter, upload_form=form, upload_report=report)
 
@@ -250,9 +266,11 @@ def token_revoke(request: HttpRequest, pk: int, token_pk: int) -> HttpResponse:
     if request.method == "POST":
         done = attempt(request, lambda: services.device_token_revoke(token=token, actor=request.user))
         if done is not REFUSED:
-            messages.success(request, f"The token for “{token.label}” is revoked: it no longer works.")
+            messages.success(
+                request, _("The token for “%(label)s” is revoked: it no longer works.") % {"label": token.label}
+            )
         return redirect(meter)
     if not token.is_active:
-        messages.info(request, f"The token for “{token.label}” is already revoked.")
+        messages.info(request, _("The token for “%(label)s” is already revoked.") % {"label": token.label})
         return redirect(meter)
     return render(request, "solar/token_revoke.html", {"meter": meter, "token": token, "current": "meters"})

@@ -13,6 +13,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
 from p2pcommons.viewkit import REFUSED, attempt, paginate, safe_next
@@ -25,9 +27,9 @@ from .common import PER_PAGE, order_rows, order_state, standing_rows, standing_w
 
 SLOT_CHOICES = 16  # the next four hours of quarter hours in the order form
 STANDING_DONE = {
-    "pause": "Paused: it places no orders until you resume it.",
-    "resume": "Resumed: it places orders for the coming quarter hours in its hours again.",
-    "end": "Ended. Orders it already placed stay until you cancel them.",
+    "pause": gettext_lazy("Paused: it places no orders until you resume it."),
+    "resume": gettext_lazy("Resumed: it places orders for the coming quarter hours in its hours again."),
+    "end": gettext_lazy("Ended. Orders it already placed stay until you cancel them."),
 }
 
 
@@ -83,12 +85,16 @@ def order_create(request: HttpRequest) -> HttpResponse:
                 form=form,
             )
             if order is not REFUSED:
-                verb = "buy" if order.side == Order.Side.BUY else "sell"
-                messages.success(
-                    request,
-                    f"Your order to {verb} {services.kwh(order.quantity_wh)} for {slot_label(order.slot.start)} "
-                    f"at {services.price_words(order.limit_price)} is placed.",
-                )
+                values = {
+                    "quantity": services.kwh(order.quantity_wh),
+                    "slot": slot_label(order.slot.start),
+                    "price": services.price_words(order.limit_price),
+                }
+                if order.side == Order.Side.BUY:
+                    text = _("Your order to buy %(quantity)s for %(slot)s at %(price)s is placed.") % values
+                else:
+                    text = _("Your order to sell %(quantity)s for %(slot)s at %(price)s is placed.") % values
+                messages.success(request, text)
                 return redirect(safe_next(request, default=reverse("solar:orders")))
         meters = list(form.fields["meter"].queryset)
     else:
@@ -138,8 +144,12 @@ def order_change(request: HttpRequest, pk: int) -> HttpResponse:
             if changed is not REFUSED:
                 messages.success(
                     request,
-                    f"Your order for {slot_label(order.slot.start)} now asks {services.kwh(changed.quantity_wh)} "
-                    f"at {services.price_words(changed.limit_price)}.",
+                    _("Your order for %(slot)s now asks %(quantity)s at %(price)s.")
+                    % {
+                        "slot": slot_label(order.slot.start),
+                        "quantity": services.kwh(changed.quantity_wh),
+                        "price": services.price_words(changed.limit_price),
+                    },
                 )
                 return redirect(safe_next(request, default=reverse("solar:orders")))
     context = {"order": order, "state": order_state(order, timezone.now()), "form": form, "current": "orders"}
@@ -154,7 +164,9 @@ def order_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         done = attempt(request, lambda: services.order_cancel(order=order, actor=request.user))
         if done is not REFUSED:
-            messages.success(request, f"Your order for {slot_label(order.slot.start)} is cancelled.")
+            messages.success(
+                request, _("Your order for %(slot)s is cancelled.") % {"slot": slot_label(order.slot.start)}
+            )
         return redirect(safe_next(request, default=reverse("solar:orders")))
     refusal = ORDER.refusal("cancel", order, request.user)
     if refusal is not None:
@@ -187,7 +199,7 @@ def standing_create(request: HttpRequest) -> HttpResponse:
                 form=form,
             )
             if standing is not REFUSED:
-                messages.success(request, f"Standing order made: {standing_words(standing)}.")
+                messages.success(request, _("Standing order made: %(order)s.") % {"order": standing_words(standing)})
                 return redirect("solar:orders")
         meters = list(form.fields["meter"].queryset)
     else:
@@ -202,7 +214,7 @@ def standing_create(request: HttpRequest) -> HttpResponse:
 def standing_step(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     """Pause, resume or end my standing order: GET asks to confirm, POST does it."""
     if action not in STANDING.member_actions:
-        raise Http404("No such step.")
+        raise Http404(_("No such step."))
     standing = get_object_or_404(StandingOrder.objects.select_related("meter"), pk=pk, member=request.user)
     if request.method == "POST":
         done = attempt(request, lambda: services.standing_step(standing=standing, actor=request.user, action=action))

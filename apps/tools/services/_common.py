@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
+
 from p2pcommons.errors import RuleViolation
 
 from ..models import Reservation, WaitlistEntry
@@ -11,5 +13,8 @@ W = WaitlistEntry.Status
 
 
 def _require(actor, allowed: bool, what: str) -> None:
+    """``what`` names who may (only "the tool's owner" is used in this app)."""
     if not allowed:
-        raise RuleViolation(f"Only {what} can do that.", code="forbidden")
+        if what == "the tool's owner":
+            raise RuleViolation(_("Only the tool's owner can do that."), code="forbidden")
+        raise RuleViolation(_("Only %(who)s can do that.") % {"who": what}, code="forbidden")

@@ -8,12 +8,14 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from apps.notifications.services import notify
 from apps.peers.guards import require_active_member, require_exchange_in_use
 from apps.peers.models import User
 from p2pcommons.errors import RuleViolation
 from p2pcommons.humanize import format_amount, format_when
+from p2pcommons.i18n import Amount, Message
 
 from ..models import (
     Reservation,
@@ -53,7 +55,8 @@ def next_free_start(*, tool: Tool, wanted_start: datetime, duration: timedelta) 
 def _conflict(tool: Tool, starts_at: datetime, ends_at: datetime) -> RuleViolation:
     free = next_free_start(tool=tool, wanted_start=starts_at, duration=ends_at - starts_at)
     return RuleViolation(
-        f"{tool.title} is already booked then. It is next available for that long from {format_when(free)}.",
+        _("%(tool)s is already booked then. It is next available for that long from %(when)s.")
+        % {"tool": tool.title, "when": format_when(free)},
         code="conflict",
         data={"next_free_start": free},
     )
@@ -62,19 +65,27 @@ def _conflict(tool: Tool, starts_at: datetime, ends_at: datetime) -> RuleViolati
 def _check_window(*, tool: Tool, starts_at: datetime, ends_at: datetime, message: str = "") -> None:
     errors = {}
     if timezone.is_naive(starts_at) or timezone.is_naive(ends_at):
-        raise ValidationError({"starts_at": "Give times with their timezone."})
+        raise ValidationError({"starts_at": _("Give times with their timezone.")})
     if starts_at > timezone.now() + MAX_AHEAD or ends_at > timezone.now() + MAX_AHEAD:
-        raise ValidationError({"starts_at": f"Book at most {MAX_AHEAD.days // 365} years ahead."})
+        raise ValidationError(
+            {"starts_at": _("Book at most %(years)s years ahead.") % {"years": MAX_AHEAD.days // 365}}
+        )
     if ends_at <= starts_at:
-        errors["ends_at"] = "The end must be after the start."
+        errors["ends_at"] = _("The end must be after the start.")
     elif ends_at - starts_at > timedelta(days=tool.max_loan_days):
-        errors["ends_at"] = f"{tool.title} can be borrowed for at most {tool.max_loan_days} day(s)."
+        errors["ends_at"] = _("%(tool)s can be borrowed for at most %(days)s day(s).") % {
+            "tool": tool.title,
+            "days": tool.max_loan_days,
+        }
     if starts_at < timezone.now():
-        errors["starts_at"] = "The start can't be in the past."
+        errors["starts_at"] = _("The start can't be in the past.")
     elif starts_at < timezone.now() + timedelta(hours=tool.min_notice_hours):
-        errors["starts_at"] = f"{tool.owner.public_name} needs {tool.min_notice_hours} hour(s) notice."
+        errors["starts_at"] = _("%(owner)s needs %(hours)s hour(s) notice.") % {
+            "owner": tool.owner.public_name,
+            "hours": tool.min_notice_hours,
+        }
     if len(message) > 500:
-        errors["message"] = "At most 500 characters."
+        errors["message"] = _("At most 500 characters.")
     if errors:
         raise ValidationError(errors)
 
@@ -83,7 +94,7 @@ def _check_borrower(*, tool: Tool, borrower: User) -> None:
     """Who may ask for (or wait for) a window: not the owner, an active member, in a
     community that still uses tool sharing (loans agreed before it stopped run on)."""
     if borrower.pk == tool.owner_id:
-        raise RuleViolation("You can't borrow your own tool.", code="own_tool")
+        raise RuleViolation(_("You can't borrow your own tool."), code="own_tool")
     require_active_member(user=borrower, community_id=tool.community_id, doing="borrow tools")
     require_exchange_in_use(community_id=tool.community_id, key="tools", doing="borrow tools")
 
@@ -143,7 +154,7 @@ def fee_quote(*, tool: Tool, starts_at: datetime, ends_at: datetime) -> tuple[De
 
 
 def _fee_words(fee_per_day: Decimal | None) -> str:
-    return f"{format_amount(fee_per_day, 'CREDIT')} a day" if fee_per_day else "no fee"
+    return _("%(fee)s a day") % {"fee": format_amount(fee_per_day, "CREDIT")} if fee_per_day else _("no fee")
 
 
 def _check_request_caps(*, tool: Tool, borrower: User, now: datetime) -> None:
@@ -152,16 +163,19 @@ def _check_request_caps(*, tool: Tool, borrower: User, now: datetime) -> None:
     mine = Reservation.objects.filter(borrower=borrower)
     if mine.filter(status=S.REQUESTED, starts_at__gt=now).count() >= MAX_OPEN_REQUESTS:
         raise RuleViolation(
-            f"You already have {MAX_OPEN_REQUESTS} requests waiting for an answer. Wait for the owners to answer, "
-            "or cancel one, before you ask for something else.",
+            _(
+                "You already have %(count)s requests waiting for an answer. Wait for the owners to answer, "
+                "or cancel one, before you ask for something else."
+            )
+            % {"count": MAX_OPEN_REQUESTS},
             code="too_many_open_requests",
         )
     recent = mine.filter(tool=tool, created_at__gt=now - REPEAT_WINDOW).order_by("created_at")
     if recent.count() >= MAX_REQUESTS_PER_TOOL:
         again = recent.first().created_at + REPEAT_WINDOW
         raise RuleViolation(
-            f"You asked for {tool.title} {MAX_REQUESTS_PER_TOOL} times in the last day. "
-            f"You can ask again from {format_when(again)}.",
+            _("You asked for %(tool)s %(count)s times in the last day. You can ask again from %(when)s.")
+            % {"tool": tool.title, "count": MAX_REQUESTS_PER_TOOL, "when": format_when(again)},
             code="too_many_requests_for_tool",
         )
 
@@ -202,13 +216,15 @@ def reservation_request(
             User.objects.select_for_update().only("pk").get(pk=borrower.pk)
             tool = Tool.objects.select_for_update().get(pk=tool.pk)
             if tool.status != Tool.Status.ACTIVE or tool.is_hidden:
-                raise RuleViolation(f"{tool.title} is not available to borrow right now.", code="not_active")
+                raise RuleViolation(
+                    _("%(tool)s is not available to borrow right now.") % {"tool": tool.title}, code="not_active"
+                )
             if not isinstance(expected_fee_per_day, _NotGiven) and (expected_fee_per_day or None) != (
                 tool.fee_per_day or None
             ):
                 raise RuleViolation(
-                    f"The fee of {tool.title} has changed (now: {_fee_words(tool.fee_per_day)}). Check it and "
-                    "send your request again.",
+                    _("The fee of %(tool)s has changed (now: %(fee)s). Check it and send your request again.")
+                    % {"tool": tool.title, "fee": _fee_words(tool.fee_per_day)},
                     code="fee_changed",
                 )
             _check_request_caps(tool=tool, borrower=borrower, now=timezone.now())
@@ -220,8 +236,8 @@ def reservation_request(
             held = _held_offer(tool=tool, starts_at=starts_at, blocked_until=blocked_until, for_member=borrower)
             if held is not None:
                 raise RuleViolation(
-                    f"{tool.title} is held for a neighbor on its waitlist until "
-                    f"{format_when(held.offer_expires_at)}. Join the waitlist to be next.",
+                    _("%(tool)s is held for a neighbor on its waitlist until %(when)s. Join the waitlist to be next.")
+                    % {"tool": tool.title, "when": format_when(held.offer_expires_at)},
                     code="held",
                 )
             fee_per_day, fee_total = fee_quote(tool=tool, starts_at=starts_at, ends_at=ends_at)
@@ -238,7 +254,7 @@ def reservation_request(
             ReservationEvent.objects.create(reservation=reservation, actor=borrower, to_status=S.REQUESTED)
             if waitlist_entry is not None:
                 WaitlistEntry.objects.filter(pk=waitlist_entry.pk).update(status=W.BOOKED, reservation=reservation)
-            fee = f" for {format_amount(fee_total, 'CREDIT')}" if fee_total else ""
+            fee = Amount(fee_total, "CREDIT") if fee_total else None
             reason = auto_approve_reason(tool=tool, borrower=borrower)
             if reason:
                 reservation = LOAN.apply("auto_approve", reservation, None, note=reason[:300])
@@ -247,13 +263,24 @@ def reservation_request(
                     kind="tools.requested",
                     actor=borrower,
                     target=reservation,
-                    text=f"{borrower.public_name} booked {tool.title}{fee} (approved automatically)",
+                    text=(
+                        Message(
+                            "{name} booked {tool} for {fee} (approved automatically)",
+                            name=borrower.public_name,
+                            tool=tool.title,
+                            fee=fee,
+                        )
+                        if fee
+                        else Message(
+                            "{name} booked {tool} (approved automatically)", name=borrower.public_name, tool=tool.title
+                        )
+                    ),
                 )
                 notify(
                     recipients=[borrower],
                     kind="tools.decided",
                     target=reservation,
-                    text=f"Your request for {tool.title} was approved automatically",
+                    text=Message("Your request for {tool} was approved automatically", tool=tool.title),
                 )
             else:
                 notify(
@@ -261,7 +288,16 @@ def reservation_request(
                     kind="tools.requested",
                     actor=borrower,
                     target=reservation,
-                    text=f"{borrower.public_name} asks to borrow {tool.title}{fee}",
+                    text=(
+                        Message(
+                            "{name} asks to borrow {tool} for {fee}",
+                            name=borrower.public_name,
+                            tool=tool.title,
+                            fee=fee,
+                        )
+                        if fee
+                        else Message("{name} asks to borrow {tool}", name=borrower.public_name, tool=tool.title)
+                    ),
                 )
     except IntegrityError:
         # The exclusion constraint (PostgreSQL) caught what the check above could not see.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from apps.peers.guards import require_active_member, require_exchange_in_use, require_organizer
 from apps.peers.models import User
@@ -65,7 +66,7 @@ def tool_update(*, tool: Tool, actor: User, **fields) -> Tool:
         # A change of status is one of the listing's steps (``LISTING``: pause, resume, retire).
         step = LISTING.step_between(was, wanted)
         if step is None:
-            raise ValidationError({"status": "Choose one of the listed statuses."})
+            raise ValidationError({"status": _("Choose one of the listed statuses.")})
         LISTING.check(step, tool, actor)
     for name, value in fields.items():
         setattr(tool, name, value)
@@ -88,7 +89,7 @@ def tool_set_status_by_organizer(*, tool: Tool, actor: User, status: str) -> Too
     damage report); resuming offers freed windows to the waitlist."""
     require_organizer(user=actor, community_id=tool.community_id, doing="change a tool's status")
     if status not in Tool.Status.values:
-        raise ValidationError({"status": "Choose one of the listed statuses."})
+        raise ValidationError({"status": _("Choose one of the listed statuses.")})
     tool = Tool.objects.select_for_update().get(pk=tool.pk)
     was = tool.status
     Tool.objects.filter(pk=tool.pk).update(status=status)
@@ -103,11 +104,13 @@ def photo_add(*, tool: Tool, actor: User, upload, alt_text: str = "") -> ToolPho
     """Add a photo to the owner's tool: checked, re-encoded, thumbnailed (``images``)."""
     _require(actor, actor.pk == tool.owner_id, "the tool's owner")
     if len(alt_text) > 200:
-        raise ValidationError({"alt_text": "At most 200 characters."})
+        raise ValidationError({"alt_text": _("At most 200 characters.")})
     tool = Tool.objects.select_for_update().get(pk=tool.pk)
     count = tool.photos.count()
     if count >= ToolPhoto.MAX_PER_TOOL:
-        raise ValidationError({"image": f"A tool can have at most {ToolPhoto.MAX_PER_TOOL} photos."})
+        raise ValidationError(
+            {"image": _("A tool can have at most %(count)s photos.") % {"count": ToolPhoto.MAX_PER_TOOL}}
+        )
     full, thumb = images.process_upload(upload, field="image")
     photo = ToolPhoto(tool=tool, alt_text=alt_text.strip() or tool.title, position=count)
     photo.image.save("photo.jpg", full, save=False)

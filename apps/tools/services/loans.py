@@ -12,6 +12,7 @@ from apps.notifications.services import notify
 from apps.peers.models import Membership, User
 from p2pcommons.errors import RuleViolation
 from p2pcommons.humanize import format_when
+from p2pcommons.i18n import Message
 
 from ..models import (
     Reminder,
@@ -38,7 +39,7 @@ def reservation_approve(*, reservation: Reservation, actor: User, now: datetime 
         kind="tools.decided",
         actor=actor,
         target=reservation,
-        text=f"{actor.public_name} approved your request for {reservation.tool.title}",
+        text=Message("{name} approved your request for {tool}", name=actor.public_name, tool=reservation.tool.title),
     )
     return reservation
 
@@ -52,7 +53,7 @@ def reservation_decline(*, reservation: Reservation, actor: User, note: str = ""
         kind="tools.decided",
         actor=actor,
         target=reservation,
-        text=f"{actor.public_name} declined your request for {reservation.tool.title}",
+        text=Message("{name} declined your request for {tool}", name=actor.public_name, tool=reservation.tool.title),
     )
     waitlist_offer_next(tool=reservation.tool)
     return reservation
@@ -69,7 +70,7 @@ def reservation_cancel(*, reservation: Reservation, actor: User, note: str = "")
         kind="tools.decided",
         actor=actor,
         target=reservation,
-        text=f"{actor.public_name} cancelled the loan of {reservation.tool.title}",
+        text=Message("{name} cancelled the loan of {tool}", name=actor.public_name, tool=reservation.tool.title),
     )
     waitlist_offer_next(tool=reservation.tool)
     return reservation
@@ -148,8 +149,11 @@ def reservations_expire(*, now: datetime | None = None) -> int:
                         recipients=[reservation.borrower],
                         kind="tools.decided",
                         target=reservation,
-                        text=f"Your request for {reservation.tool.title} lapsed: "
-                        f"{reservation.tool.owner.public_name} did not answer before the pickup time",
+                        text=Message(
+                            "Your request for {tool} lapsed: {owner} did not answer before the pickup time",
+                            tool=reservation.tool.title,
+                            owner=reservation.tool.owner.public_name,
+                        ),
                     )
                 waitlist_offer_next(tool=reservation.tool, now=now)
                 expired += 1
@@ -161,21 +165,28 @@ def reservations_expire(*, now: datetime | None = None) -> int:
 OVERDUE_ESCALATION = timedelta(days=2)
 
 
-def _reminder_texts(reservation: Reservation, kind: str) -> tuple[list[User], str]:
+def _reminder_texts(reservation: Reservation, kind: str) -> tuple[list[User], Message]:
     tool, borrower = reservation.tool, reservation.borrower
+    owner = tool.owner.public_name
     if kind == Reminder.Kind.PICKUP_TOMORROW:
-        return [borrower], f"Pickup of {tool.title} from {tool.owner.public_name}: {format_when(reservation.starts_at)}"
+        when = format_when(reservation.starts_at)
+        return [borrower], Message("Pickup of {tool} from {owner}: {when}", tool=tool.title, owner=owner, when=when)
     if kind == Reminder.Kind.RETURN_TOMORROW:
-        return [borrower], f"{tool.title} is due back to {tool.owner.public_name}: {format_when(reservation.ends_at)}"
+        when = format_when(reservation.ends_at)
+        return [borrower], Message("{tool} is due back to {owner}: {when}", tool=tool.title, owner=owner, when=when)
     if kind == Reminder.Kind.OVERDUE:
-        return [borrower], f"{tool.title} was due back {format_when(reservation.ends_at)}; please return it."
+        when = format_when(reservation.ends_at)
+        return [borrower], Message("{tool} was due back {when}; please return it.", tool=tool.title, when=when)
     organizers = User.objects.filter(
         memberships__community_id=tool.community_id,
         memberships__role=Membership.Role.ORGANIZER,
         memberships__status=Membership.Status.ACTIVE,
     )
-    return [tool.owner, *organizers], (
-        f"{tool.title} lent to {borrower.public_name} is more than {OVERDUE_ESCALATION.days} days overdue."
+    return [tool.owner, *organizers], Message(
+        "{tool} lent to {borrower} is more than {days} days overdue.",
+        tool=tool.title,
+        borrower=borrower.public_name,
+        days=OVERDUE_ESCALATION.days,
     )
 
 

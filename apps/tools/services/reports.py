@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from apps.peers.models import User
 from p2pcommons.errors import RuleViolation
@@ -40,18 +41,18 @@ def condition_report_create(
     """
     errors = {}
     if stage not in ConditionReport.Stage.values:
-        errors["stage"] = "Choose pickup or return."
+        errors["stage"] = _("Choose pickup or return.")
     if condition not in ConditionReport.Condition.values:
-        errors["condition"] = "Choose one of the listed conditions."
+        errors["condition"] = _("Choose one of the listed conditions.")
     if len(note) > 1000:
-        errors["note"] = "At most 1000 characters."
+        errors["note"] = _("At most 1000 characters.")
     if damage and not note.strip():
-        errors["note"] = "Describe the damage for the organizers."
+        errors["note"] = _("Describe the damage for the organizers.")
     if errors:
         raise ValidationError(errors)
     reservation = Reservation.objects.select_for_update().select_related("tool").get(pk=reservation.pk)
     if damage and stage != ConditionReport.Stage.RETURN:
-        raise RuleViolation("Only the owner reports damage, at return.", code="forbidden")
+        raise RuleViolation(_("Only the owner reports damage, at return."), code="forbidden")
     LOAN.check("report_damage" if damage else REPORT_ACTIONS[stage], reservation, author)
     report = ConditionReport(
         reservation=reservation,
@@ -62,7 +63,7 @@ def condition_report_create(
         damage=damage,
     )
     if photo:
-        full, _ = images.process_upload(photo, field="photo", thumbnail=False)
+        full, _thumb = images.process_upload(photo, field="photo", thumbnail=False)
         report.photo.save("report.jpg", full, save=False)
     if damage:
         report.flag = _damage_flag(reservation=reservation, owner=author, note=note.strip())

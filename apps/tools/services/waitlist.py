@@ -6,12 +6,14 @@ from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from apps.notifications.services import notify
 from apps.peers import blueprints
 from apps.peers.models import User
 from p2pcommons.errors import RuleViolation
 from p2pcommons.humanize import format_when
+from p2pcommons.i18n import Message
 
 from ..models import (
     Reservation,
@@ -34,17 +36,20 @@ def waitlist_join(*, tool: Tool, member: User, starts_at: datetime, ends_at: dat
     with transaction.atomic():
         tool = Tool.objects.select_for_update().get(pk=tool.pk)
         if tool.status != Tool.Status.ACTIVE or tool.is_hidden:
-            raise RuleViolation(f"{tool.title} is not available to borrow right now.", code="not_active")
+            raise RuleViolation(
+                _("%(tool)s is not available to borrow right now.") % {"tool": tool.title}, code="not_active"
+            )
         if WaitlistEntry.objects.filter(tool=tool, member=member, status__in=WaitlistEntry.ACTIVE).exists():
             raise RuleViolation(
-                f"You are already on the waitlist for {tool.title}; withdraw that first.", code="already_waiting"
+                _("You are already on the waitlist for %(tool)s; withdraw that first.") % {"tool": tool.title},
+                code="already_waiting",
             )
         blocked_until = ends_at + timedelta(hours=tool.buffer_hours)
         taken = Reservation.objects.filter(
             tool=tool, status__in=Reservation.LIVE, starts_at__lt=blocked_until, blocked_until__gt=starts_at
         ).exists() or _held_offer(tool=tool, starts_at=starts_at, blocked_until=blocked_until, for_member=member)
         if not taken:
-            raise RuleViolation("That window is free: request it instead of waiting.", code="window_free")
+            raise RuleViolation(_("That window is free: request it instead of waiting."), code="window_free")
         return WaitlistEntry.objects.create(tool=tool, member=member, starts_at=starts_at, ends_at=ends_at)
 
 
@@ -112,8 +117,12 @@ def waitlist_offer_next(*, tool: Tool, now: datetime | None = None) -> list[Wait
                 recipients=[entry.member],
                 kind="tools.waitlist",
                 target=entry,
-                text=f"{tool.title} is available from {format_when(entry.starts_at)}: "
-                f"it is held for you until {format_when(expires)}.",
+                text=Message(
+                    "{tool} is available from {start}: it is held for you until {until}.",
+                    tool=tool.title,
+                    start=format_when(entry.starts_at),
+                    until=format_when(expires),
+                ),
             )
             offered.append(entry)
     return offered

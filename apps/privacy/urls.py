@@ -1,0 +1,14 @@
+"""Pages of "Download my data" (mounted at /me/data/)."""
+
+from django.urls import path
+
+from . import views_export
+
+app_name = "privacy"
+
+urlpatterns = [
+    path("", views_export.export_page, name="page"),
+    path("status/", views_export.export_status, name="status"),
+    path("prepare/", views_export.export_prepare, name="prepare"),
+    path("download/<str:token>/", views_export.export_download, name="download"),
+]
