@@ -373,3 +373,31 @@ def test_every_page_links_an_icon_and_a_web_app_manifest_that_exist(browser, liv
         assert manifest["name"] == "p2pcommons" and {icon["sizes"] for icon in manifest["icons"]} >= {"192x192"}
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("role", ["neighbor", "organizer"])
+def test_in_dutch_every_main_page_fits_a_phone_and_axe_finds_nothing_serious(browser, live_server, place, role):
+    """Dutch words run longer than English ones: the same pages, read in Dutch on a phone,
+    plus the pages of one's own data."""
+    user = place.member if role == "neighbor" else place.organizer
+    context = signed_in(browser, live_server, user, PHONE, locale="nl-NL")
+    page = context.new_page()
+    extra_pages = [
+        reverse("peers:profile-edit"),
+        reverse("privacy:page"),
+        reverse("account_delete:start"),
+        reverse("front:guide"),
+    ]
+    layout_problems, problems = [], []
+    try:
+        for url in place.pages[role] + extra_pages:
+            response = page.goto(url)
+            assert response is not None and response.ok, f"{url} answered {response and response.status}"
+            assert page.locator("html").get_attribute("lang") == "nl", url
+            if (extra := overflow(page)) > 0:
+                layout_problems.append(f"{url}: {extra} px wider than the 360 px screen")
+            problems += axe_problems(page)
+    finally:
+        context.close()
+    assert layout_problems == [], "\n".join(layout_problems)
+    assert problems == [], "axe-core found serious or critical problems:\n" + "\n".join(problems)

@@ -112,6 +112,7 @@ class MeSerializer(WithTrust, serializers.ModelSerializer):
             "clear_location",
             "exact_address",
             "phone",
+            "language",
             "communities",
         )
         read_only_fields = ("approx_latitude", "approx_longitude", "avatar")
@@ -147,6 +148,7 @@ class CommunitySerializer(serializers.ModelSerializer):
             "default_hour_limit",
             "default_credit_limit",
             "join_policy",
+            "time_zone",
             "member_count",
             "my_membership",
             "created_at",

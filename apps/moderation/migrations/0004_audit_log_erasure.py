@@ -37,12 +37,12 @@ $$ LANGUAGE plpgsql;
 
 def forwards(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(ALLOW_ERASURE)
+        schema_editor.execute(ALLOW_ERASURE.replace("%", "%%"))  # no parameters: a literal %
 
 
 def backwards(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(REFUSE_ALL)
+        schema_editor.execute(REFUSE_ALL.replace("%", "%%"))
 
 
 class Migration(migrations.Migration):
