@@ -246,6 +246,15 @@ def test_uploaded_media_is_on_a_shared_named_volume(name):
 
 
 @pytest.mark.parametrize("name", APP_SERVICES)
+def test_data_downloads_are_on_a_volume_the_worker_and_web_share(name):
+    # The worker builds a member's zip, the web process serves it: one volume for both.
+    service = services()[name]
+    assert environment(service)["EXPORT_ROOT"] == "/app/var/exports"
+    assert "exports:/app/var/exports" in service["volumes"]
+    assert "exports" in (load_compose().get("volumes") or {})
+
+
+@pytest.mark.parametrize("name", APP_SERVICES)
 def test_app_services_wait_for_a_healthy_db_and_redis(name):
     deps = depends_on(services()[name])
     assert deps.get("db") == "service_healthy"
