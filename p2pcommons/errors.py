@@ -17,7 +17,9 @@ class RuleViolation(Exception):
     code = "rule_violation"
 
     def __init__(self, message: str, *, code: str | None = None, data: Mapping[str, Any] | None = None) -> None:
-        super().__init__(message)
+        # A lazy sentence is put into words now, in the language of the request or task
+        # that refuses (later, the thread may read another language).
+        super().__init__(str(message))
         if code:
             self.code = code
         self.data = dict(data or {})
