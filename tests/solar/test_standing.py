@@ -1,7 +1,7 @@
 """Standing orders: 'sell up to 200 Wh every slot from 10:00 to 12:00 at 0.20 or more'.
 
 ``standing_generate`` (the beat task's service) places one order for each upcoming slot
-in the hours, read in local time (settings.TIME_ZONE, Amsterdam), whose gate is still
+in the hours, read in its community's time zone (Amsterdam here, the default), whose gate is still
 open, as far as six hours ahead; once per slot, whatever happened to that order since.
 
 Times are fixed: Monday 22 June 2026, 09:50 in Amsterdam (07:50 UTC) unless said.
@@ -264,3 +264,19 @@ def test_only_the_member_who_made_a_standing_order_pauses_or_ends_it(producer, b
     with pytest.raises(RuleViolation) as caught:
         services.standing_step(standing=sell, actor=producer, action="resume")
     assert caught.value.code == "illegal_transition"
+
+
+def test_a_standing_orders_hours_are_its_communitys_local_hours(producer, panels):
+    """A community in Lisbon (an hour behind Amsterdam): "10:00 to 12:00" is Lisbon's
+    10:00 to 12:00, whatever the site's own zone."""
+    lisbon = ZoneInfo("Europe/Lisbon")
+    panels.community.time_zone = "Europe/Lisbon"
+    panels.community.save(update_fields=["time_zone"])
+    standing(panels)
+
+    services.standing_generate(now=NOW)  # 09:50 in Amsterdam is 08:50 in Lisbon
+
+    starts = sorted(Order.objects.filter(standing__isnull=False).values_list("slot__start", flat=True))
+    assert [s.astimezone(lisbon).time() for s in starts][:1] == [time(10)]
+    assert all(time(10) <= s.astimezone(lisbon).time() < time(12) for s in starts)
+    assert starts[0].astimezone(AMSTERDAM).time() == time(11)

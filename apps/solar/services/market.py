@@ -11,7 +11,7 @@ would refuse a second payment anyway).
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime
+from datetime import datetime, tzinfo
 from decimal import Decimal
 
 from django.db import transaction
@@ -27,7 +27,7 @@ from apps.reputation.services import trust_recompute_on_commit
 from p2pcommons.enqueue import enqueue_on_commit
 from p2pcommons.errors import RuleViolation
 from p2pcommons.humanize import format_when_short
-from p2pcommons.i18n import Amount, Message, When
+from p2pcommons.i18n import Amount, Message, When, zone
 
 from .. import clearing
 from ..models import MeterReading, Order, Slot, Trade, TradingDay
@@ -249,9 +249,10 @@ def slot_settle(*, slot_id: int, now: datetime | None = None) -> bool:
     the ledger refuses (the buyer's account at its limit) leaves the trade unpaid, with
     the reason, and both are told. True if this call settled it."""
     now = now or timezone.now()
-    slot = Slot.objects.filter(pk=slot_id).first()
+    slot = Slot.objects.filter(pk=slot_id).select_related("community").first()
     if slot is None or slot.status != Slot.Status.CLEARED or now < slot.end:
         return False
+    local_zone = zone(slot.community.time_zone)  # a trading day is the community's day
     trades = list(
         Trade.objects.filter(slot=slot).select_related("buy_order", "sell_order", "buyer", "seller").order_by("seq")
     )
@@ -283,7 +284,7 @@ def slot_settle(*, slot_id: int, now: datetime | None = None) -> bool:
         Trade.objects.bulk_update(
             trades, ["delivered_wh", "amount", "settled_at", "status", "transfer", "note"], batch_size=1000
         )
-        _trading_days(slot, days, now)
+        _trading_days(slot, days, now, local_zone)
         _tell_settled(slot, trades)
     return True
 
@@ -310,11 +311,12 @@ def _pay(slot: Slot, trade: Trade) -> None:
         trade.note = str(refusal)[:300]
 
 
-def _trading_days(slot: Slot, days: dict[tuple[int, int], list[Trade]], now: datetime) -> None:
-    """Add the slot's deliveries to each pair's day: the exchange reputation counts."""
+def _trading_days(slot: Slot, days: dict[tuple[int, int], list[Trade]], now: datetime, local_zone: tzinfo) -> None:
+    """Add the slot's deliveries to each pair's day (in the community's time zone): the
+    exchange reputation counts."""
     if not days:
         return
-    day = timezone.localdate(slot.start)
+    day = timezone.localdate(slot.start, local_zone)
     for (seller, buyer), trades in sorted(days.items()):
         row, _created = TradingDay.objects.get_or_create(
             community_id=slot.community_id, seller_id=seller, buyer_id=buyer, day=day, defaults={"completed_at": now}

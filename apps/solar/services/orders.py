@@ -22,6 +22,7 @@ from apps.peers.guards import require_active_member, require_exchange_in_use
 from apps.peers.models import User
 from p2pcommons.errors import RuleViolation
 from p2pcommons.humanize import format_amount, format_when
+from p2pcommons.i18n import zone
 
 from ..models import (
     GATE_CLOSURE,
@@ -405,7 +406,6 @@ def standing_generate(*, now: datetime | None = None, horizon: timedelta = STAND
     starts = _upcoming_starts(now, horizon)
     if not starts:
         return 0
-    tz = timezone.get_current_timezone()
     placed = 0
     standings = StandingOrder.objects.filter(
         status=StandingOrder.Status.ACTIVE, meter__status=Meter.Status.ACTIVE
@@ -414,8 +414,9 @@ def standing_generate(*, now: datetime | None = None, horizon: timedelta = STAND
         done = set(
             Order.objects.filter(standing=standing, slot__start__in=starts).values_list("slot__start", flat=True)
         )
+        local_zone = zone(standing.meter.community.time_zone)  # its hours are the community's
         for start in starts:
-            local = start.astimezone(tz).time()
+            local = start.astimezone(local_zone).time()
             if start in done or not (standing.from_time <= local < standing.until_time):
                 continue
             try:
