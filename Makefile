@@ -50,10 +50,8 @@ migrate: $(STAMP) ## Apply migrations
 seed: $(STAMP) ## Seed (or top up) the demo neighborhood
 	$(PY) manage.py seed_demo
 
-bench: $(STAMP) ## Benchmarks (ledger throughput and verification, skill matching, solar clearing); not part of `make test`
-	$(PY) -m bench.ledger
-	$(PY) -m bench.skills_matching
-	$(PY) -m bench.solar_clearing
+bench: $(STAMP) ## Every benchmark on PostgreSQL + Redis at city scale, one report (docs/performance.md); not part of `make test`
+	$(PY) -m bench.run
 
 mutate: $(STAMP) ## Mutation testing of the trust-critical code, score per module (not part of `make test`; 5-15 min)
 	nice -n 10 $(PY) -m mutation.run $(MUTATE_ARGS)
