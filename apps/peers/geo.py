@@ -40,6 +40,44 @@ def distance_km(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
     return 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(a))
 
 
+KM_PER_DEGREE = EARTH_RADIUS_KM * math.pi / 180  # along a meridian, about 111.19 km
+# Widens the box by about 1 m so that float rounding never drops a row on its edge.
+_BOX_MARGIN_DEGREES = 1e-5
+
+
+def bounding_box(latitude: float, longitude: float, radius_km: float) -> dict[str, float]:
+    """Latitude and longitude bounds of every point within ``radius_km`` of the point, as
+    ``{"min_lat", "max_lat"[, "min_lng", "max_lng"]}``: a cheap range filter (an index
+    range scan) that runs before the great-circle distance, which then sorts only what
+    the box let through. The box contains the whole circle: the longitude span is taken
+    at the latitude farthest from the equator within it. Near a pole or across the
+    antimeridian the longitude bounds are left out (the box is then a band of latitude)."""
+    dlat = radius_km / KM_PER_DEGREE + _BOX_MARGIN_DEGREES
+    box = {"min_lat": latitude - dlat, "max_lat": latitude + dlat}
+    widest = abs(latitude) + dlat
+    if widest >= 89.0:
+        return box
+    dlng = radius_km / (KM_PER_DEGREE * math.cos(math.radians(widest))) + _BOX_MARGIN_DEGREES
+    if longitude - dlng < -180 or longitude + dlng > 180:
+        return box
+    return {**box, "min_lng": longitude - dlng, "max_lng": longitude + dlng}
+
+
+def within_box_q(latitude_field: str, longitude_field: str, box: dict[str, float]):
+    """A Q keeping the rows whose location lies in ``box`` (from ``bounding_box``)."""
+    from decimal import Decimal
+
+    from django.db.models import Q
+
+    def bound(value: float) -> Decimal:
+        return Decimal(repr(value))
+
+    q = Q(**{f"{latitude_field}__gte": bound(box["min_lat"]), f"{latitude_field}__lte": bound(box["max_lat"])})
+    if "min_lng" in box:
+        q &= Q(**{f"{longitude_field}__gte": bound(box["min_lng"]), f"{longitude_field}__lte": bound(box["max_lng"])})
+    return q
+
+
 def distance_km_expression(latitude_field: str, longitude_field: str, latitude: float, longitude: float):
     """Great-circle distance in km from a point to the location in two model fields, as a
     database expression (spherical law of cosines, on SQLite and PostgreSQL alike; NULL

@@ -133,6 +133,8 @@ class Profile(models.Model):
 
     class Meta:
         ordering = ["display_name", "id"]
+        # The bounding box of a distance search (apps.peers.geo.bounding_box) is a range scan here.
+        indexes = [models.Index(fields=["approx_latitude", "approx_longitude"], name="peers_profile_approx_loc_idx")]
 
     def __str__(self) -> str:
         return self.display_name

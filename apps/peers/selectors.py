@@ -8,6 +8,10 @@ that refuse with one code and one message in ``guards.py``: no other app queries
 
 from __future__ import annotations
 
+import contextlib
+import threading
+
+from django.core.signals import request_started
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 
 from .models import Community, JoinRequest, Membership, Profile, User
@@ -131,6 +135,46 @@ def active_community_ids(*, user: User, as_organizer: bool = False) -> QuerySet[
     if as_organizer:
         memberships = memberships.filter(role=Membership.Role.ORGANIZER)
     return memberships.values_list("community_id", flat=True)
+
+
+# Cached on the user object for the request that loaded it: one query per request however
+# many lists ask, and a member who leaves or is suspended no longer sees the community's
+# listings from the next request on. Django and DRF load the user afresh for each request;
+# the request counter also retires the ids where one user object outlives a request (a
+# test client's forced authentication), so nothing needs invalidating across requests or
+# processes. Within one request, ``forget_member_community_ids`` drops them.
+_MEMBER_IDS_ATTR = "_p2p_active_community_ids"
+_requests = threading.local()
+
+
+def _count_request(**_signal) -> None:
+    _requests.number = getattr(_requests, "number", 0) + 1
+
+
+request_started.connect(_count_request, dispatch_uid="peers.selectors.count_request")
+
+
+def member_community_ids(*, user: User) -> list[int]:
+    """Ids of the communities ``user`` is an active member of, as a sorted list of literals,
+    read once per request (cached on the user object): lists filter on
+    ``community_id__in=<literals>``, which PostgreSQL plans several times faster than the
+    ``IN (subquery)`` of ``active_community_ids`` (issue 17: 7.5 -> 2.6 ms planning on the
+    tools list) and lets it pick an index per community. Empty for anonymous visitors."""
+    if not user.is_authenticated:
+        return []
+    request_number = getattr(_requests, "number", 0)
+    cached = getattr(user, _MEMBER_IDS_ATTR, None)
+    if cached is None or cached[0] != request_number:
+        cached = (request_number, sorted(active_community_ids(user=user)))
+        setattr(user, _MEMBER_IDS_ATTR, cached)
+    return cached[1]
+
+
+def forget_member_community_ids(*, user: User) -> None:
+    """Drop the ids ``member_community_ids`` cached on this user object (call it after a
+    membership of theirs changes within the same request or task)."""
+    with contextlib.suppress(AttributeError):
+        delattr(user, _MEMBER_IDS_ATTR)
 
 
 def community_ids_of(*, user: User) -> QuerySet[Membership]:

@@ -78,6 +78,18 @@ class PhotoUploadSerializer(serializers.Serializer):
     alt_text = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
 
 
+class ListingActionsField(ActionsField):
+    """The listing's actions; every one is its owner's alone (``TOOL_OWNER``), so a
+    neighbor's tool answers none without asking the machine (three refusals built per
+    tool, about half a millisecond each on a page of 25)."""
+
+    def to_representation(self, tool):
+        user = getattr(self.context.get("request"), "user", None)
+        if user is None or tool.owner_id != user.pk:
+            return []
+        return super().to_representation(tool)
+
+
 class ToolSerializer(serializers.ModelSerializer):
     owner = PersonSerializer(read_only=True)
     owner_trust = TrustSerializer(source="owner", read_only=True)
@@ -85,7 +97,7 @@ class ToolSerializer(serializers.ModelSerializer):
     community = serializers.PrimaryKeyRelatedField(queryset=Community.objects.all())
     distance_km = serializers.FloatField(read_only=True, required=False, allow_null=True)
     photos = ToolPhotoSerializer(many=True, read_only=True)
-    actions = ActionsField(
+    actions = ListingActionsField(
         LISTING, help_text="What you may do with the listing now (its owner): pause, resume, retire."
     )
 

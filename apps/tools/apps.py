@@ -14,6 +14,7 @@ class ToolsConfig(AppConfig):
         from .blueprint import BLUEPRINT
 
         register_blueprint(BLUEPRINT)
+        _forget_cached_categories_when_they_change()
         from apps.moderation.registry import register_moderatable
         from apps.notifications.kinds import register_kind
         from apps.peers.sections import CommunitySection, register_community_section
@@ -70,3 +71,22 @@ def _offer_freed_windows(tool) -> None:
         from .services import waitlist_offer_next
 
         waitlist_offer_next(tool=tool)
+
+
+def _forget_cached_categories_when_they_change() -> None:
+    """The browse filter's category choices and its rendered fields are cached
+    (selectors.category_choices, filter_fields.filter_fields_html): a category or a community saved
+    or deleted drops them."""
+    from django.db.models.signals import post_delete, post_save
+
+    from .models import Category
+    from .selectors import forget_category_choices
+
+    post_save.connect(forget_category_choices, sender=Category, dispatch_uid="tools.category_choices.save")
+    post_delete.connect(forget_category_choices, sender=Category, dispatch_uid="tools.category_choices.delete")
+    from apps.peers.models import Community
+
+    from .selectors import forget_filter_fields
+
+    post_save.connect(forget_filter_fields, sender=Community, dispatch_uid="tools.filter_fields.community_save")
+    post_delete.connect(forget_filter_fields, sender=Community, dispatch_uid="tools.filter_fields.community_delete")

@@ -199,7 +199,7 @@ def activity(*, user: User, community_ids, limit: int = 10) -> list[Item]:
     """The newest tools listed in those communities, as the member sees them (the tool
     list's rules: active, not hidden, their communities that use tool sharing); one query."""
     tools = (
-        tools_search(user=user)
+        tools_search(user=user, read_ids=False)
         .filter(community_id__in=community_ids, community__in=_in_use())
         .prefetch_related(None)
         .order_by("-created_at", "-id")[:limit]
@@ -233,7 +233,7 @@ def search(
     exchange's search does)."""
     if (kinds and "tool" not in kinds) or limit <= 0:
         return []
-    tools = tools_search(user=user).filter(community__in=_in_use()).prefetch_related(None)
+    tools = tools_search(user=user, read_ids=False).filter(community__in=_in_use()).prefetch_related(None)
     tools = ranked_match(tools, query, ("title", "description", "category__name"))
     if near is not None:
         lat, lng = near

@@ -11,7 +11,8 @@ from django.utils.translation import gettext_lazy
 from apps.peers.models import Community, User
 from p2pcommons.forms import AccessibleErrorsMixin, DateTimeLocalInput, active_communities, within_search_span
 
-from .models import Category, ConditionReport, Tool
+from .models import ConditionReport, Tool
+from .selectors import category_choices
 from .services import TOOL_FIELDS
 
 
@@ -24,12 +25,12 @@ class ToolFilterForm(AccessibleErrorsMixin, forms.Form):
         label=gettext_lazy("Search"),
         widget=forms.TextInput(attrs={"type": "search", "placeholder": gettext_lazy("drill, ladder, tent…")}),
     )
-    category = forms.ModelChoiceField(
-        queryset=Category.objects.order_by("name"),
-        to_field_name="slug",
+    # The slug of a category, from choices cached until a category changes (no query per
+    # page); the same <select> and the same error as a ModelChoiceField by slug.
+    category = forms.ChoiceField(
         required=False,
-        empty_label=gettext_lazy("All categories"),
         label=gettext_lazy("Category"),
+        error_messages={"invalid_choice": forms.ModelChoiceField.default_error_messages["invalid_choice"]},
     )
     community = forms.ModelChoiceField(
         queryset=None, required=False, empty_label=gettext_lazy("All my communities"), label=gettext_lazy("Community")
@@ -51,6 +52,7 @@ class ToolFilterForm(AccessibleErrorsMixin, forms.Form):
         super().__init__(*args, **kwargs)
         self.has_location = has_location
         self.fields["community"].queryset = active_communities(user)
+        self.fields["category"].choices = [("", _("All categories")), *category_choices()]
         if not has_location:
             self.fields["radius_km"].help_text = _("Set your approximate location on your profile to search near you.")
 

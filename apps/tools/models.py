@@ -32,6 +32,10 @@ class Category(models.Model):
         return self.name
 
 
+# The rows every browse list starts from: active listings moderation has not hidden.
+BROWSABLE = Q(status="active", is_hidden=False)
+
+
 class Tool(Moderatable, models.Model):
     """A tool a member lends from home. Pickup is near the owner's approximate location.
 
@@ -103,7 +107,13 @@ class Tool(Moderatable, models.Model):
 
     class Meta:
         ordering = ["title", "id"]
-        indexes = [models.Index(fields=["community", "status", "category"])]
+        # The browse list's order and filters (apps/tools/selectors.py says what each bought).
+        indexes = [
+            models.Index(fields=["community", "status", "category"]),
+            models.Index(fields=["title", "id"], condition=BROWSABLE, name="tools_tool_browse_idx"),
+            models.Index(fields=["community", "title", "id"], condition=BROWSABLE, name="tools_tool_comm_browse_idx"),
+            models.Index(fields=["category", "title", "id"], condition=BROWSABLE, name="tools_tool_cat_browse_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.title
@@ -215,7 +225,18 @@ class Reservation(models.Model):
             models.CheckConstraint(condition=Q(blocked_until__gte=F("ends_at")), name="tools_reservation_buffer"),
             models.CheckConstraint(condition=Q(fee_total__gte=0), name="tools_reservation_fee_not_negative"),
         ]
-        indexes = [models.Index(fields=["tool", "status", "starts_at"])]
+        indexes = [
+            models.Index(fields=["tool", "status", "starts_at"]),
+            # Availability search: NOT EXISTS a live booking of the tool overlapping the window.
+            models.Index(
+                fields=["tool", "starts_at"],
+                include=["blocked_until"],
+                condition=Q(status__in=["requested", "approved", "picked_up"]),
+                name="tools_res_live_window_idx",
+            ),
+            # My loans, newest first (the borrower's side; the owner's goes through tools_tool_owner).
+            models.Index(fields=["borrower", "-starts_at", "-id"], name="tools_res_borrower_recent_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.tool} for {self.borrower} from {format_when(self.starts_at)}"

@@ -25,6 +25,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import HttpResponseClientRedirect
 
 from apps.peers.models import User
+from p2pcommons.api.pagination import CappedCountPaginator
 from p2pcommons.errors import RuleViolation
 from p2pcommons.humanize import format_amount, format_when_short
 from p2pcommons.i18n import activate_community_zone
@@ -33,6 +34,7 @@ from p2pcommons.transitions import Button
 from p2pcommons.viewkit import REFUSED, attempt, paginate, safe_next
 
 from . import selectors, services
+from .filter_fields import filter_fields_html
 from .forms import BookingForm, ConditionReportForm, PhotoForm, ToolFilterForm, ToolForm, WaitlistJoinForm
 from .models import Reservation, ReservationEvent, Tool, ToolPhoto, WaitlistEntry
 from .transitions import LISTING, LOAN, REPORT_ACTIONS, STEPS, WAITLIST
@@ -61,15 +63,17 @@ def tool_list(request: HttpRequest) -> HttpResponse:
         tools = selectors.tools_search(
             user=request.user,
             community_id=f["community"].pk if f["community"] else None,
-            category=f["category"].slug if f["category"] else None,
+            category=f["category"] or None,
             q=f["q"].strip(),
             available_from=f["available_from"],
             available_to=f["available_to"],
             near=(*location, float(f["radius_km"])) if near else None,
         )
-        page = paginate(request, tools, TOOLS_PER_PAGE)
+        page = CappedCountPaginator(tools, TOOLS_PER_PAGE).get_page(request.GET.get("page"))
+        page.object_list = list(page.object_list)
     filtered = any(value not in ("", None) for name, value in request.GET.items() if name != "page")
     context = {"form": form, "page": page, "near": near, "filtered": filtered}
+    context["filter_fields"] = filter_fields_html(request, form, cacheable=not filtered and not form.errors)
     return render(request, "tools/tool_list.html", context)
 
 

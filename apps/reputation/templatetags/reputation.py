@@ -17,8 +17,9 @@ from django import template
 from django.core.paginator import Paginator
 from django.db.models import Model
 from django.urls import reverse
-from django.utils.formats import number_format
-from django.utils.translation import ngettext
+from django.utils.formats import localize, number_format
+from django.utils.html import format_html
+from django.utils.translation import gettext, ngettext
 
 from apps.peers.models import User
 
@@ -51,9 +52,23 @@ def _badge_context(trust: TrustScore | None) -> dict:
     }
 
 
-@register.inclusion_tag("reputation/_trust_badge.html")
-def trust_badge(user: User) -> dict:
-    return _badge_context(selectors.trust_of(user))
+@register.simple_tag
+def trust_badge(user: User) -> str:
+    """The badge as HTML built in Python: a list shows one per row, and the inclusion tag's
+    template render cost about 0.9 ms each (22 ms for a page of 24 tools, issue 17). The
+    markup and the translated strings are those of reputation/_trust_badge.html, which
+    stays the reference (tests compare the two); numbers are localized as a template would."""
+    badge = _badge_context(selectors.trust_of(user))
+    if not badge["has_ratings"]:
+        return format_html('<span class="badge trust-badge muted">{}</span>\n', gettext("No reviews yet"))
+    return format_html(
+        '<span class="badge trust-badge" role="img" aria-label="{label}" title="{label}">'
+        "{stars} {score} ({count})</span>\n",  # the template file's last newline too: the same bytes
+        label=badge["label"],
+        stars=badge["stars"],
+        score=localize(badge["score"]),
+        count=localize(badge["count"]),
+    )
 
 
 @register.inclusion_tag("reputation/_trust_summary.html")
