@@ -121,7 +121,9 @@ class ChallengeViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
                 "community_id": wanted.validated_data.get("community"),
             }
         challenges = selectors.with_following(selectors.challenge_list(user=user, **filters), user)
-        if self.action != "list":
+        # The lists under a challenge (its proposals, ideas, comments) show no project: without
+        # the projects' prefetch the proposals list fits the API budget of 7 queries.
+        if self.action not in ("list", "proposals", "ideas", "comments"):
             challenges = challenges.prefetch_related(
                 Prefetch("projects", queryset=Project.objects.select_related("proposal"))
             )

@@ -112,12 +112,16 @@ class ProposalViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
 
     def get_queryset(self):
         user = self.request.user
-        return (
+        readable = (
             selectors.proposals_readable(Proposal.objects.all(), user)
             .visible_to(user)
             .select_related("challenge__community", "author__profile")
-            .prefetch_related("photos", "coauthors__profile", "tools", "skills")
         )
+        if self.action == "comments":
+            # The comments need only their proposal and its challenge: without the photos,
+            # coauthors, tools and skills the list costs 5 queries instead of 9.
+            return readable
+        return readable.prefetch_related("photos", "coauthors__profile", "tools", "skills")
 
     def _shown(self, proposal: Proposal) -> dict:
         return self.get_serializer(self.get_queryset().get(pk=proposal.pk)).data

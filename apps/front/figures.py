@@ -23,6 +23,12 @@ def _generation() -> int:
     return cache.get_or_set(_GENERATION_KEY, 1, timeout=None)
 
 
+def generation() -> int:
+    """The figures' current generation: pages that show the figures (apps.front.page_cache)
+    key their cached copies by it, so a change that bumps it drops those copies too."""
+    return _generation()
+
+
 def invalidate(**kwargs) -> None:
     """Drop the cached figures (after the change commits, so no reader caches the
     figures from before it)."""

@@ -24,9 +24,18 @@ def accounts_of(*, user: User) -> QuerySet[Account]:
 
 
 def transfers_of(*, user: User) -> QuerySet[Transfer]:
-    """Transfers the user sent or received, newest first, with both holders' names."""
+    """Transfers the user sent or received, newest first, with both holders' names.
+
+    The user's account ids are read first (one indexed query) and passed as literals:
+    ``source__owner = u OR target__owner = u`` joins both accounts before it can filter,
+    so PostgreSQL scanned every transfer. On the scale data (101k transfers, a member
+    with 40 accounts and 1,740 transfers; EXPLAIN ANALYZE, best of 5):
+    a page 126.6 -> 23.5 ms and its count 104.9 -> 1.7 ms (Parallel Seq Scan on
+    ledger_transfer -> BitmapOr of the source_id and target_id indexes).
+    """
+    account_ids = list(Account.objects.filter(owner=user).values_list("pk", flat=True))
     return (
-        Transfer.objects.filter(Q(source__owner=user) | Q(target__owner=user))
+        Transfer.objects.filter(Q(source_id__in=account_ids) | Q(target_id__in=account_ids))
         .select_related("community", "source__owner__profile", "target__owner__profile")
         .order_by("-created_at", "-id")
     )

@@ -25,6 +25,7 @@ from p2pcommons.params import query_id
 
 from ..figures import figures
 from ..forms import BlueprintRulesForm, BlueprintStopForm, BlueprintUseForm
+from ..page_cache import anonymous_page
 
 # How many communities the home page shows (the rest are one link away).
 HOME_COMMUNITIES = 6
@@ -40,6 +41,7 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "front/home_public.html", {"cards": cards, "communities": communities})
 
 
+@anonymous_page
 def guide(request: HttpRequest) -> HttpResponse:
     """The full guide to peer-to-peer projects: one printable page with a table of contents."""
     return render(request, "front/guide.html", {"blueprints": all_blueprints()})
@@ -96,9 +98,11 @@ def _page_context(request: HttpRequest, bp: Blueprint, *, use_form: BlueprintUse
     return context
 
 
+@anonymous_page
 def blueprint_detail(request: HttpRequest, key: str) -> HttpResponse:
     """One blueprint: how it works, the rules that keep it fair, the organizer's
-    checklist, its live figure, and "Use this blueprint"."""
+    checklist, its live figure, and "Use this blueprint". A visitor's copy comes from the
+    cache (apps.front.page_cache)."""
     bp = _known(key)
     return render(request, f"front/blueprints/{bp.key}.html", _page_context(request, bp))
 

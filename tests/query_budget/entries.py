@@ -1,0 +1,568 @@
+"""The table of every page and list endpoint with its query budget.
+
+Each entry names a URL (by its name in the URL conf or the API router), how to build its
+address, how to add ``n`` rows the persona sees (rows.py: distinct owners and
+counterparties), who looks, and how many queries it runs: the same at 1 and 50 rows,
+with the session cookie or the app's session token alike. A new page or list endpoint
+without an entry fails ``test_every_page_and_list_endpoint_has_a_budget``; a URL that
+shows nothing by GET goes in ``NOT_PAGES`` with the reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from apps.codesign.factories import ProjectFactory, ProposalFactory, VolunteerFactory
+from apps.codesign.models import Challenge
+from apps.ledger import services as ledger
+from apps.moderation.models import Flag
+from apps.notifications.models import Notification
+from apps.notifications.services import unsubscribe_url
+from apps.privacy.export import export_request
+from apps.skills.factories import OfferFactory, RequestFactory, SessionFactory
+from apps.skills.models import Match
+from apps.solar.models import Order, StandingOrder, Trade
+from apps.tools.factories import ReservationFactory, ToolFactory
+from apps.tools.models import WaitlistEntry
+
+from . import rows
+from .world import World
+
+# API lists may cost at most this many queries, with either authentication (issue 17).
+API_LIST_BUDGET = 7
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One page or endpoint: ``queries`` is its pinned count with the persona signed in."""
+
+    name: str
+    url: Callable[[World], str]
+    rows: Callable[[World, int], None]
+    queries: int
+    persona: str = "member"
+    setup: Callable[[World], object] | None = None
+    is_list: bool = True
+
+    @property
+    def id(self) -> str:
+        return self.name
+
+
+def _setup_transfer(world: World):
+    rows.transfers_to_member(world, 1)
+    return ledger.account_for(user=world.member, community=world.community, currency="HOUR")
+
+
+def _setup_tool(world: World):
+    return ToolFactory(owner=world.neighbour(), community=world.community)
+
+
+def _setup_loan(world: World):
+    return ReservationFactory(tool=_setup_tool(world), borrower=world.member)
+
+
+def _setup_waitlist(world: World):
+    rows.waitlist_of_member(world, 1)
+    return WaitlistEntry.objects.get(member=world.member)
+
+
+def _setup_offer(world: World):
+    return OfferFactory(member=world.neighbour(), community=world.community)
+
+
+def _setup_request(world: World):
+    return RequestFactory(member=world.neighbour(), community=world.community)
+
+
+def _setup_match(world: World):
+    rows.matches_of_member(world, 1)
+    return Match.objects.get()
+
+
+def _setup_session(world: World):
+    return SessionFactory(helper=world.member, community=world.community, capacity=60)
+
+
+def _setup_meter(world: World):
+    meter = rows._meter(world, world.member)
+    world.extra["meter"] = meter
+    return meter
+
+
+def _setup_slot(world: World):
+    rows.open_slots(world, 1)
+    return Order.objects.get().slot
+
+
+def _setup_order(world: World):
+    rows.my_orders(world, 1)
+    return Order.objects.get(member=world.member)
+
+
+def _setup_standing(world: World):
+    rows.my_standing_orders(world, 1)
+    return StandingOrder.objects.get()
+
+
+def _setup_trade(world: World):
+    rows.trades_of_member(world, 1)
+    return Trade.objects.get()
+
+
+def _challenge(phase: str) -> Callable[[World], Challenge]:
+    return lambda world: rows.challenge(world, phase)
+
+
+def _setup_proposal(world: World):
+    return ProposalFactory(challenge=rows.challenge(world, Challenge.Phase.PROPOSALS))
+
+
+def _setup_project(world: World):
+    return ProjectFactory(proposal__challenge__community=world.community).challenge
+
+
+def _setup_volunteer(world: World):
+    project = ProjectFactory(proposal__challenge__community=world.community)
+    return VolunteerFactory(task__project=project, member=world.member)
+
+
+def _setup_export(world: World):
+    return export_request(user=world.member)
+
+
+def _setup_notification(world: World):
+    rows.notifications(world, 1)
+    return Notification.objects.get()
+
+
+def _setup_flag(world: World):
+    rows.flags(world, 1)
+    return Flag.objects.get()
+
+
+def _pk(prefix: str, suffix: str = "") -> Callable[[World], str]:
+    return lambda world: f"{prefix}{world.subject.pk}/{suffix}"
+
+
+API = "/api/v1/"
+C = "community"
+
+ENTRIES: list[Entry] = [
+    # --- the API: peers, core -------------------------------------------------------------
+    Entry("api-root", lambda w: API, rows.none, 2, is_list=False),
+    Entry("me", lambda w: f"{API}me/", rows.communities, 6, is_list=False),
+    Entry("community-list", lambda w: f"{API}communities/", rows.communities, 5),
+    Entry("community-detail", lambda w: f"{API}communities/{w.community.pk}/", rows.members, 4, is_list=False),
+    Entry("community-members", lambda w: f"{API}communities/{w.community.pk}/members/", rows.members, 6),
+    Entry(
+        "community-join-requests",
+        lambda w: f"{API}communities/{w.community.pk}/join-requests/",
+        rows.join_requests,
+        6,
+        persona="organizer",
+    ),
+    Entry("community-exchanges", lambda w: f"{API}communities/{w.community.pk}/exchanges/", rows.none, 5),
+    Entry("blueprint-list", lambda w: f"{API}blueprints/", rows.none, 2),
+    # One query per kind it searches (tools, offers, requests, challenges, proposals, people)
+    # after the exchanges in use: over the list budget of 7 by 3, not a page of one list.
+    Entry("search", lambda w: f"{API}search/?q=drill", rows.tools, 10, is_list=False),
+    Entry("me-dashboard", lambda w: f"{API}me/dashboard/", rows.loans_of_member, 35, is_list=False),
+    Entry("me-export", lambda w: f"{API}me/export/", rows.none, 3, setup=_setup_export, is_list=False),
+    Entry("me-delete", lambda w: f"{API}me/delete/", rows.loans_of_member, 25, is_list=False),
+    Entry("review-list", lambda w: f"{API}reviews/?subject={w.member.pk}", rows.reviews_of_member, 4),
+    Entry("ledger-account-list", lambda w: f"{API}ledger/accounts/", rows.accounts, 5, persona="organizer"),
+    Entry(
+        "ledger-account-detail",
+        _pk(f"{API}ledger/accounts/"),
+        rows.transfers_to_member,
+        4,
+        setup=_setup_transfer,
+        is_list=False,
+    ),
+    Entry("ledger-transfer-list", lambda w: f"{API}ledger/transfers/", rows.transfers_to_member, 5),
+    Entry(
+        "ledger-transfer-detail",
+        lambda w: f"{API}ledger/transfers/{w.subject.entries.first().transfer_id}/",
+        rows.transfers_to_member,
+        4,
+        setup=_setup_transfer,
+        is_list=False,
+    ),
+    Entry(
+        "ledger-verify",
+        lambda w: f"{API}ledger/verify/?community={w.community.pk}",
+        rows.transfers_to_member,
+        5,
+        is_list=False,
+    ),
+    Entry(
+        "ledger-export",
+        lambda w: f"{API}ledger/export/?community={w.community.pk}",
+        rows.transfers_to_member,
+        10,
+        is_list=False,
+    ),
+    Entry("notification-list", lambda w: f"{API}notifications/", rows.notifications, 4),
+    Entry(
+        "notification-detail",
+        _pk(f"{API}notifications/"),
+        rows.notifications,
+        3,
+        setup=_setup_notification,
+        is_list=False,
+    ),
+    Entry("notification-preferences", lambda w: f"{API}notifications/preferences/", rows.none, 4),
+    Entry("flag-list", lambda w: f"{API}flags/", rows.flags, 4, persona="organizer"),
+    Entry("flag-detail", _pk(f"{API}flags/"), rows.flags, 3, persona="organizer", setup=_setup_flag, is_list=False),
+    # --- the API: tools --------------------------------------------------------------------
+    Entry("tool-category-list", lambda w: f"{API}tools/categories/", rows.tool_categories, 3),
+    Entry("tool-list", lambda w: f"{API}tools/", rows.tools, 6),
+    Entry("tool-detail", _pk(f"{API}tools/"), rows.reservations_of_tool, 5, setup=_setup_tool, is_list=False),
+    Entry("tool-availability", _pk(f"{API}tools/", "availability/"), rows.reservations_of_tool, 6, setup=_setup_tool),
+    Entry("reservation-list", lambda w: f"{API}reservations/", rows.loans_of_member, 5),
+    Entry("reservation-detail", _pk(f"{API}reservations/"), rows.loans_of_member, 4, setup=_setup_loan, is_list=False),
+    Entry("waitlist-list", lambda w: f"{API}waitlist/", rows.waitlist_of_member, 4),
+    Entry("waitlist-detail", _pk(f"{API}waitlist/"), rows.waitlist_of_member, 3, setup=_setup_waitlist, is_list=False),
+    # --- the API: skills -------------------------------------------------------------------
+    Entry("skill-category-list", lambda w: f"{API}skills/categories/", rows.skill_categories, 4),
+    Entry("skill-offer-list", lambda w: f"{API}skills/offers/", rows.offers, 7),
+    Entry("skill-offer-detail", _pk(f"{API}skills/offers/"), rows.offers, 6, setup=_setup_offer, is_list=False),
+    Entry("skill-request-list", lambda w: f"{API}skills/requests/", rows.skill_requests, 6),
+    Entry(
+        "skill-request-detail",
+        _pk(f"{API}skills/requests/"),
+        rows.skill_requests,
+        5,
+        setup=_setup_request,
+        is_list=False,
+    ),
+    Entry("skill-match-list", lambda w: f"{API}skills/matches/", rows.matches_of_member, 4),
+    Entry(
+        "skill-match-detail", _pk(f"{API}skills/matches/"), rows.matches_of_member, 3, setup=_setup_match, is_list=False
+    ),
+    Entry("skill-session-list", lambda w: f"{API}skills/sessions/", rows.sessions_of_member, 5),
+    Entry(
+        "skill-session-detail",
+        _pk(f"{API}skills/sessions/"),
+        rows.seats_of_session,
+        4,
+        setup=_setup_session,
+        is_list=False,
+    ),
+    # --- the API: solar --------------------------------------------------------------------
+    Entry("solar-meter-list", lambda w: f"{API}solar/meters/", rows.my_meters, 4),
+    Entry("solar-meter-detail", _pk(f"{API}solar/meters/"), rows.my_readings, 3, setup=_setup_meter, is_list=False),
+    Entry("solar-meter-tokens", _pk(f"{API}solar/meters/", "tokens/"), rows.tokens_of_meter, 5, setup=_setup_meter),
+    Entry("solar-reading-list", lambda w: f"{API}solar/readings/", rows.my_readings, 4),
+    Entry("solar-order-list", lambda w: f"{API}solar/orders/", rows.my_orders, 4),
+    Entry("solar-order-detail", _pk(f"{API}solar/orders/"), rows.my_orders, 3, setup=_setup_order, is_list=False),
+    Entry("solar-standing-order-list", lambda w: f"{API}solar/standing-orders/", rows.my_standing_orders, 4),
+    Entry(
+        "solar-standing-order-detail",
+        _pk(f"{API}solar/standing-orders/"),
+        rows.my_standing_orders,
+        3,
+        setup=_setup_standing,
+        is_list=False,
+    ),
+    Entry("solar-slot-list", lambda w: f"{API}solar/slots/", rows.open_slots, 4),
+    Entry("solar-slot-detail", _pk(f"{API}solar/slots/"), rows.book_of_slot, 5, setup=_setup_slot, is_list=False),
+    Entry("solar-trade-list", lambda w: f"{API}solar/trades/", rows.trades_of_member, 4),
+    Entry(
+        "solar-trade-detail", _pk(f"{API}solar/trades/"), rows.trades_of_member, 3, setup=_setup_trade, is_list=False
+    ),
+    # --- the API: co-design ----------------------------------------------------------------
+    Entry("challenge-list", lambda w: f"{API}challenges/", rows.challenges, 4),
+    Entry(
+        "challenge-detail",
+        _pk(f"{API}challenges/"),
+        rows.ideas_of_challenge,
+        8,
+        setup=_challenge(Challenge.Phase.IDEAS),
+        is_list=False,
+    ),
+    Entry(
+        "challenge-ideas",
+        _pk(f"{API}challenges/", "ideas/"),
+        rows.ideas_of_challenge,
+        5,
+        setup=_challenge(Challenge.Phase.IDEAS),
+    ),
+    Entry(
+        "challenge-comments",
+        _pk(f"{API}challenges/", "comments/"),
+        rows.comments_of_challenge,
+        5,
+        setup=_challenge(Challenge.Phase.PROPOSALS),
+    ),
+    Entry(
+        "challenge-proposals",
+        _pk(f"{API}challenges/", "proposals/"),
+        rows.proposals_of_challenge,
+        7,
+        setup=_challenge(Challenge.Phase.PROPOSALS),
+    ),
+    Entry(
+        "challenge-ballot",
+        _pk(f"{API}challenges/", "ballot/"),
+        rows.proposals_of_challenge,
+        5,
+        setup=_challenge(Challenge.Phase.VOTING),
+        is_list=False,
+    ),
+    Entry(
+        "challenge-results",
+        _pk(f"{API}challenges/", "results/"),
+        rows.proposals_of_challenge,
+        7,
+        setup=_challenge(Challenge.Phase.BUILDING),
+        is_list=False,
+    ),
+    Entry("challenge-tasks", _pk(f"{API}challenges/", "tasks/"), rows.tasks_of_project, 7, setup=_setup_project),
+    Entry(
+        "proposal-detail", _pk(f"{API}proposals/"), rows.comments_of_proposal, 10, setup=_setup_proposal, is_list=False
+    ),
+    Entry(
+        "proposal-comments", _pk(f"{API}proposals/", "comments/"), rows.comments_of_proposal, 5, setup=_setup_proposal
+    ),
+    Entry(
+        "task-detail", lambda w: f"{API}tasks/{w.subject.task_id}/", rows.none, 5, setup=_setup_volunteer, is_list=False
+    ),
+    Entry("volunteer-detail", _pk(f"{API}volunteers/"), rows.none, 4, setup=_setup_volunteer, is_list=False),
+]
+
+# URL names that show nothing by GET, or are not pages of the site: why each is left out.
+NOT_PAGES: dict[str, str] = {
+    "me-export-download": "a file download of one prepared export, not a page",
+}
+
+
+def _setup_unsubscribe(world: World):
+    return unsubscribe_url(user=world.member, kind="ledger.received")
+
+
+def _setup_my_offer(world: World):
+    return OfferFactory(member=world.member, community=world.community)
+
+
+def _setup_my_request(world: World):
+    return RequestFactory(member=world.member, community=world.community)
+
+
+def _setup_my_tool(world: World):
+    return ToolFactory(owner=world.member, community=world.community)
+
+
+def _setup_my_proposal(world: World):
+    return ProposalFactory(challenge=rows.challenge(world, Challenge.Phase.PROPOSALS), author=world.member)
+
+
+def _setup_open_order(world: World):
+    return _setup_order(world)
+
+
+def _u(path: str) -> Callable[[World], str]:
+    return lambda world: path
+
+
+def _p(template: str) -> Callable[[World], str]:
+    """An address with the subject's id (``{pk}``) or the community's slug (``{slug}``)."""
+    return lambda world: template.format(
+        pk=getattr(world.subject, "pk", None), slug=world.community.slug, member=world.member.pk
+    )
+
+
+PAGES: list[Entry] = [
+    # --- the front door and the core ------------------------------------------------------
+    Entry("front:home", _u("/"), rows.loans_of_member, 38, is_list=False),
+    Entry("front:guide", _u("/guide/"), rows.none, 3, is_list=False),
+    Entry("front:blueprint", _u("/blueprints/tools/"), rows.tools, 5, is_list=False),
+    Entry("front:search", _u("/search/?q=drill"), rows.tools, 11),
+    Entry("peers:list", _u("/communities/"), rows.communities, 7),
+    Entry("peers:community", _p("/c/{slug}/"), rows.members, 13),
+    Entry("peers:profile", _p("/people/{member}/"), rows.reviews_of_member, 15, is_list=False),
+    Entry("peers:profile-edit", _u("/me/"), rows.none, 4, is_list=False),
+    Entry("peers:about-developers", _u("/about/developers/"), rows.none, 3, is_list=False),
+    Entry("peers:community-leave", _p("/c/{slug}/leave/"), rows.none, 5, is_list=False),
+    Entry("ledger:mine", _u("/ledger/"), rows.transfers_to_member, 11),
+    Entry("ledger:community", _p("/ledger/c/{slug}/"), rows.transfers_to_member, 7),
+    Entry("notifications:list", _u("/notifications/"), rows.notifications, 5),
+    Entry("notifications:bell", _u("/notifications/bell/"), rows.notifications, 3),
+    Entry("notifications:preferences", _u("/notifications/preferences/"), rows.none, 5, is_list=False),
+    Entry("notifications:unsubscribe", lambda w: w.subject, rows.none, 3, setup=_setup_unsubscribe, is_list=False),
+    Entry("privacy:page", _u("/me/data/"), rows.none, 4, is_list=False),
+    Entry("privacy:status", _u("/me/data/status/"), rows.none, 3, setup=_setup_export, is_list=False),
+    Entry("account_delete:start", _u("/me/delete/"), rows.loans_of_member, 26, is_list=False),
+    # --- tools ----------------------------------------------------------------------------
+    Entry("tools:list", _u("/tools/"), rows.tools, 8),
+    Entry("tools:create", _u("/tools/new/"), rows.none, 7, is_list=False),
+    Entry("tools:mine", _u("/tools/mine/"), rows.my_tools, 6),
+    Entry("tools:loans", _u("/tools/loans/"), rows.loans_of_member, 5),
+    Entry("tools:requests", _u("/tools/requests/"), rows.requests_to_member, 5),
+    Entry("tools:waitlist", _u("/tools/waitlist/"), rows.waitlist_of_member, 6),
+    Entry("tools:loan", _p("/tools/loans/{pk}/"), rows.loans_of_member, 6, setup=_setup_loan, is_list=False),
+    Entry("tools:detail", _p("/tools/{pk}/"), rows.reservations_of_tool, 7, setup=_setup_tool, is_list=False),
+    Entry("tools:edit", _p("/tools/{pk}/edit/"), rows.none, 6, setup=_setup_my_tool, is_list=False),
+    Entry("tools:retire", _p("/tools/{pk}/retire/"), rows.none, 5, setup=_setup_my_tool, is_list=False),
+    Entry("tools:photos", _p("/tools/{pk}/photos/"), rows.none, 5, setup=_setup_my_tool, is_list=False),
+    # --- skills ---------------------------------------------------------------------------
+    Entry("skills:directory", _u("/skills/"), rows.offers, 13),
+    Entry("skills:mine", _u("/skills/mine/"), rows.my_listings, 12),
+    Entry("skills:matches", _u("/skills/matches/"), rows.matches_of_member, 5),
+    Entry("skills:offer-create", _u("/skills/offers/new/"), rows.none, 8, is_list=False),
+    Entry("skills:offer", _p("/skills/offers/{pk}/"), rows.offers, 8, setup=_setup_offer, is_list=False),
+    Entry("skills:offer-edit", _p("/skills/offers/{pk}/edit/"), rows.none, 10, setup=_setup_my_offer, is_list=False),
+    Entry("skills:request-create", _u("/skills/requests/new/"), rows.none, 8, is_list=False),
+    Entry("skills:request", _p("/skills/requests/{pk}/"), rows.skill_requests, 7, setup=_setup_request, is_list=False),
+    Entry(
+        "skills:request-edit", _p("/skills/requests/{pk}/edit/"), rows.none, 9, setup=_setup_my_request, is_list=False
+    ),
+    Entry("skills:sessions", _u("/skills/sessions/"), rows.sessions_of_member, 10),
+    Entry("skills:group-session-create", _u("/skills/sessions/new-group/"), rows.none, 7, is_list=False),
+    Entry(
+        "skills:session", _p("/skills/sessions/{pk}/"), rows.seats_of_session, 6, setup=_setup_session, is_list=False
+    ),
+    # --- solar ----------------------------------------------------------------------------
+    Entry("solar:market", _u("/solar/"), rows.open_slots, 9),
+    Entry("solar:slot", _p("/solar/slots/{pk}/"), rows.book_of_slot, 8, setup=_setup_slot, is_list=False),
+    Entry("solar:orders", _u("/solar/orders/"), rows.my_orders, 7),
+    Entry("solar:order-create", _u("/solar/orders/new/"), rows.none, 7, setup=_setup_meter, is_list=False),
+    Entry("solar:order-change", _p("/solar/orders/{pk}/change/"), rows.none, 4, setup=_setup_open_order, is_list=False),
+    Entry("solar:standing-create", _u("/solar/standing/new/"), rows.none, 7, setup=_setup_meter, is_list=False),
+    Entry("solar:meters", _u("/solar/meters/"), rows.my_meters, 4),
+    Entry("solar:meter-create", _u("/solar/meters/new/"), rows.none, 6, is_list=False),
+    Entry("solar:meter", _p("/solar/meters/{pk}/"), rows.tokens_of_meter, 7, setup=_setup_meter, is_list=False),
+    Entry("solar:meter-retire", _p("/solar/meters/{pk}/retire/"), rows.none, 4, setup=_setup_meter, is_list=False),
+    Entry("solar:trades", _u("/solar/trades/"), rows.trades_of_member, 5),
+    # --- co-design ------------------------------------------------------------------------
+    Entry("codesign:list", _u("/design/"), rows.challenges, 6),
+    Entry("codesign:challenge-create", _u("/design/new/"), rows.none, 6, persona="organizer", is_list=False),
+    Entry(
+        "codesign:challenge",
+        _p("/design/{pk}/"),
+        rows.ideas_of_challenge,
+        17,
+        setup=_challenge(Challenge.Phase.IDEAS),
+        is_list=False,
+    ),
+    Entry(
+        "codesign:proposals",
+        _p("/design/{pk}/proposals/"),
+        rows.proposals_of_challenge,
+        10,
+        setup=_challenge(Challenge.Phase.PROPOSALS),
+    ),
+    Entry(
+        "codesign:proposal-create",
+        _p("/design/{pk}/proposals/new/"),
+        rows.none,
+        6,
+        setup=_challenge(Challenge.Phase.PROPOSALS),
+        is_list=False,
+    ),
+    Entry(
+        "codesign:proposal",
+        _p("/design/proposals/{pk}/"),
+        rows.comments_of_proposal,
+        15,
+        setup=_setup_proposal,
+        is_list=False,
+    ),
+    Entry(
+        "codesign:proposal-edit",
+        _p("/design/proposals/{pk}/edit/"),
+        rows.none,
+        8,
+        setup=_setup_my_proposal,
+        is_list=False,
+    ),
+    Entry(
+        "codesign:ballot",
+        _p("/design/{pk}/vote/"),
+        rows.proposals_of_challenge,
+        7,
+        setup=_challenge(Challenge.Phase.VOTING),
+        is_list=False,
+    ),
+    Entry(
+        "codesign:results",
+        _p("/design/{pk}/results/"),
+        rows.proposals_of_challenge,
+        7,
+        setup=_challenge(Challenge.Phase.BUILDING),
+        is_list=False,
+    ),
+    Entry("codesign:board", _p("/design/{pk}/build/"), rows.tasks_of_project, 11, setup=_setup_project, is_list=False),
+]
+ENTRIES += PAGES
+
+NOT_PAGES.update(
+    dict.fromkeys(
+        (
+            "moderation:report",
+            "notifications:read",
+            "notifications:read-all",
+            "peers:community-join",
+            "peers:join-request-withdraw",
+            "peers:member-promote",
+            "peers:language",
+            "tools:book",
+            "tools:waitlist-join",
+            "tools:waitlist-accept",
+            "tools:waitlist-withdraw",
+            "tools:pause",
+            "tools:resume",
+            "tools:photo-remove",
+            "tools:loan-action",
+            "tools:loan-condition",
+            "skills:offer-close",
+            "skills:offer-reopen",
+            "skills:offer-renew",
+            "skills:request-close",
+            "skills:request-reopen",
+            "skills:session-accept",
+            "skills:session-cancel",
+            "skills:session-join",
+            "skills:session-leave",
+            "skills:seat-confirm",
+            "skills:seat-dispute",
+            "solar:slot-cancel",
+            "solar:order-cancel",
+            "solar:standing-step",
+            "solar:reading-create",
+            "solar:reading-upload",
+            "solar:token-create",
+            "solar:token-revoke",
+            "codesign:challenge-step",
+            "codesign:challenge-follow",
+            "codesign:challenge-photo-add",
+            "codesign:idea-post",
+            "codesign:idea-plus-one",
+            "codesign:proposal-photo-add",
+            "codesign:proposal-step",
+            "codesign:proposal-answer",
+            "codesign:proposal-coauthor",
+            "codesign:comment-post",
+            "codesign:task-create",
+            "codesign:budget-spend",
+            "codesign:task-join",
+            "codesign:volunteer-step",
+            "privacy:prepare",
+            "front:suggestion-dismiss",
+        ),
+        "answers POST only (a button or form sends it); the page it comes from is budgeted",
+    )
+)
+NOT_PAGES.update(
+    {
+        "privacy:download": "a file download of one prepared export (a signed link), not a page",
+        "account_delete:done": "the goodbye page after the account is gone: nobody is signed in to count",
+        "reputation:review-create": "the review form of one finished exchange (tests/reputation/test_views.py)",
+        "media": "uploaded files, served by the web server in production",
+        "community-exchange": "answers DELETE only (an organizer stops an exchange)",
+        "skills:session-create": "the proposal form of one offer or request (?offer=, ?request=): from its page",
+        "front:blueprint-use": "redirects to the blueprint page, where the form is; POST starts the exchange",
+    }
+)
