@@ -107,19 +107,75 @@ def _snapshot(community: Community) -> Snapshot:
     return Snapshot(accounts=rows, head=tuple(head_row), last=tuple(last_row))
 
 
+# What ``_entries`` reads per entry: the entry's columns and its transfer's, as tuples.
+# Model instances for a long chain cost more than the hashing (about 40% of a verify).
+_ENTRY_COLUMNS = (
+    "pk",
+    "seq",
+    "account_id",
+    "amount",
+    "balance_after",
+    "prev_hash",
+    "hash",
+    "transfer_id",
+    "transfer__community_id",
+    "transfer__amount",
+    "transfer__source_id",
+    "transfer__target_id",
+    "transfer__currency",
+    "transfer__kind",
+    "transfer__memo",
+    "transfer__idempotency_key",
+    "transfer__reverses_id",
+    "transfer__created_at",
+)
+
+
 def _entries(community: Community, *, upto: int) -> Iterator[dict]:
-    """The entries up to ``upto``, in chain order, streamed in chunks (one query)."""
-    rows = Entry.objects.filter(community=community, seq__lte=upto).select_related("transfer").order_by("seq")
-    for entry in rows.iterator(chunk_size=2000):
-        doc = entry_document(
-            seq=entry.seq,
-            transfer=entry.transfer,
-            account_id=entry.account_id,
-            amount=entry.amount,
-            balance_after=entry.balance_after,
-        )
-        doc.update(id=entry.pk, prev_hash=entry.prev_hash, hash=entry.hash)
-        yield doc
+    """The entries up to ``upto``, in chain order, streamed in chunks (one query): each
+    the document ``entry_document`` makes (same keys, same order), then id and hashes."""
+    rows = Entry.objects.filter(community=community, seq__lte=upto).order_by("seq").values_list(*_ENTRY_COLUMNS)
+    for (
+        pk,
+        seq,
+        account_id,
+        amount,
+        balance_after,
+        prev_hash,
+        digest,
+        transfer_id,
+        community_id,
+        transfer_amount,
+        source_id,
+        target_id,
+        currency,
+        kind,
+        memo,
+        idempotency_key,
+        reverses_id,
+        created_at,
+    ) in rows.iterator(chunk_size=2000):
+        yield {
+            "v": CANONICAL_VERSION,
+            "seq": seq,
+            "community": community_id,
+            "account": account_id,
+            "amount": money(amount),
+            "balance_after": money(balance_after),
+            "transfer": transfer_id,
+            "transfer_amount": money(transfer_amount),
+            "source": source_id,
+            "target": target_id,
+            "currency": currency,
+            "kind": kind,
+            "memo": memo,
+            "idempotency_key": idempotency_key,
+            "reverses": reverses_id,
+            "created_at": instant(created_at),
+            "id": pk,
+            "prev_hash": prev_hash,
+            "hash": digest,
+        }
 
 
 def export_stream(*, community: Community) -> Iterator[str]:

@@ -26,10 +26,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from operator import itemgetter
 from typing import Any
 
 PRICE_PLACES = Decimal("0.0001")
 _SCALE = 10_000  # prices are compared as integers of 1/10,000 credit per kWh
+_PRICE_THEN_SEQ = itemgetter(0, 1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,8 +77,9 @@ def _ticks(order: Order) -> int:
 
 def clear(buys: Iterable[Order], sells: Iterable[Order]) -> Clearing:
     """Clear one slot by the rule in the module docstring."""
-    bids = sorted(((-_ticks(o), o.seq, o) for o in buys), key=lambda row: (row[0], row[1]))
-    asks = sorted(((_ticks(o), o.seq, o) for o in sells), key=lambda row: (row[0], row[1]))
+    # Sorted by (price in ticks, seq) only, stably; itemgetter builds the keys in C.
+    bids = sorted(((-_ticks(o), o.seq, o) for o in buys), key=_PRICE_THEN_SEQ)
+    asks = sorted(((_ticks(o), o.seq, o) for o in sells), key=_PRICE_THEN_SEQ)
     trades: list[Trade] = []
     i = j = 0
     left_buy = bids[0][2].quantity_wh if bids else 0

@@ -268,11 +268,17 @@ def _notify_good(request_id: int | None = None, offer_id: int | None = None, *, 
     if offer_id is not None:
         good = good.filter(offer_id=offer_id)
     told = 0
+    # Who has no notice left: the counters only grow (today's, for helpers), so once a
+    # claim fails it fails for the rest of this run; not asking again saves a query each.
+    spent_requests: set[int] = set()
+    spent_helpers: set[int] = set()
     for match in good.select_related("request__member__profile", "offer__member__profile").order_by("-score", "id"):
         if not Match.objects.filter(pk=match.pk, notified_at__isnull=True).update(notified_at=now):
             continue
         why = matching.reasons_message(match.reasons)
-        if _claim_requester_notice(match.request_id):
+        if match.request_id in spent_requests or not _claim_requester_notice(match.request_id):
+            spent_requests.add(match.request_id)
+        else:
             notify(
                 recipients=[match.request.member],
                 kind="skills.match",
@@ -285,7 +291,9 @@ def _notify_good(request_id: int | None = None, offer_id: int | None = None, *, 
                     why=why,
                 ),
             )
-        if _claim_helper_notice(match.offer.member_id, now=now):
+        if match.offer.member_id in spent_helpers or not _claim_helper_notice(match.offer.member_id, now=now):
+            spent_helpers.add(match.offer.member_id)
+        else:
             notify(
                 recipients=[match.offer.member],
                 kind="skills.match",
@@ -331,7 +339,10 @@ def match_request(*, request_id: int, now: datetime | None = None) -> list[Match
 
 def match_offer(*, offer_id: int, now: datetime | None = None) -> int:
     """Place a new or changed offer among the matches of the requests it could serve
-    (each request keeps its best ``TOP_MATCHES``). Returns how many requests it matches."""
+    (each request keeps its best ``TOP_MATCHES``). Returns how many requests it matches.
+
+    A fixed number of queries however many requests it reaches: their current matches
+    are read at once, and the placements, updates and displaced matches written in bulk."""
     now = now or timezone.now()
     with transaction.atomic():
         offer = Offer.objects.select_for_update().filter(pk=offer_id).first()
@@ -342,34 +353,57 @@ def match_offer(*, offer_id: int, now: datetime | None = None) -> int:
             return 0
         _, offer_side = _sides(Offer, [offer.pk], offer.community_id)[offer.pk]
         requests = _sides(Request, candidate_requests(offer, offer_side, now=now), offer.community_id)
-        placed = 0
-        qualifying = set()
+        qualifying = {}
         for request_id, (_request, side) in requests.items():
             s = matching.score(side, offer_side)
-            if s.total < STORE_THRESHOLD:
-                continue
-            qualifying.add(request_id)
-            current = list(Match.objects.filter(request_id=request_id).exclude(offer=offer).order_by("-score", "id"))
-            if len(current) >= TOP_MATCHES and current[TOP_MATCHES - 1].score >= Decimal(str(s.total)):
-                continue
-            Match.objects.update_or_create(
-                request_id=request_id,
-                offer=offer,
-                defaults={"score": Decimal(str(s.total)), "parts": s.parts, "reasons": s.reasons, "updated_at": now},
-                create_defaults={
-                    "score": Decimal(str(s.total)),
-                    "parts": s.parts,
-                    "reasons": s.reasons,
-                    "created_at": now,
-                    "updated_at": now,
-                },
-            )
-            for surplus in current[TOP_MATCHES - 1 :]:
-                surplus.delete()
-            placed += 1
+            if s.total >= STORE_THRESHOLD:
+                qualifying[request_id] = s
+        placed = _place_offer(offer, qualifying, now=now)
         Match.objects.filter(offer=offer).exclude(request_id__in=qualifying).delete()
         _notify_good(offer_id=offer.pk, now=now)
     return placed
+
+
+def _place_offer(offer: Offer, qualifying: dict[int, matching.Score], *, now: datetime) -> int:
+    """Put ``offer`` among the matches of each qualifying request where it beats the
+    request's ``TOP_MATCHES``-th other match (or the request has fewer), dropping the
+    matches it pushes out; an offer that doesn't make it keeps any match it had."""
+    others: dict[int, list[Match]] = {pk: [] for pk in qualifying}
+    for match in (
+        Match.objects.filter(request_id__in=qualifying)
+        .exclude(offer=offer)
+        .order_by("request_id", "-score", "id")
+        .only("id", "request_id", "score")
+    ):
+        others[match.request_id].append(match)
+    existing = {m.request_id: m for m in Match.objects.filter(offer=offer, request_id__in=qualifying)}
+    new, changed, displaced = [], [], []
+    for request_id, s in qualifying.items():
+        current, score = others[request_id], Decimal(str(s.total))
+        if len(current) >= TOP_MATCHES and current[TOP_MATCHES - 1].score >= score:
+            continue
+        match = existing.get(request_id)
+        if match is None:
+            new.append(
+                Match(
+                    request_id=request_id,
+                    offer=offer,
+                    score=score,
+                    parts=s.parts,
+                    reasons=s.reasons,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+        else:
+            match.score, match.parts, match.reasons, match.updated_at = score, s.parts, s.reasons, now
+            changed.append(match)
+        displaced += [m.pk for m in current[TOP_MATCHES - 1 :]]
+    Match.objects.bulk_create(new, ignore_conflicts=True)
+    Match.objects.bulk_update(changed, ["score", "parts", "reasons", "updated_at"])
+    if displaced:
+        Match.objects.filter(pk__in=displaced).delete()
+    return len(new) + len(changed)
 
 
 def match_all(*, now: datetime | None = None) -> int:
