@@ -47,7 +47,9 @@ def review_check(*, author: User, exchange: Model, now: datetime | None = None) 
     now = now or timezone.now()
     exchange_type = registry.exchange_type_of(exchange)
     first, second = exchange_type.parties_of(exchange)
-    if author.pk not in (first.pk, second.pk):
+    # A party may not be known yet (a build volunteer nobody has confirmed): then nobody
+    # is a party of a finished exchange, and the answer is the same refusal.
+    if first is None or second is None or author.pk not in (first.pk, second.pk):
         raise RuleViolation(_("Only the two parties of an exchange can review it."), code="not_a_party")
     if first.pk == second.pk:
         raise RuleViolation(_("You can't review an exchange with yourself."), code="not_a_party")

@@ -29,7 +29,7 @@ def review_create(request: HttpRequest, exchange_type: str, exchange_id: int) ->
     if exchange is None:
         raise Http404(_("No such exchange."))
     parties = kind.parties_of(exchange)
-    if request.user.pk not in (parties[0].pk, parties[1].pk):
+    if None in parties or request.user.pk not in (parties[0].pk, parties[1].pk):
         raise Http404(_("No such exchange."))  # outsiders don't learn who traded with whom
     other = parties[1] if request.user.pk == parties[0].pk else parties[0]
     activate_community_zone(kind.community_of(exchange))

@@ -212,9 +212,19 @@ def test_a_confirmed_place_is_a_completed_exchange_both_parties_may_review(organ
     assert refusal.value.code == "not_a_party"
 
 
-def test_a_place_not_yet_confirmed_cannot_be_reviewed(neighbors, task):
+def test_a_place_not_yet_confirmed_cannot_be_reviewed(neighbors, task, api_as, web_as):
     volunteer = services.task_join(task=task, member=neighbors[2])
     assert list(registry.exchange_type_of(volunteer).completed_for(neighbors[2])) == []
+    # Nobody has confirmed it, so it has one party only: a refusal, never a crash (found by
+    # the API fuzz: the review service read the missing confirmer's id).
+    with pytest.raises(RuleViolation) as refusal:
+        review_check(author=neighbors[2], exchange=volunteer)
+    assert refusal.value.code == "not_a_party"
+    answer = api_as(neighbors[2]).post(
+        "/api/v1/reviews/", {"exchange_type": "codesign.volunteer", "exchange_id": volunteer.pk, "rating": 5}
+    )
+    assert answer.status_code in (403, 409), answer.content
+    assert web_as(neighbors[2]).get(f"/reviews/new/codesign.volunteer/{volunteer.pk}/").status_code == 404
 
 
 # --- the budget ------------------------------------------------------------------------------
