@@ -179,9 +179,17 @@ def busy_windows(*, tool: Tool, after: datetime) -> QuerySet[Reservation]:
 
 
 def reservations_of(*, user: User) -> QuerySet[Reservation]:
-    """Loans the user borrows or lends, newest first."""
+    """Loans the user borrows or lends, newest first.
+
+    The user's own tool ids are read first (one indexed query; a member lends a handful of
+    tools) and passed as literals: ``borrower = u OR tool.owner = u`` joins every loan to
+    its tool before it can filter, so PostgreSQL read all 200k loans of the scale data
+    for one member's page (the API "my loans" list: 112 ms in process at 50k tools, the
+    bench's http section); with literals it is a BitmapOr of the borrower and tool indexes.
+    """
+    own_tools = list(Tool.objects.filter(owner=user).order_by().values_list("pk", flat=True))
     return (
-        Reservation.objects.filter(Q(borrower=user) | Q(tool__owner=user))
+        Reservation.objects.filter(Q(borrower=user) | Q(tool_id__in=own_tools))
         .select_related("tool__owner__profile", "borrower__profile", "tool__community")
         .order_by("-starts_at", "-id")
     )
