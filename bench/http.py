@@ -261,7 +261,9 @@ def write_targets(w: Writes) -> list[Target]:
 
     def booking(seq: int) -> Request:
         tool = w.booking_tools[seq % BOOKING_TOOLS]
-        start = base + timedelta(days=seq // BOOKING_TOOLS)
+        # Three-hour steps, wrapping well inside the two years a booking may look ahead
+        # (``seq`` counts every request of the run, not only this target's).
+        start = base + timedelta(hours=3 * ((seq // BOOKING_TOOLS) % 4000))
         body = {"tool": tool, "starts_at": start.isoformat(), "ends_at": (start + timedelta(hours=2)).isoformat()}
         return Request("POST", "/api/v1/reservations/", w.borrower_headers[seq % BORROWERS], json.dumps(body).encode())
 
