@@ -27,11 +27,12 @@ The HTTP throughput with 8 concurrent writers is measured by the http section.
 from __future__ import annotations
 
 import hashlib
-import os
 import random
 import sys
 import time
 from decimal import Decimal
+
+from bench.report import load_note
 
 MIN_ENTRIES = 20_000  # the shortest chain worth timing per 10k entries
 TRANSFERS = 800  # at most, in blocks of BLOCK alternating with as many bare inserts
@@ -341,13 +342,6 @@ def _rows_api(calls: list, entries: int) -> list:
     return rows
 
 
-def _load_note() -> str:
-    """The machine's load when the section ends: other processes slow every figure, its
-    same-run baseline too, so ratios hold better than absolute times on a busy machine."""
-    one, five, _ = os.getloadavg()
-    return f"Load average at the end: {one:.1f} (1 min), {five:.1f} (5 min) on {os.cpu_count()} cores."
-
-
 def main() -> int:
     started = time.perf_counter()
     _setup_django()
@@ -398,7 +392,7 @@ def main() -> int:
         "Verify API timed in process through Django's test client and the whole middleware stack (Server-Timing: "
         "queries and database time); the cache is the bench's Redis.",
     ]
-    notes.append(_load_note())
+    notes.append(load_note())
     write_section(
         "ledger", "Ledger: verification and transfers", rows, notes=notes, elapsed_s=time.perf_counter() - started
     )

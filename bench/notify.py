@@ -20,11 +20,12 @@ Both are timed with their queries counted (per phase change and per follower).
 
 from __future__ import annotations
 
-import os
 import statistics
 import sys
 import time
 from collections import Counter
+
+from bench.report import load_note
 
 FOLLOWERS = 2000
 PHASE_CHANGES = ("open_proposals", "open_voting")  # ideas -> proposals -> voting
@@ -184,13 +185,6 @@ def _bare_emails(ids: list[int]) -> float:
     return time.perf_counter() - began
 
 
-def _load_note() -> str:
-    """The machine's load when the section ends: other processes slow every figure, its
-    same-run baseline too, so ratios hold better than absolute times on a busy machine."""
-    one, five, _ = os.getloadavg()
-    return f"Load average at the end: {one:.1f} (1 min), {five:.1f} (5 min) on {os.cpu_count()} cores."
-
-
 def main() -> int:
     started = time.perf_counter()
     _setup_django()
@@ -268,7 +262,7 @@ def main() -> int:
         f"Baselines: median of 3 bulk inserts (rolled back); {EMAIL_SAMPLE} of the same emails rendered and sent "
         "with the rows already in memory (per follower).",
     ]
-    notes.append(_load_note())
+    notes.append(load_note())
     path = write_section(
         "notify",
         "Notifications: a phase change to 2,000 followers",

@@ -58,6 +58,13 @@ def growth_per_10x(small_n: float, small_t: float, large_n: float, large_t: floa
     return (large_t / small_t) ** (1 / math.log10(large_n / small_n))
 
 
+def load_note() -> str:
+    """The machine's load when a section ends: other processes slow every figure, its
+    same-run baseline too, so ratios hold better than absolute times on a busy machine."""
+    one, five, _ = os.getloadavg()
+    return f"Load average at the end: {one:.1f} (1 min), {five:.1f} (5 min) on {os.cpu_count()} cores."
+
+
 def report_dir() -> Path:
     path = Path(os.environ.get("BENCH_REPORT_DIR") or ROOT / "var" / "bench")
     (path / "sections").mkdir(parents=True, exist_ok=True)

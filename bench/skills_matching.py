@@ -21,7 +21,6 @@ Then the path a new listing takes after commit (its matching task), in process:
 
 from __future__ import annotations
 
-import os
 import random
 import statistics
 import sys
@@ -29,6 +28,8 @@ import time
 from datetime import time as clock
 from datetime import timedelta
 from decimal import Decimal
+
+from bench.report import load_note
 
 OFFERS = 20_000
 REQUESTS = 10_000
@@ -261,13 +262,6 @@ def _row(label: str, r: dict, what: str):
     )
 
 
-def _load_note() -> str:
-    """The machine's load when the section ends: other processes slow every figure, its
-    same-run baseline too, so ratios hold better than absolute times on a busy machine."""
-    one, five, _ = os.getloadavg()
-    return f"Load average at the end: {one:.1f} (1 min), {five:.1f} (5 min) on {os.cpu_count()} cores."
-
-
 def main() -> int:
     started = time.perf_counter()
     _setup_django()
@@ -304,7 +298,7 @@ def main() -> int:
         by_request,
         "offers",
     )
-    write_section("skills_matching", "Skills: incremental matching", [request_row], notes=[_load_note()])
+    write_section("skills_matching", "Skills: incremental matching", [request_row], notes=[load_note()])
     new_offers = city.offers(NEW, now)
     by_offer = _incremental(
         new_offers,
@@ -328,7 +322,7 @@ def main() -> int:
         f"adds {NEW} requests and {NEW} offers and matches them (until its time is up) as their tasks would "
         "after commit (matches written, notifications saved and their delivery queued).",
     ]
-    notes.append(_load_note())
+    notes.append(load_note())
     write_section(
         "skills_matching", "Skills: incremental matching", rows, notes=notes, elapsed_s=time.perf_counter() - started
     )

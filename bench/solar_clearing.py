@@ -23,7 +23,6 @@ Two parts, in one run:
 from __future__ import annotations
 
 import itertools
-import os
 import random
 import statistics
 import sys
@@ -32,7 +31,7 @@ from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from bench.report import growth_per_10x
+from bench.report import growth_per_10x, load_note
 
 SIZES = (1_000, 10_000, 100_000)
 RUNS = {1_000: 5, 10_000: 5, 100_000: 3}  # the rule alone: median of
@@ -372,13 +371,6 @@ def end_to_end(started: float) -> tuple[list, list[str]]:
     return rows, notes
 
 
-def _load_note() -> str:
-    """The machine's load when the section ends: other processes slow every figure, its
-    same-run baseline too, so ratios hold better than absolute times on a busy machine."""
-    one, five, _ = os.getloadavg()
-    return f"Load average at the end: {one:.1f} (1 min), {five:.1f} (5 min) on {os.cpu_count()} cores."
-
-
 def main() -> int:
     started = time.perf_counter()
     _setup_django()
@@ -390,7 +382,7 @@ def main() -> int:
         "The rule alone: median of 5 runs (3 at 100k) on one book per size; end to end: a fresh copy of the book "
         "per clearing, the where_the_time_goes of one more clearing timed step by step (extra in report.json)."
     )
-    notes.append(_load_note())
+    notes.append(load_note())
     write_section(
         "solar_clearing",
         "Solar: clearing a slot",
