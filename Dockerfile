@@ -49,4 +49,4 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
 
 # Serve it behind a reverse proxy (see docker-compose.yml and deploy/Caddyfile): the app
 # trusts X-Forwarded-Proto. The limits refuse oversized request lines and headers.
-CMD ["sh", "-c", "exec gunicorn p2pcommons.wsgi:application --bind 0.0.0.0:8000 --workers ${WEB_CONCURRENCY:-3} --access-logfile - --limit-request-line 4094 --limit-request-fields 60 --limit-request-field_size 8190"]
+CMD ["sh", "-c", "exec gunicorn p2pcommons.wsgi:application --bind 0.0.0.0:8000 --workers ${WEB_CONCURRENCY:-3} --limit-request-line 4094 --limit-request-fields 60 --limit-request-field_size 8190"]

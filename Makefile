@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 PY := $(BIN)/python
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint format migrate seed bench mutate schema clean
+.PHONY: help run test lint format migrate seed bench mutate schema audit reliability clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -53,11 +53,25 @@ seed: $(STAMP) ## Seed (or top up) the demo neighborhood
 bench: $(STAMP) ## Every benchmark on PostgreSQL + Redis at city scale, one report (docs/performance.md); not part of `make test`
 	$(PY) -m bench.run
 
+# The tests of docs/reliability.md; their figures close the run and go to
+# var/reliability.txt (tests/reliability.py). Run them with DATABASE_URL and REDIS_URL
+# set, as CI does, or the ones needing servers skip.
+RELIABILITY_TESTS := tests/faults tests/simulation tests/permissions tests/test_api_stateful.py \
+	tests/api/test_schema_links.py tests/platform/test_health.py tests/platform/test_logging.py \
+	tests/platform/test_backup_restore.py tests/platform/test_audit.py \
+	tests/notifications/test_delivery_lease.py tests/privacy/test_export_reclaim.py
+
+reliability: $(STAMP) ## Faults, simulation, permission matrix, stateful API: their figures to var/reliability.txt (part of `make test` too)
+	$(BIN)/pytest -p no:cacheprovider -q $(RELIABILITY_TESTS)
+
 mutate: $(STAMP) ## Mutation testing of the trust-critical code, score per module (not part of `make test`; 5-15 min)
 	nice -n 10 $(PY) -m mutation.run $(MUTATE_ARGS)
 
 schema: $(STAMP) ## Write the OpenAPI schema to openapi.yaml
 	DJANGO_SETTINGS_MODULE=p2pcommons.settings.test $(PY) manage.py spectacular --file openapi.yaml --validate --fail-on-warn
+
+audit: $(STAMP) ## pip-audit the installed packages (fails on a known vulnerability; says so and passes when offline)
+	$(PY) scripts/audit.py
 
 clean: ## Remove the virtualenv, local database and run-time files
 	rm -rf $(VENV) var db.sqlite3 db.sqlite3-wal db.sqlite3-shm

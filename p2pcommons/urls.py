@@ -31,6 +31,8 @@ redoc_csp = csp_update({"style-src": [UNSAFE_INLINE], "worker-src": ["blob:"]})
 
 urlpatterns = [
     path("healthz/", views.healthz, name="healthz"),
+    # Readiness: database, cache and broker (docs/operations.md).
+    path("readyz/", views.readyz, name="readyz"),
     # The installable app: its service worker must be served from the root to look after
     # every page; the page it shows offline (p2pcommons/pwa.py).
     path("sw.js", pwa.service_worker, name="service-worker"),

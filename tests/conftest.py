@@ -18,6 +18,7 @@ from rest_framework.test import APIClient
 
 from apps.peers.factories import CommunityFactory, MembershipFactory, OrganizerMembershipFactory, UserFactory
 from apps.peers.models import Community, User
+from tests.celery_worker import real_worker  # noqa: F401  (a fixture, for every test module)
 
 
 def _is_postgres() -> bool:
@@ -29,6 +30,23 @@ def chromium_path() -> str | None:
         if shutil.which(candidate):
             return candidate
     return None
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    """The figures of the reliability tests that ran (tests/reliability.py), at the end of
+    the run and in var/reliability.txt."""
+    from django.conf import settings
+
+    from tests import reliability
+
+    lines = reliability.lines()
+    if not lines:
+        return
+    terminalreporter.section("reliability figures (docs/reliability.md)")
+    for line in lines:
+        terminalreporter.write_line(line)
+    settings.VAR_DIR.mkdir(parents=True, exist_ok=True)
+    (settings.VAR_DIR / "reliability.txt").write_text("\n".join(lines) + "\n")
 
 
 def pytest_collection_modifyitems(config, items):

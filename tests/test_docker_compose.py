@@ -142,12 +142,13 @@ def test_the_worker_runs_the_celery_worker_of_the_project():
     assert words[:4] == ["celery", "-A", "p2pcommons", "worker"]
 
 
-def test_beat_runs_celery_beat_with_the_database_scheduler():
+def test_beat_runs_celery_beat_with_the_locked_database_scheduler():
+    """The database scheduler behind a lock (p2pcommons/beat.py): a second beat started by
+    mistake stands by instead of sending every periodic task again."""
     words = command_words(services()["beat"])
     assert words[:4] == ["celery", "-A", "p2pcommons", "beat"]
     joined = " ".join(words)
-    assert "django_celery_beat.schedulers:DatabaseScheduler" in joined
-    assert re.search(r"(--scheduler|-S)[ =]django_celery_beat\.schedulers:DatabaseScheduler", joined)
+    assert re.search(r"(--scheduler|-S)[ =]p2pcommons\.beat:LockedDatabaseScheduler", joined)
 
 
 def test_migrate_applies_migrations_once_and_is_not_restarted():

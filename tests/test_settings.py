@@ -193,7 +193,15 @@ def test_production_settings_configure_throttles_in_the_shared_redis_cache():
     )
     result = _python(code, PRODUCTION_ENV)
     assert result.stdout.split("\n")[:3] == [
-        "django.core.cache.backends.redis.RedisCache",
+        "p2pcommons.resilience.ResilientRedisCache",
         "3",
         "['anon', 'user', 'write']",
     ], result.stderr
+
+
+def test_a_redis_cache_url_gets_the_same_outage_behaviour_as_redis_url():
+    """CACHE_URL=redis://... is the resilient cache too (p2pcommons/resilience.py): an
+    outage of Redis is an empty cache, not a 500 on every page."""
+    env = {**{k: v for k, v in PRODUCTION_ENV.items() if k != "REDIS_URL"}, "CACHE_URL": "redis://cache:6379/1"}
+    result = _python(SETUP + "print(settings.CACHES['default']['BACKEND'])", env)
+    assert result.stdout.strip() == "p2pcommons.resilience.ResilientRedisCache", result.stderr

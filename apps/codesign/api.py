@@ -130,11 +130,14 @@ class ChallengeViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         return challenges
 
     def _shown(self, challenge: Challenge) -> dict:
-        """The challenge as retrieve shows it, fresh from the database."""
+        """The challenge as retrieve shows it, fresh from the database. Read by its id, not
+        through the member's communities: a site superuser may post in a community they
+        do not belong to (peers.guards.require_organizer) and gets their challenge back."""
         self.action = "retrieve"
-        return ChallengeDetailSerializer(
-            self.get_queryset().get(pk=challenge.pk), context=self.get_serializer_context()
-        ).data
+        fresh = selectors.with_counts(Challenge.objects.filter(pk=challenge.pk))
+        fresh = selectors.with_following(fresh, self.request.user)
+        fresh = fresh.prefetch_related(Prefetch("projects", queryset=Project.objects.select_related("proposal")))
+        return ChallengeDetailSerializer(fresh.get(), context=self.get_serializer_context()).data
 
     def create(self, request, *args, **kwargs):
         payload = ChallengeCreateSerializer(data=request.data)

@@ -27,15 +27,20 @@ def challenges_visible(*, user: User) -> QuerySet[Challenge]:
 
 def challenge_list(*, user: User, phase: str | None = None, community_id: int | None = None) -> QuerySet[Challenge]:
     """The challenges of my communities, open ones first, with their counts."""
-    challenges = challenges_visible(user=user).annotate(
-        proposal_count=Count("proposals", filter=Q(proposals__status__in=_PUBLIC_STATUSES), distinct=True),
-        idea_count=Count("ideas", distinct=True),
-    )
+    challenges = with_counts(challenges_visible(user=user))
     if phase:
         challenges = challenges.filter(phase=phase)
     if community_id:
         challenges = challenges.filter(community_id=community_id)
     return challenges.order_by("-created_at", "-pk")
+
+
+def with_counts(challenges: QuerySet[Challenge]) -> QuerySet[Challenge]:
+    """``proposal_count`` (the public ones) and ``idea_count`` of each challenge."""
+    return challenges.annotate(
+        proposal_count=Count("proposals", filter=Q(proposals__status__in=_PUBLIC_STATUSES), distinct=True),
+        idea_count=Count("ideas", distinct=True),
+    )
 
 
 def with_following(challenges: QuerySet[Challenge], user: User) -> QuerySet[Challenge]:

@@ -14,12 +14,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 from celery import shared_task
-from django.db import OperationalError
 from django.utils import timezone
+
+from p2pcommons.resilience import DATABASE_LOST
 
 from . import suggestions
 
-RETRY = {"acks_late": True, "autoretry_for": (OperationalError,), "retry_backoff": True, "max_retries": 5}
+RETRY = {"acks_late": True, "autoretry_for": DATABASE_LOST, "retry_backoff": True, "max_retries": 5}
 # How far back the sweep looks: four runs' worth, so a slow or skipped run loses nothing.
 SWEEP_WINDOW = timedelta(hours=1)
 

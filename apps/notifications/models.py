@@ -20,10 +20,17 @@ class Notification(models.Model):
     run that claims the row (a conditional UPDATE), so a retried or duplicated task
     never emails twice; rows still unclaimed after a while are picked up by a periodic
     task, so a broker that was down when the row was written loses nothing.
+
+    A claim is a lease: while ``email`` is still ``pending`` or ``sending`` the row is in
+    flight, held by ``claimed_by`` (the delivering task's id, then a random part) since
+    ``delivered_at``. The email is marked ``sent`` only after it went out, so a worker
+    that dies mid-send leaves the row in flight, and the redelivery of the same task, or
+    the outbox sweep once the lease ran out, takes it over and sends it.
     """
 
     class Email(models.TextChoices):
         PENDING = "pending", gettext_lazy("Not yet decided")
+        SENDING = "sending", gettext_lazy("Being emailed")
         SENT = "sent", gettext_lazy("Emailed")
         DIGEST = "digest", gettext_lazy("Waiting for the daily digest")
         DIGESTED = "digested", gettext_lazy("Sent in a digest")
@@ -47,6 +54,7 @@ class Notification(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     read_at = models.DateTimeField(null=True, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True, help_text="When a delivery run claimed it.")
+    claimed_by = models.CharField(max_length=200, blank=True, help_text="The delivery run holding it: task id/random.")
     email = models.CharField(max_length=16, choices=Email.choices, default=Email.PENDING)
     emailed_at = models.DateTimeField(null=True, blank=True)
 
@@ -56,6 +64,11 @@ class Notification(models.Model):
             models.Index(fields=["recipient", "-created_at"]),
             models.Index(fields=["recipient"], condition=Q(read_at__isnull=True), name="notif_unread_idx"),
             models.Index(fields=["created_at"], condition=Q(delivered_at__isnull=True), name="notif_outbox_idx"),
+            models.Index(
+                fields=["delivered_at"],
+                condition=Q(delivered_at__isnull=False, email__in=["pending", "sending"]),
+                name="notif_in_flight_idx",
+            ),
         ]
 
     def __str__(self) -> str:

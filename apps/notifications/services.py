@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+import uuid
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from typing import Literal
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
@@ -13,7 +15,7 @@ from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
-from django.db.models import Model
+from django.db.models import Model, Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -140,11 +142,47 @@ def _send_now(*, user: User, subject: str, template: str, context: dict, kind: s
     message.send()
 
 
-def deliver(*, notification_ids: Iterable[int]) -> int:
+# How long a delivery run's claim on a notification holds: longer than deciding and
+# sending one email can take. A claim older than this, with the email still not sent,
+# belongs to a run that died, and the outbox sweep takes it over.
+SEND_LEASE = timedelta(minutes=5)
+IN_FLIGHT = (Notification.Email.PENDING, Notification.Email.SENDING)
+SENDER_WINDOW = timedelta(hours=1)
+
+
+def current_task_id() -> str | None:
+    """The id of the Celery task this code runs in, or None outside a task. A message the
+    broker delivers again after its worker died (or a retry) keeps its id: that is how a
+    redelivered run knows the claims it finds in flight are its own dead run's."""
+    from celery import current_task
+
+    task_id = getattr(getattr(current_task, "request", None), "id", None)
+    return str(task_id)[:150] if task_id else None
+
+
+def _takeable(*, task_id: str | None, now: datetime) -> Q:
+    """Rows a delivery run may claim: unclaimed ones; in-flight ones (claimed, email not
+    yet sent) whose lease ran out; and in-flight ones claimed by this same task."""
+    takeable = Q(delivered_at__isnull=True) | Q(email__in=IN_FLIGHT, delivered_at__lt=now - SEND_LEASE)
+    if task_id:
+        takeable |= Q(email__in=IN_FLIGHT, delivered_at__isnull=False, claimed_by__startswith=f"{task_id}/")
+    return takeable
+
+
+def deliver(*, notification_ids: Iterable[int], now: datetime | None = None) -> int:
     """Deliver each notification once: claim it with a conditional UPDATE, then email it
     now, keep it for the digest, or skip email, as the recipient prefers. A failed send
     releases the claim (and raises) so a retry or the outbox tries again. Returns the
     number of emails sent.
+
+    The claim is a lease (``SEND_LEASE``): the row is marked ``sending`` before the email
+    goes out and ``sent`` only after, so a worker killed in between leaves it in flight.
+    The redelivered task (same task id) takes its own claims over at once; otherwise the
+    outbox sweep takes the row once the lease ran out. A claim is taken by an UPDATE
+    conditional on the claim time it read, so two runs or sweepers never both take a row.
+    Delivery is therefore at least once: a neighbor gets a second copy only if the worker
+    dies after the mail server accepted the email and before the row was marked sent
+    (or if one send outlasts the lease).
 
     One member's notifications to one neighbor are emailed at once only up to
     ``NOTIFICATION_EMAILS_PER_SENDER_PER_HOUR`` an hour; beyond that they wait for the
@@ -152,23 +190,35 @@ def deliver(*, notification_ids: Iterable[int]) -> int:
     flood a neighbor's inbox. The subject line is the kind's fixed wording; the text,
     which may quote the sender, is only in the body.
     """
+    task_id = current_task_id()
     sent = 0
     rows = (
-        Notification.objects.filter(pk__in=list(notification_ids), delivered_at__isnull=True)
+        Notification.objects.filter(
+            _takeable(task_id=task_id, now=now or timezone.now()), pk__in=list(notification_ids)
+        )
         .select_related("recipient__profile")
         .order_by("created_at", "pk")  # oldest first: the first ones within a sender's limit go out now
     )
     for n in rows:
-        now = timezone.now()
-        if Notification.objects.filter(pk=n.pk, delivered_at__isnull=True).update(delivered_at=now) != 1:
+        claim_time = timezone.now()
+        claim = f"{task_id or 'direct'}/{uuid.uuid4().hex}"
+        as_read = Q(delivered_at__isnull=True) if n.delivered_at is None else Q(delivered_at=n.delivered_at)
+        taken = Notification.objects.filter(_takeable(task_id=task_id, now=now or claim_time), as_read, pk=n.pk).update(
+            delivered_at=claim_time, claimed_by=claim, email=Notification.Email.PENDING, emailed_at=None
+        )
+        if taken != 1:
             continue  # another run has it
+        held = Notification.objects.filter(pk=n.pk, claimed_by=claim)
         delivery = delivery_for(user=n.recipient, kind=n.kind) if n.kind in KINDS else "off"
         if delivery == "off" or not n.recipient.email or n.read_at is not None:
-            Notification.objects.filter(pk=n.pk).update(email=Notification.Email.SKIPPED)
+            held.update(email=Notification.Email.SKIPPED)
             continue
-        if delivery == "digest" or not _reserve_email(notification=n, now=now):
-            Notification.objects.filter(pk=n.pk).update(email=Notification.Email.DIGEST)
+        reserved = "digest" if delivery == "digest" else _reserve_email(notification=n, now=claim_time, claim=claim)
+        if reserved == "digest":
+            held.update(email=Notification.Email.DIGEST)
             continue
+        if reserved == "lost":
+            continue  # the lease ran out and another run took it over
         try:
             _send(
                 user=n.recipient,
@@ -178,52 +228,54 @@ def deliver(*, notification_ids: Iterable[int]) -> int:
                 kind=n.kind,
             )
         except Exception:
-            Notification.objects.filter(pk=n.pk).update(
-                delivered_at=None, email=Notification.Email.PENDING, emailed_at=None
-            )
+            held.update(delivered_at=None, email=Notification.Email.PENDING, emailed_at=None, claimed_by="")
             raise
+        held.filter(email=Notification.Email.SENDING).update(email=Notification.Email.SENT)
         sent += 1
     return sent
 
 
-SENDER_WINDOW = timedelta(hours=1)
-
-
-def _reserve_email(*, notification: Notification, now: datetime) -> bool:
-    """Mark ``notification`` as emailed now, unless its actor already had
-    ``NOTIFICATION_EMAILS_PER_SENDER_PER_HOUR`` emails sent to this recipient within the
-    last hour. Holds SELECT FOR UPDATE on the recipient's user row while it counts and
-    marks, so two workers delivering to the same member never both take the last slot.
-    Notifications without an actor (reminders, system messages) are never held back.
+def _reserve_email(*, notification: Notification, now: datetime, claim: str) -> Literal["send", "digest", "lost"]:
+    """Mark ``notification`` as being emailed now (``sending``), unless its actor already
+    had ``NOTIFICATION_EMAILS_PER_SENDER_PER_HOUR`` emails sent (or being sent) to this
+    recipient within the last hour: then ``"digest"``. Holds SELECT FOR UPDATE on the
+    recipient's user row while it counts and marks, so two workers delivering to the same
+    member never both take the last slot. Notifications without an actor (reminders,
+    system messages) are never held back. ``"lost"`` when this run no longer holds the
+    claim ``claim`` (its lease ran out and another run took the row over).
     """
+    held = Notification.objects.filter(pk=notification.pk, claimed_by=claim)
     if notification.actor_id is None:
-        Notification.objects.filter(pk=notification.pk).update(email=Notification.Email.SENT, emailed_at=now)
-        return True
+        return "send" if held.update(email=Notification.Email.SENDING, emailed_at=now) else "lost"
     limit = settings.NOTIFICATION_EMAILS_PER_SENDER_PER_HOUR
     with transaction.atomic():
         list(User.objects.select_for_update().filter(pk=notification.recipient_id).values_list("pk", flat=True))
-        recent = Notification.objects.filter(
-            recipient_id=notification.recipient_id,
-            actor_id=notification.actor_id,
-            email=Notification.Email.SENT,
-            emailed_at__gt=now - SENDER_WINDOW,
-        ).count()
+        recent = (
+            Notification.objects.filter(
+                recipient_id=notification.recipient_id,
+                actor_id=notification.actor_id,
+                email__in=(Notification.Email.SENT, Notification.Email.SENDING),
+                emailed_at__gt=now - SENDER_WINDOW,
+            )
+            .exclude(pk=notification.pk)
+            .count()
+        )
         if recent >= limit:
-            return False
-        Notification.objects.filter(pk=notification.pk).update(email=Notification.Email.SENT, emailed_at=now)
-    return True
+            return "digest"
+        return "send" if held.update(email=Notification.Email.SENDING, emailed_at=now) else "lost"
 
 
 def flush_outbox(*, now: datetime | None = None, batch: int = 500) -> int:
-    """Deliver notifications nobody claimed (the broker was down, a worker died)."""
+    """Deliver notifications nobody claimed (the broker was down) and those whose claim
+    lapsed with the email unsent (a worker died while deciding or sending). Returns how
+    many it picked up."""
     now = now or timezone.now()
-    ids = list(
-        Notification.objects.filter(delivered_at__isnull=True, created_at__lte=now - OUTBOX_GRACE)
-        .order_by("created_at")
-        .values_list("pk", flat=True)[:batch]
-    )
+    unclaimed = Notification.objects.filter(delivered_at__isnull=True, created_at__lte=now - OUTBOX_GRACE)
+    lapsed = Notification.objects.filter(email__in=IN_FLIGHT, delivered_at__lt=now - SEND_LEASE)
+    ids = list(unclaimed.order_by("created_at").values_list("pk", flat=True)[:batch])
+    ids += list(lapsed.order_by("delivered_at").values_list("pk", flat=True)[: max(batch - len(ids), 0)])
     if ids:
-        deliver(notification_ids=ids)
+        deliver(notification_ids=ids, now=now)
     return len(ids)
 
 

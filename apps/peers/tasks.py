@@ -11,13 +11,21 @@ from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
 from p2pcommons.i18n import override_for
+from p2pcommons.resilience import DATABASE_LOST
 
 from .models import Membership
 
 logger = logging.getLogger(__name__)
 
 
-@shared_task(bind=True, autoretry_for=(OSError,), retry_backoff=True, retry_backoff_max=600, max_retries=8)
+@shared_task(
+    bind=True,
+    acks_late=True,
+    autoretry_for=(OSError, *DATABASE_LOST),
+    retry_backoff=True,
+    retry_backoff_max=600,
+    max_retries=8,
+)
 def membership_send_welcome(self, membership_id: int) -> bool:
     """Email a new member once. Idempotent: the claim is a conditional UPDATE, and a
     failed send releases the claim before retrying, so the email goes out exactly once.

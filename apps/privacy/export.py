@@ -33,7 +33,8 @@ from typing import Any
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
-from django.db.models import Model, QuerySet
+from django.db.models import F, Model, Q, QuerySet, Value
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -167,46 +168,106 @@ def export_path(job: ExportJob) -> Path:
 
 
 # --- building -------------------------------------------------------------------------
-def _progress(job_id: int, percent: int, step: str) -> None:
-    ExportJob.objects.filter(pk=job_id, status=ExportJob.Status.RUNNING).update(progress=min(percent, 99), step=step)
+# How long a build's claim holds without news from it: each progress step renews it. A
+# claim older than this belongs to a build that died (or hangs) and may be taken over.
+LEASE = dt.timedelta(minutes=10)
+
+
+def current_task_id() -> str | None:
+    """The id of the Celery task this code runs in, or None outside a task: a message the
+    broker delivers again after its worker died keeps its id, which is how a redelivered
+    build knows the running job it finds is its own."""
+    from celery import current_task
+
+    request = getattr(current_task, "request", None)
+    task_id = getattr(request, "id", None)
+    return str(task_id)[:150] if task_id else None
+
+
+def _claim(job_id: int, *, task_id: str | None, now: dt.datetime) -> str | None:
+    """Take job ``job_id`` for this build with one conditional UPDATE: a queued job; a
+    running job whose claim is this same task's (a redelivery: the worker that held it
+    died); or a running job whose lease ran out. The UPDATE re-reads the row it waits
+    for, so of two builds racing for it only one matches. The first claim's start time
+    stays, so a job whose builds keep dying is failed by the sweep after ``STUCK_AFTER``
+    instead of being taken over forever. Returns the claim, or None."""
+    claim = f"{task_id or 'direct'}/{uuid.uuid4().hex}"
+    takeable = Q(status=ExportJob.Status.QUEUED) | Q(status=ExportJob.Status.RUNNING, lease_until__lt=now)
+    if task_id:
+        takeable |= Q(status=ExportJob.Status.RUNNING, claimed_by__startswith=f"{task_id}/")
+    taken = ExportJob.objects.filter(takeable, pk=job_id).update(
+        status=ExportJob.Status.RUNNING,
+        started_at=Coalesce(F("started_at"), Value(now)),  # a takeover keeps it: STUCK_AFTER bounds the whole job
+        progress=1,
+        step="start",
+        claimed_by=claim,
+        lease_until=now + LEASE,
+    )
+    return claim if taken else None
+
+
+def remove_stray_files(job: ExportJob) -> int:
+    """Delete the zip and partial files an earlier build of ``job`` left in its folder
+    (a worker killed mid-zip leaves a ``.part``; one killed between the rename and the
+    database update, a ``.zip`` no job names), keeping the file a ready job offers.
+    Returns how many were deleted."""
+    folder = Path(settings.EXPORT_ROOT) / str(job.user_id)
+    keep = PurePosixPath(job.file).name if job.status == ExportJob.Status.READY and job.file else None
+    removed = 0
+    for stray in folder.glob(f"{job.pk}-*"):
+        if stray.name != keep and stray.suffix in (".part", ".zip") and stray.is_file():
+            stray.unlink(missing_ok=True)
+            removed += 1
+    return removed
+
+
+def _progress(job_id: int, percent: int, step: str, claim: str) -> None:
+    """Report a step and renew the lease, while this build still holds the job."""
+    ExportJob.objects.filter(pk=job_id, status=ExportJob.Status.RUNNING, claimed_by=claim).update(
+        progress=min(percent, 99), step=step, lease_until=timezone.now() + LEASE
+    )
 
 
 def export_build(job_id: int) -> bool:
-    """Build job ``job_id``'s zip, once: the job is claimed by a conditional UPDATE
-    (queued -> running), so a duplicated or redelivered task does nothing. The zip is
-    written under a temporary name and renamed when complete: a failure leaves no file,
-    and the job ``failed`` with the reason. Returns whether this call built it."""
-    now = timezone.now()
-    claimed = ExportJob.objects.filter(pk=job_id, status=ExportJob.Status.QUEUED).update(
-        status=ExportJob.Status.RUNNING, started_at=now, progress=1, step="start"
-    )
-    if not claimed:
+    """Build job ``job_id``'s zip, once. The job is claimed by a conditional UPDATE (see
+    ``_claim``): a duplicated task finds it taken and does nothing, while the redelivery
+    of a task whose worker died mid-build, or a build arriving after the lease ran out,
+    takes it over, deletes the files the dead build left and starts again. The zip is
+    written under a temporary name and renamed when complete, and every later write is
+    conditional on still holding the claim, so a partial file is never offered and a
+    build that lost its claim changes nothing. A failure leaves no file and the job
+    ``failed`` with the reason. Returns whether this call built it."""
+    claim = _claim(job_id, task_id=current_task_id(), now=timezone.now())
+    if claim is None:
         return False
     job = ExportJob.objects.select_related("user__profile").get(pk=job_id)
+    remove_stray_files(job)
     root = Path(settings.EXPORT_ROOT)
     relative = f"{job.user_id}/{job.pk}-{uuid.uuid4().hex}.zip"
     final = root / relative
     partial = final.with_suffix(".part")
+    held = ExportJob.objects.filter(pk=job_id, status=ExportJob.Status.RUNNING, claimed_by=claim)
     try:
         final.parent.mkdir(parents=True, exist_ok=True)
-        _write_zip(job, partial)
+        _write_zip(job, partial, claim=claim)
         size = partial.stat().st_size
         os.replace(partial, final)
     except Exception as exc:  # any failure: no file, the job says why
         logger.exception("Export job %s failed", job_id)
         partial.unlink(missing_ok=True)
         final.unlink(missing_ok=True)
-        ExportJob.objects.filter(pk=job_id).update(
+        held.update(
             status=ExportJob.Status.FAILED,
             finished_at=timezone.now(),
             error=f"Something went wrong while preparing the download ({type(exc).__name__}).",
             step="",
+            lease_until=None,
         )
         return False
     finished = timezone.now()
     expires = finished + dt.timedelta(hours=settings.EXPORT_LINK_HOURS)
     with transaction.atomic():
-        ExportJob.objects.filter(pk=job_id).update(
+        done = held.update(
             status=ExportJob.Status.READY,
             progress=100,
             step="done",
@@ -214,9 +275,13 @@ def export_build(job_id: int) -> bool:
             size=size,
             finished_at=finished,
             expires_at=expires,
+            lease_until=None,
         )
-        _notify_ready(job, expires)
-    return True
+        if done:
+            _notify_ready(job, expires)
+    if not done:  # another build took the job over meanwhile: its file is the one offered
+        final.unlink(missing_ok=True)
+    return bool(done)
 
 
 def _notify_ready(job: ExportJob, expires: dt.datetime) -> None:
@@ -251,17 +316,17 @@ def collect(user, *, on_step=None) -> tuple[dict[str, list[dict]], dict[str, dic
     return tables, ledger_documents(user)
 
 
-def _write_zip(job: ExportJob, path: Path) -> None:
+def _write_zip(job: ExportJob, path: Path, *, claim: str) -> None:
     user = job.user
 
     def on_step(app: str, index: int, total: int) -> None:
-        _progress(job.pk, 5 + int(75 * index / max(total, 1)), app)
+        _progress(job.pk, 5 + int(75 * index / max(total, 1)), app, claim)
 
     tables, ledgers = collect(user, on_step=on_step)
-    _progress(job.pk, 80, "photos")
+    _progress(job.pk, 80, "photos", claim)
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         _copy_files(archive, tables)
-        _progress(job.pk, 90, "zip")
+        _progress(job.pk, 90, "zip", claim)
         generated_at = plain(timezone.now())
         document = {
             "format": FORMAT,
@@ -380,8 +445,11 @@ def readme(*, user, tables: dict[str, list[dict]], ledgers: dict[str, dict], gen
 # --- expiry ---------------------------------------------------------------------------
 def export_expire() -> int:
     """Hourly (beat): delete the files of ready jobs whose link expired and mark them
-    expired; send jobs the broker never got to a worker again; fail jobs whose worker
-    died while running them (so the member can ask again). Returns how many expired."""
+    expired; send jobs the broker never got to a worker again, and running jobs whose
+    build stopped renewing its lease (its worker died and the broker has not delivered
+    the task again yet: the new build takes the job over); fail jobs still not done after
+    ``STUCK_AFTER`` (so the member can ask again), deleting what their builds left.
+    Returns how many expired."""
     now = timezone.now()
     expired = 0
     for job in ExportJob.objects.filter(status=ExportJob.Status.READY, expires_at__lte=now):
@@ -390,12 +458,18 @@ def export_expire() -> int:
         expired += ExportJob.objects.filter(pk=job.pk, status=ExportJob.Status.READY).update(
             status=ExportJob.Status.EXPIRED, file="", size=0
         )
-    ExportJob.objects.filter(status=ExportJob.Status.RUNNING, started_at__lte=now - STUCK_AFTER).update(
-        status=ExportJob.Status.FAILED,
-        finished_at=now,
-        error="The download took too long to prepare and was stopped.",
-    )
+    running = ExportJob.objects.filter(status=ExportJob.Status.RUNNING)
+    for job in running.filter(started_at__lte=now - STUCK_AFTER):
+        failed = ExportJob.objects.filter(pk=job.pk, status=ExportJob.Status.RUNNING, claimed_by=job.claimed_by).update(
+            status=ExportJob.Status.FAILED,
+            finished_at=now,
+            error="The download took too long to prepare and was stopped.",
+            lease_until=None,
+        )
+        if failed:
+            remove_stray_files(job)
+    lapsed = running.filter(started_at__gt=now - STUCK_AFTER, lease_until__lt=now)
     stale = ExportJob.objects.filter(status=ExportJob.Status.QUEUED, created_at__lte=now - REQUEUE_AFTER)
-    for job_id in stale.values_list("pk", flat=True):
+    for job_id in [*stale.values_list("pk", flat=True), *lapsed.values_list("pk", flat=True)]:
         _enqueue_on_commit(job_id)
     return expired

@@ -17,7 +17,12 @@ def _token() -> str:
 class ExportJob(models.Model):
     """One "download my data" request: built by a Celery task, downloadable through
     ``token`` by its owner until ``expires_at``. At most one queued or running job per
-    member (a second request while one runs gets the same job)."""
+    member (a second request while one runs gets the same job).
+
+    A running job is held by one build: ``claimed_by`` names it (the Celery task id, then
+    a random part) and ``lease_until`` says until when the claim holds unless renewed. A
+    redelivery of the same task (its worker died) or any build once the lease ran out
+    takes the job over; a build that lost its claim changes nothing."""
 
     class Status(models.TextChoices):
         QUEUED = "queued", "Waiting to start"
@@ -36,6 +41,8 @@ class ExportJob(models.Model):
     error = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     started_at = models.DateTimeField(null=True, blank=True)
+    claimed_by = models.CharField(max_length=200, blank=True, help_text="The build holding the job: task id/random.")
+    lease_until = models.DateTimeField(null=True, blank=True, help_text="The build's claim holds until then.")
     finished_at = models.DateTimeField(null=True, blank=True)
     expires_at = models.DateTimeField(null=True, blank=True)
 

@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 from celery import shared_task
-from django.db import OperationalError
 from django.utils import timezone
 
 from apps.peers.models import User
+from p2pcommons.resilience import DATABASE_LOST
 
 from . import services
 
-RETRY = {"autoretry_for": (OperationalError,), "retry_backoff": True, "retry_backoff_max": 600, "max_retries": 8}
+RETRY = {
+    "acks_late": True,
+    "autoretry_for": DATABASE_LOST,
+    "retry_backoff": True,
+    "retry_backoff_max": 600,
+    "max_retries": 8,
+}
 
 
 @shared_task(**RETRY)

@@ -5,11 +5,12 @@ task run twice, retried, or run by two workers at once acts once.
 """
 
 from celery import shared_task
-from django.db import OperationalError
+
+from p2pcommons.resilience import DATABASE_LOST
 
 from . import services
 
-RETRY = {"acks_late": True, "autoretry_for": (OperationalError,), "retry_backoff": True, "max_retries": 5}
+RETRY = {"acks_late": True, "autoretry_for": DATABASE_LOST, "retry_backoff": True, "max_retries": 5}
 
 
 @shared_task(**RETRY)

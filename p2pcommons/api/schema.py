@@ -6,16 +6,18 @@ Mobile teams generate their Swift, Kotlin or TypeScript client from ``openapi.ya
 that work is kept here, in one place, so no view has to remember it:
 
 - the error bodies are named components, ``FieldErrors`` (400) and ``Problem`` (401,
-  403, 404, 429), referenced by ``FIELD_ERRORS``, ``NOT_FOUND`` and ``FORBIDDEN``; every
+  403, 404, 429, 503), referenced by ``FIELD_ERRORS``, ``NOT_FOUND`` and ``FORBIDDEN``; every
   409 is declared with its own codes (below), so there is no catch-all rule error;
 - ``conflicts("fee_changed", "overlap", data={"next_free_start": OpenApiTypes.DATETIME})``
   declares the 409 of one operation with its ``code`` values as an enum (and the data a
   refusal carries, see ``RuleViolation.data``); it becomes the component
   ``<Operation>Conflict``;
 - the hook ``postprocess`` (in ``SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"]``) adds the
-  401 to every operation and the 404 of a page past the last to every paginated list,
+  401 and the 503 (a service briefly away, p2pcommons/resilience.py) to every operation and the 404 of a page past the last to every paginated list,
   types the ids in paths as integers, makes query parameters use named enums, and drops
-  components no operation uses;
+  components no operation uses, writes times of day as local ``HH:MM[:SS]`` (``LOCAL_TIME``),
+  and puts OpenAPI ``links`` on the 201 of every create (``_link_creates``) so a client
+  generator or schemathesis can chain create -> act -> read;
 - ``AutoSchema`` names request bodies ``<Name>Input`` (``SkillRequestInput``, not
   ``SkillRequestRequest``).
 """
@@ -105,6 +107,10 @@ NOT_FOUND = OpenApiResponse(response=_ref("Problem"), description="No such objec
 FORBIDDEN = OpenApiResponse(response=_ref("Problem"), description="You may not do this.")
 UNAUTHORIZED = "Not signed in: the session token is missing, invalid or expired. Log in again."
 PAGE_NOT_FOUND = "No such page (past the last one, or not a page number)."
+UNAVAILABLE = (
+    "A service the server needs (its database, cache or queue) is briefly away; nothing was saved. "
+    "Try again after the Retry-After header's seconds."
+)
 
 _CONFLICT = "x-p2p-conflict"
 
@@ -223,6 +229,100 @@ def _problem(description: str) -> dict:
     return {"description": description, "content": {"application/json": {"schema": _ref("Problem")}}}
 
 
+# A time of day in this API is a local wall-clock time (a skill offer's weekly window, a
+# standing order's hours): "10:00" stays 10:00 when summer time starts. The schema's
+# ``format: time`` is RFC 3339's, which carries an offset ("10:00:00+01:00"), so a validator
+# (schemathesis, a generated client) rejects what the API sends; such fields get this
+# pattern instead, the one ``apps.solar.api_fields.LocalTimeField`` declares.
+LOCAL_TIME = {"type": "string", "pattern": r"^\d{2}:\d{2}(:\d{2}(\.\d+)?)?$", "example": "10:00"}
+
+
+def _local_times(node) -> None:
+    if isinstance(node, dict):
+        if node.get("type") == "string" and node.get("format") == "time":
+            del node["format"]
+            node.update({key: value for key, value in LOCAL_TIME.items() if key not in node})
+        for value in node.values():
+            _local_times(value)
+    elif isinstance(node, list):
+        for value in node:
+            _local_times(value)
+
+
+_PARAMETER = re.compile(r"\{(\w+)\}")
+_DETAIL = re.compile(r"(?P<collection>[^{}]*/)\{(?P<id>\w+)\}/")
+
+
+def _body_component(operation: dict, status: str) -> str | None:
+    schema = operation["responses"].get(status, {}).get("content", {}).get("application/json", {}).get("schema", {})
+    ref = schema.get("$ref", "")
+    return ref.rsplit("/", 1)[-1] if ref.startswith("#/components/schemas/") else None
+
+
+def _collections_of(path: str, component: str, details: dict[str, set[str]], paths: dict) -> set[str]:
+    """Where the thing a POST on ``path`` creates is addressed by its id: under ``path`` itself
+    (``/tools/`` -> ``/tools/{id}/``), under every collection whose detail GET answers the same
+    component (``/challenges/{id}/proposals/`` -> ``/proposals/{id}/``), and, for a nested
+    create, under the top-level collection of the same name (``/challenges/{id}/ideas/`` ->
+    ``/ideas/{id}/plus-one/``)."""
+    found = {path} | details.get(component, set())
+    if "{" in path:
+        top = path[: path.index("{")].rstrip("/").rsplit("/", 1)[0] + "/"
+        sibling = top + path.rstrip("/").rsplit("/", 1)[1] + "/"
+        if "{" not in sibling and any(key.startswith(sibling + "{") for key in paths):
+            found.add(sibling)
+    return found
+
+
+def _link_creates(result: dict, schemas: dict) -> int:
+    """OpenAPI ``links`` on the 201 of every POST that creates something addressable: to each
+    operation that takes the new thing in its path (its detail GET and its actions), with its
+    ``id`` (or the field the path parameter is named after) from the response body and any
+    other path parameter from the create's own path.
+
+    Derived from the paths and components, so a new endpoint gets its links without anyone
+    writing them; ``tests/api/test_schema_links.py`` checks every create has them, and
+    ``tests/test_api_stateful.py`` follows them. Returns how many links it added.
+    """
+    paths = result.get("paths", {})
+    details: dict[str, set[str]] = {}
+    for path, method, operation in _operations(result):
+        detail = _DETAIL.fullmatch(path)
+        component = _body_component(operation, "200")
+        if method == "get" and detail and component and "{" not in detail["collection"]:
+            details.setdefault(component, set()).add(detail["collection"])
+    added = 0
+    for path, method, operation in list(_operations(result)):
+        component = _body_component(operation, "201")
+        if method != "post" or not component:
+            continue
+        fields = schemas.get(component, {}).get("properties", {})
+        own = set(_PARAMETER.findall(path))
+        links: dict[str, dict] = {}
+        for collection in sorted(_collections_of(path, component, details, paths)):
+            for target, item in paths.items():
+                head = re.match(re.escape(collection) + r"\{(\w+)\}/", target)
+                if not head or set(_PARAMETER.findall(target)) - own - {head[1]}:
+                    continue
+                # The new thing's id, or the field its path is named after (an exchange's ``key``).
+                identifier = head[1] if head[1] in fields else "id"
+                if identifier not in fields:
+                    continue
+                parameters = {name: f"$request.path.{name}" for name in _PARAMETER.findall(target) if name in own}
+                parameters[head[1]] = f"$response.body#/{identifier}"
+                for target_method, target_operation in item.items():
+                    if isinstance(target_operation, dict) and "operationId" in target_operation:
+                        links[target_operation["operationId"]] = {
+                            "operationId": target_operation["operationId"],
+                            "parameters": dict(parameters),
+                            "description": f"{target_method.upper()} {target} of the {component} just created.",
+                        }
+        if links:
+            operation["responses"]["201"] = {**operation["responses"]["201"], "links": dict(sorted(links.items()))}
+            added += len(links)
+    return added
+
+
 def postprocess(result: dict, generator, request, public) -> dict:
     """See the module docstring; runs after spectacular's own enum naming."""
     schemas = result.setdefault("components", {}).setdefault("schemas", {})
@@ -239,6 +339,7 @@ def postprocess(result: dict, generator, request, public) -> dict:
                 parameter["schema"] = _ref(_parameter_enum(schemas, enums, operation, parameter))
         responses = operation["responses"]
         responses.setdefault("401", _problem(UNAUTHORIZED))
+        responses.setdefault("503", _problem(UNAVAILABLE))  # p2pcommons/resilience.py
         ok = responses.get("200", {}).get("content", {}).get("application/json", {}).get("schema", {})
         if ok.get("$ref", "").startswith("#/components/schemas/Paginated"):
             if "404" in responses:
@@ -248,4 +349,6 @@ def postprocess(result: dict, generator, request, public) -> dict:
                 responses["404"] = _problem(PAGE_NOT_FOUND)
         operation["responses"] = dict(sorted(responses.items()))
     result["components"]["schemas"] = _used(result, schemas)
+    _local_times(result)
+    _link_creates(result, result["components"]["schemas"])
     return result

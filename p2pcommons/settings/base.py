@@ -56,6 +56,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so every answer (redirects and refusals too) has an X-Request-ID and an access line.
+    "p2pcommons.observability.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "p2pcommons.middleware.PermissionsPolicyMiddleware",
@@ -73,6 +75,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, so it sees a view's errors first: an unreachable service is a 503 "try again".
+    "p2pcommons.resilience.ServiceUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "p2pcommons.urls"
@@ -117,10 +121,12 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache ----------------------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
+# Redis through p2pcommons.resilience: while Redis is unreachable the cache acts empty
+# (rate counts are kept per process) instead of failing every request that touches it.
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "p2pcommons.resilience.ResilientRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="p2pcommons"),
         }
@@ -149,6 +155,9 @@ from .accounts import *  # noqa: E402, F403  (allauth settings live in accounts.
 # --- Email ----------------------------------------------------------------------
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
+# A send that hangs gives up well within the notification lease (5 minutes, see
+# apps/notifications/services.py), so a sweep never takes over a send still under way.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=60)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="p2pcommons <noreply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
@@ -322,9 +331,13 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "store_processed": False,
     }
 elif CELERY_BROKER_URL.startswith("redis"):
-    # A task not acknowledged within this time is delivered again; longer than
-    # the hard time limit so a slow task is never run twice while it still runs.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {**PUBLISH_RETRY, "visibility_timeout": 3600}
+    # A task not acknowledged within this time is delivered again (a worker killed
+    # mid-task loses nothing: acks_late); longer than the hard time limit so a slow task
+    # is never run twice while it still runs. The fault tests set a few seconds.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        **PUBLISH_RETRY,
+        "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
+    }
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default="") or None
 CELERY_TASK_IGNORE_RESULT = CELERY_RESULT_BACKEND is None
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -337,7 +350,8 @@ CELERY_TASK_SOFT_TIME_LIMIT = 5 * 60
 CELERY_TASK_TIME_LIMIT = 6 * 60
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_ENABLE_UTC = True
-CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Only the beat holding the lock sends (p2pcommons/beat.py): a second beat stands by.
+CELERY_BEAT_SCHEDULER = "p2pcommons.beat:LockedDatabaseScheduler"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True
@@ -384,11 +398,22 @@ PERMISSIONS_POLICY = {
 # Errors: JSON under /api/ (and HTML pages elsewhere), CSRF failures included.
 CSRF_FAILURE_VIEW = "p2pcommons.views.csrf_failure"
 
+# Logs go to stderr, one line each: plain text for people (`make run`, tests), or with
+# LOG_FORMAT=json (the production default) one JSON object a line with the request id
+# that follows a request into the tasks it enqueues (p2pcommons/observability.py).
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+        "json": {"()": "p2pcommons.observability.JsonFormatter"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        # One access line per request (method, path, status, duration, request id).
+        "p2pcommons.request": {"level": env.str("ACCESS_LOG_LEVEL", default="INFO")},
+    },
 }

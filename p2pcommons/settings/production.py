@@ -15,6 +15,9 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
 _PER_PROCESS_CACHES = ("locmem", "dummy", "filebased")
 if env.str("CACHE_URL", default=""):
     CACHES = {"default": env.cache("CACHE_URL")}
+    if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+        # The same outage behaviour as REDIS_URL's cache (p2pcommons/resilience.py).
+        CACHES["default"]["BACKEND"] = "p2pcommons.resilience.ResilientRedisCache"
 elif not REDIS_URL:
     raise ImproperlyConfigured(
         "Production settings need a shared cache: set REDIS_URL (e.g. redis://redis:6379/0) or CACHE_URL, "
@@ -45,7 +48,7 @@ ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https"
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
-SECURE_REDIRECT_EXEMPT = [r"^healthz/$"]
+SECURE_REDIRECT_EXEMPT = [r"^healthz/$", r"^readyz/$"]
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365)
@@ -60,3 +63,6 @@ REST_FRAMEWORK = {
 }
 
 LOGGING["root"]["level"] = env.str("LOG_LEVEL", default="WARNING")  # noqa: F405
+# JSON lines for the log collector unless LOG_FORMAT says otherwise (docs/operations.md).
+LOG_FORMAT = env.str("LOG_FORMAT", default="json")
+LOGGING["handlers"]["console"]["formatter"] = LOG_FORMAT  # noqa: F405

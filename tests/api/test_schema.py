@@ -44,6 +44,17 @@ def test_every_operation_documents_the_401_of_a_missing_or_expired_token(schema)
     assert missing == []
 
 
+def test_every_operation_documents_the_503_of_a_service_briefly_away(schema):
+    """What p2pcommons/resilience.py answers when the database, the cache or the queue is
+    away (tests/faults): a Problem, so a generated client can read ``detail`` and retry."""
+    missing = [
+        label
+        for label, _, operation in operations(schema)
+        if json_schema(operation["responses"].get("503", {})) != {"$ref": "#/components/schemas/Problem"}
+    ]
+    assert missing == []
+
+
 def test_every_400_is_the_one_field_errors_component(schema):
     other = [
         label

@@ -26,7 +26,7 @@ SMALL, LARGE = 1, 50
 # Not the site's pages: Django's admin and allauth's own screens (tested by their
 # projects and tests/peers), the API schema and docs, static files and the offline shell.
 OUTSIDE = ("admin/", "accounts/", "_allauth/", "api/schema/", "api/docs/", "api/redoc/", "^media/")
-OUTSIDE_NAMES = {"healthz", "service-worker", "offline", ""}
+OUTSIDE_NAMES = {"healthz", "readyz", "service-worker", "offline", ""}
 
 
 def _walk(resolver: URLResolver, prefix: str = "", namespace: str = ""):
