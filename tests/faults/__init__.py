@@ -1,0 +1,1 @@
+"""Fault injection: real Celery worker and beat processes, killed on purpose (issue 18)."""
