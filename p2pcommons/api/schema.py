@@ -13,7 +13,8 @@ that work is kept here, in one place, so no view has to remember it:
   refusal carries, see ``RuleViolation.data``); it becomes the component
   ``<Operation>Conflict``;
 - the hook ``postprocess`` (in ``SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"]``) adds the
-  401 and the 503 (a service briefly away, p2pcommons/resilience.py) to every operation and the 404 of a page past the last to every paginated list,
+  401 and the 503 (a service briefly away, p2pcommons/resilience.py) to every operation
+  and the 404 of a page past the last to every paginated list,
   types the ids in paths as integers, makes query parameters use named enums, and drops
   components no operation uses, writes times of day as local ``HH:MM[:SS]`` (``LOCAL_TIME``),
   and puts OpenAPI ``links`` on the 201 of every create (``_link_creates``) so a client
