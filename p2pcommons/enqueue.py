@@ -33,3 +33,14 @@ def enqueue_now(task, *args, waits_for: str) -> bool:
 def enqueue_on_commit(task, *args, waits_for: str) -> None:
     """``enqueue_now`` once the current transaction commits (see the module docstring)."""
     transaction.on_commit(lambda: enqueue_now(task, *args, waits_for=waits_for))
+
+
+def current_task_id() -> str | None:
+    """The id of the Celery task this code runs in, or None outside a task. A message the
+    broker delivers again after its worker died (or a retry) keeps its id: that is how a
+    redelivered run knows the claims it finds in flight are its own dead run's (the
+    notification and export leases)."""
+    from celery import current_task
+
+    task_id = getattr(getattr(current_task, "request", None), "id", None)
+    return str(task_id)[:150] if task_id else None

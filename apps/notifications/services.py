@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.peers.models import User
-from p2pcommons.enqueue import enqueue_now
+from p2pcommons.enqueue import current_task_id, enqueue_now
 from p2pcommons.errors import RuleViolation
 from p2pcommons.i18n import Message, override_for
 
@@ -148,16 +148,6 @@ def _send_now(*, user: User, subject: str, template: str, context: dict, kind: s
 SEND_LEASE = timedelta(minutes=5)
 IN_FLIGHT = (Notification.Email.PENDING, Notification.Email.SENDING)
 SENDER_WINDOW = timedelta(hours=1)
-
-
-def current_task_id() -> str | None:
-    """The id of the Celery task this code runs in, or None outside a task. A message the
-    broker delivers again after its worker died (or a retry) keeps its id: that is how a
-    redelivered run knows the claims it finds in flight are its own dead run's."""
-    from celery import current_task
-
-    task_id = getattr(getattr(current_task, "request", None), "id", None)
-    return str(task_id)[:150] if task_id else None
 
 
 def _takeable(*, task_id: str | None, now: datetime) -> Q:

@@ -39,6 +39,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from p2pcommons.enqueue import current_task_id
 from p2pcommons.i18n import Message, When
 
 from .models import ExportJob
@@ -171,17 +172,6 @@ def export_path(job: ExportJob) -> Path:
 # How long a build's claim holds without news from it: each progress step renews it. A
 # claim older than this belongs to a build that died (or hangs) and may be taken over.
 LEASE = dt.timedelta(minutes=10)
-
-
-def current_task_id() -> str | None:
-    """The id of the Celery task this code runs in, or None outside a task: a message the
-    broker delivers again after its worker died keeps its id, which is how a redelivered
-    build knows the running job it finds is its own."""
-    from celery import current_task
-
-    request = getattr(current_task, "request", None)
-    task_id = getattr(request, "id", None)
-    return str(task_id)[:150] if task_id else None
 
 
 def _claim(job_id: int, *, task_id: str | None, now: dt.datetime) -> str | None:
