@@ -30,6 +30,7 @@ COPY . .
 # a named volume mounted on it starts out writable.
 RUN DJANGO_SETTINGS_MODULE=p2pcommons.settings.production \
     SECRET_KEY=collectstatic-at-build-time-only \
+    LEDGER_LOG_SECRET=collectstatic-at-build-time-only \
     ALLOWED_HOSTS='*' \
     CELERY_BROKER_URL=memory:// \
     REDIS_URL=redis://build-only.invalid:6379/0 \

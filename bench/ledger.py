@@ -67,10 +67,12 @@ def _members(community, count: int, stamp: int) -> list:
 
 def _write_chain(community, accounts: list, entries: int) -> None:
     """A valid chain of ``entries`` entries, written in bulk: transfers round the ring of
-    accounts (each balance stays within one hour of zero), hashed as apps.ledger does."""
+    accounts (each balance stays within one hour of zero), hashed and logged (Merkle subtrees)
+    as apps.ledger does."""
     from django.db import transaction
     from django.utils import timezone
 
+    from apps.ledger import log
     from apps.ledger.chain import GENESIS_HASH, entry_document, link_hash
     from apps.ledger.models import Account, Chain, Entry, Transfer
 
@@ -96,7 +98,7 @@ def _write_chain(community, accounts: list, entries: int) -> None:
             batch_size=5000,
         )
         balance = {a.pk: Decimal(0) for a in accounts}
-        rows, seq, prev = [], 0, GENESIS_HASH
+        rows, docs, seq, prev = [], [], 0, GENESIS_HASH
         for t in transfers:
             for account_id, delta in ((t.source_id, -amount), (t.target_id, amount)):
                 balance[account_id] += delta
@@ -105,6 +107,7 @@ def _write_chain(community, accounts: list, entries: int) -> None:
                     seq=seq, transfer=t, account_id=account_id, amount=delta, balance_after=balance[account_id]
                 )
                 digest = link_hash(prev, doc)
+                docs.append(doc)
                 rows.append(
                     Entry(
                         transfer=t,
@@ -119,6 +122,8 @@ def _write_chain(community, accounts: list, entries: int) -> None:
                 )
                 prev = digest
         Entry.objects.bulk_create(rows, batch_size=5000)
+        # The same entries' Merkle log (apps.ledger.log), so proofs and checkpoints of this chain work.
+        log.rebuild(community_id=community.pk, documents=iter(docs))
         for pk, value in balance.items():
             Account.objects.filter(pk=pk).update(balance=value)
         Chain.objects.update_or_create(community=community, defaults={"last_seq": seq, "last_hash": prev})

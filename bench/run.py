@@ -37,6 +37,7 @@ SECTIONS = [
     ("growth", "bench.growth", 150),
     ("http", "bench.http", 420),
     ("ledger", "bench.ledger", 150),
+    ("merkle_log", "bench.merkle_log", 240),
     ("skills_matching", "bench.skills_matching", 90),
     ("notify", "bench.notify", 90),
     ("solar_clearing", "bench.solar_clearing", 180),

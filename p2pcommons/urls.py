@@ -53,6 +53,8 @@ urlpatterns = [
     path("api/docs/", swagger_csp(SpectacularSwaggerSplitView.as_view(url_name="schema")), name="api-docs"),
     path("api/redoc/", redoc_csp(SpectacularRedocView.as_view(url_name="schema")), name="api-redoc"),
     path("ledger/", include("apps.ledger.urls")),
+    # The ledger's public log protocol for witnesses and auditors (apps/ledger/wellknown.py).
+    path(".well-known/p2pcommons-log/", include("apps.ledger.wellknown")),
     path("reviews/", include("apps.reputation.urls")),
     path("notifications/", include("apps.notifications.urls")),
     path("moderation/", include("apps.moderation.urls")),

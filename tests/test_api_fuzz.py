@@ -298,6 +298,7 @@ def test_an_id_too_large_for_the_database_is_not_found(
         "request_pk": 1,
         "token_id": 1,
         "key": "tools",
+        "number": 1,
     }
     if "/members/" in operation.path:
         real["id"] = membership.pk

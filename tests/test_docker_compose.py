@@ -19,7 +19,7 @@ CADDYFILE = ROOT / "deploy" / "Caddyfile"
 APP_SERVICES = ("web", "worker", "beat", "migrate")
 PRODUCTION_SETTINGS = "p2pcommons.settings.production"
 # What p2pcommons.settings.production reads with no default.
-REQUIRED_PRODUCTION_ENV = ("SECRET_KEY", "ALLOWED_HOSTS", "EMAIL_URL", "REDIS_URL")
+REQUIRED_PRODUCTION_ENV = ("SECRET_KEY", "LEDGER_LOG_SECRET", "ALLOWED_HOSTS", "EMAIL_URL", "REDIS_URL")
 
 
 def load_compose() -> dict:

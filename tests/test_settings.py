@@ -16,6 +16,7 @@ PRODUCTION_ENV = {
     "DATABASE_URL": "postgres://p2pcommons:secret@db:5432/p2pcommons",
     "REDIS_URL": "redis://redis:6379/0",
     "EMAIL_URL": "smtp+tls://mailer:secret@smtp.example.org:587",
+    "LEDGER_LOG_SECRET": "a-secret-of-its-own-for-the-ledger-log-keys-0123456789",
 }
 
 
@@ -43,6 +44,15 @@ def test_production_settings_refuse_to_start_without_a_secret_key():
     result = _manage("check", env=env)
     assert result.returncode != 0
     assert "SECRET_KEY" in result.stderr
+
+
+def test_production_settings_refuse_to_start_without_a_ledger_log_secret():
+    """The log keys must not silently follow SECRET_KEY in production: rotating it would
+    change every published log key."""
+    env = {k: v for k, v in PRODUCTION_ENV.items() if k != "LEDGER_LOG_SECRET"}
+    result = _manage("check", env=env)
+    assert result.returncode != 0
+    assert "LEDGER_LOG_SECRET" in result.stderr
 
 
 def test_production_makes_email_verification_mandatory():

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin
+from django.db.models import Count
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -17,8 +18,18 @@ from apps.peers.admin_scoping import (
 )
 from p2pcommons.humanize import format_amount
 
-from . import services
-from .models import Account, Entry, LimitChange, Transfer
+from . import checkpoint, log, services, witness
+from .models import (
+    Account,
+    Checkpoint,
+    Entry,
+    LimitChange,
+    LogAlarm,
+    LogWitness,
+    Transfer,
+    WitnessedLog,
+    WitnessView,
+)
 
 
 class LimitForm(forms.Form):
@@ -144,3 +155,152 @@ class LimitChangeAdmin(ReadOnlyAdminMixin, CommunityScopedAdminMixin, admin.Mode
     @admin.display(description=gettext_lazy("new limit"), ordering="new_limit")
     def new_limit_shown(self, obj: LimitChange) -> str:
         return format_amount(obj.new_limit, obj.account.currency)
+
+
+# --- The Merkle log and its witnesses (apps/ledger/log.py, witness.py) -----------------------------
+
+
+def _verifier_or_error(vkey: str) -> checkpoint.Verifier:
+    try:
+        return checkpoint.Verifier.from_vkey(vkey.strip())
+    except checkpoint.NoteError:
+        raise forms.ValidationError(
+            _("This is not a public key. Ask the other community for the key their ledger page shows."),
+            code="invalid",
+        ) from None
+
+
+@admin.register(Checkpoint)
+class CheckpointAdmin(ReadOnlyAdminMixin, CommunityScopedAdminMixin, admin.ModelAdmin):
+    community_path = "community"
+    when = when_column("created_at", gettext_lazy("when"))
+    list_display = (when, "community", "number", "size", "witnessed_by")
+    list_display_links = (when,)
+    list_filter = (("community", ScopedCommunityFilter),)
+    list_select_related = ("community",)
+    fields = ("community", "number", "size", "note", "signed_note_shown", "created_at")
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(witnesses=Count("cosignatures"))
+
+    @admin.display(description=gettext_lazy("checked by other communities"), ordering="witnesses")
+    def witnessed_by(self, obj: Checkpoint) -> int:
+        return obj.witnesses
+
+    @admin.display(description=gettext_lazy("with the other communities' signatures"))
+    def signed_note_shown(self, obj: Checkpoint) -> str:
+        return log.signed_note(obj)
+
+
+class LogWitnessForm(forms.ModelForm):
+    class Meta:
+        model = LogWitness
+        fields = ("community", "vkey")
+        help_texts = {
+            "vkey": gettext_lazy(
+                "The public key of the community that checks your ledger, as their ledger page shows it."
+            ),
+        }
+
+    def clean_vkey(self) -> str:
+        verifier = _verifier_or_error(self.cleaned_data["vkey"])
+        community = self.cleaned_data.get("community") or getattr(self.instance, "community", None)
+        taken = LogWitness.objects.filter(community=community, name=verifier.name).exclude(pk=self.instance.pk)
+        if community is not None and taken.exists():
+            raise forms.ValidationError(_("This community already accepts a witness with this key's name."))
+        self.instance.name = verifier.name
+        return verifier.vkey
+
+
+@admin.register(LogWitness)
+class LogWitnessAdmin(CommunityScopedAdminMixin, admin.ModelAdmin):
+    """Witnesses whose signatures your ledger accepts and shows beside its own."""
+
+    community_path = "community"
+    organizer_can_add = True
+    organizer_can_delete = True
+    form = LogWitnessForm
+    list_display = ("name", "community", "witness", "created_at")
+    list_filter = (("community", ScopedCommunityFilter),)
+    list_select_related = ("community", "witness")
+
+    def get_readonly_fields(self, request, obj=None):
+        return ("name", "witness") if obj is None else ("community", "name", "witness")
+
+
+class WitnessedLogForm(forms.ModelForm):
+    url = forms.URLField(
+        required=False,
+        assume_scheme="https",
+        label=gettext_lazy("where it is published"),
+        help_text=gettext_lazy("The address the other server gives (https://...); empty for a community on this site."),
+    )
+
+    class Meta:
+        model = WitnessedLog
+        fields = ("witness", "origin", "log_vkey", "url", "active")
+        labels = {
+            "witness": gettext_lazy("your community"),
+            "origin": gettext_lazy("the other ledger's name"),
+            "log_vkey": gettext_lazy("the other ledger's public key"),
+        }
+
+    def clean_log_vkey(self) -> str:
+        return _verifier_or_error(self.cleaned_data["log_vkey"]).vkey
+
+    def clean_url(self) -> str:
+        url = self.cleaned_data.get("url", "")
+        if url and not witness.allowed_url(url):
+            raise forms.ValidationError(_("The address must start with https://."), code="insecure")
+        return url.rstrip("/")
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        origin, vkey = cleaned.get("origin"), cleaned.get("log_vkey")
+        if origin and vkey and checkpoint.Verifier.from_vkey(vkey).name != origin:
+            self.add_error("log_vkey", _("This key is not the key of the ledger named above."))
+        return cleaned
+
+
+@admin.register(WitnessedLog)
+class WitnessedLogAdmin(CommunityScopedAdminMixin, admin.ModelAdmin):
+    """The neighbouring ledgers your community checks and signs; switch one off rather than
+    delete it (what was checked stays as evidence)."""
+
+    community_path = "witness"
+    organizer_can_add = True
+    form = WitnessedLogForm
+    list_display = ("origin", "witness", "active", "last_size", "checked_at", "last_error")
+    list_filter = ("active", ("witness", ScopedCommunityFilter))
+    list_select_related = ("witness",)
+
+    def get_readonly_fields(self, request, obj=None):
+        # What was checked was checked against this name and key: a new neighbour is a new row.
+        fixed = ("witness", "origin", "log_vkey") if obj is not None else ()
+        return (*fixed, "last_size", "checked_at", "last_error")
+
+
+@admin.register(WitnessView)
+class WitnessViewAdmin(ReadOnlyAdminMixin, CommunityScopedAdminMixin, admin.ModelAdmin):
+    community_path = "witnessed_log__witness"
+    when = when_column("created_at", gettext_lazy("when"))
+    list_display = (when, "witnessed_log", "size")
+    list_display_links = (when,)
+    list_select_related = ("witnessed_log__witness",)
+    fields = ("witnessed_log", "size", "note", "created_at")
+    readonly_fields = fields
+
+
+@admin.register(LogAlarm)
+class LogAlarmAdmin(ReadOnlyAdminMixin, CommunityScopedAdminMixin, admin.ModelAdmin):
+    """Proof that a neighbouring ledger showed two histories that can't both be true."""
+
+    community_path = "witnessed_log__witness"
+    when = when_column("created_at", gettext_lazy("when"))
+    list_display = (when, "kind", "witnessed_log", "size")
+    list_display_links = (when,)
+    list_filter = ("kind",)
+    list_select_related = ("witnessed_log__witness",)
+    fields = ("witnessed_log", "kind", "size", "detail", "seen_note", "new_note", "created_at")
+    readonly_fields = fields

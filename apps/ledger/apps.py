@@ -12,3 +12,8 @@ class LedgerConfig(AppConfig):
         from apps.notifications.kinds import register_kind
 
         register_kind("ledger.received", label=gettext_lazy("A neighbor sent you credits"), default="immediate")
+        register_kind(
+            "ledger.log_alarm",
+            label=gettext_lazy("A neighbouring ledger showed two different histories"),
+            for_organizers=True,
+        )

@@ -26,7 +26,8 @@ from scripts.verify_ledger_export import (
     verify_export,
 )
 
-from .models import Account, Chain, Entry, Transfer
+from . import log, merkle
+from .models import Account, Chain, Checkpoint, Entry, Transfer
 
 __all__ = [
     "GENESIS_HASH",
@@ -204,10 +205,48 @@ def export_community(*, community: Community) -> dict:
     return json.loads("".join(export_stream(community=community)))
 
 
+class _TreeOfEntries:
+    """Feeds every entry verify_export reads into a Merkle tree of its own (the entry's
+    canonical text as the leaf, as ``apps.ledger.log`` stores it), noting the root at each
+    checkpoint's size on the way: one pass checks the chain and the signed log together."""
+
+    def __init__(self, entries: Iterator[dict], sizes: set[int]) -> None:
+        self.entries, self.sizes = entries, sizes
+        self.compact = merkle.CompactRange()
+        self.roots: dict[int, bytes] = {}
+
+    def __iter__(self) -> Iterator[dict]:
+        for entry in self.entries:
+            self.compact.append(merkle.leaf_hash(log.leaf_bytes(entry)))
+            if self.compact.size in self.sizes:
+                self.roots[self.compact.size] = self.compact.root()
+            yield entry
+
+
+def _check_log(report: Report, community: Community, size: int, tree: _TreeOfEntries, signed: list) -> None:
+    """The stored Merkle log and every checkpoint must agree with the entries as they are now."""
+    if tree.compact.size != size:
+        return  # the chain check has already failed (missing or extra entries)
+    if log.root(community_id=community.pk, size=size) != tree.compact.root():
+        report.fail(f"the stored Merkle log of {size} entries does not match the entries")
+    for number, checkpoint_size, root in signed:
+        if tree.roots.get(checkpoint_size) != bytes(root):
+            report.fail(f"checkpoint {number} ({checkpoint_size} entries) was signed for other entries than these")
+            return
+
+
 def _verify(community: Community) -> tuple[Report, Snapshot]:
     snapshot = _snapshot(community)
-    export = {"format": FORMAT, "accounts": snapshot.accounts, "entries": _entries(community, upto=snapshot.last[0])}
+    size = snapshot.last[0]
+    signed = list(
+        Checkpoint.objects.filter(community=community, size__lte=size)
+        .order_by("size")
+        .values_list("number", "size", "root")
+    )
+    tree = _TreeOfEntries(_entries(community, upto=size), {s for _, s, _ in signed})
+    export = {"format": FORMAT, "accounts": snapshot.accounts, "entries": tree}
     report = verify_export(export)
+    _check_log(report, community, size, tree, signed)
     if snapshot.head != snapshot.last:
         report.fail(
             f"the chain head records {snapshot.head[0]} entries ending in hash {snapshot.head[1][:12]}... "

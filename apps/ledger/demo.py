@@ -14,7 +14,9 @@ from apps.peers.selectors import active_members_of
 from p2pcommons.errors import RuleViolation
 
 from . import services
-from .models import Transfer
+from .log import log_identity, publish_checkpoint
+from .models import Transfer, WitnessedLog
+from .witness import witness_once
 
 # What neighbors thank each other for: time given (hours) and things shared (credits).
 MEMOS = {
@@ -64,3 +66,22 @@ def seed(*, communities: list[Community], rng: random.Random, log: Callable[[str
             except RuleViolation:
                 continue  # a sender at their limit: skip, as a neighbor would
     log(f"  {Transfer.objects.count() - before} new transfers, {Transfer.objects.count()} in all")
+    _witness_each_other(communities, log)
+
+
+def _witness_each_other(communities: list[Community], say: Callable[[str], object]) -> None:
+    """The demo communities witness each other's ledgers, and their first checkpoints are
+    signed and co-signed now, so "proven in checkpoint 1" shows at once; the exchanges
+    seeded after this one add entries that the 5-minute sweep signs (``make run`` runs it)."""
+    for community in communities:
+        publish_checkpoint(community=community)
+    for witness_community in communities:
+        for other in communities:
+            if other == witness_community:
+                continue
+            origin, vkey = log_identity(other)
+            witnessed, _created = WitnessedLog.objects.get_or_create(
+                witness=witness_community, origin=origin, defaults={"log_vkey": vkey}
+            )
+            witness_once(witnessed)
+    say(f"  {len(communities)} ledgers signed and witnessed by each other")

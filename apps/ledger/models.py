@@ -105,6 +105,10 @@ class Chain(models.Model):
     community = models.OneToOneField("peers.Community", on_delete=models.PROTECT, related_name="ledger_chain")
     last_seq = models.PositiveBigIntegerField(default=0)
     last_hash = models.CharField(max_length=64, default=GENESIS_HASH)
+    # The Merkle log over the same entries (apps.ledger.log): its name in checkpoints,
+    # fixed at the first checkpoint, and the public key that signs them.
+    origin = models.CharField(max_length=200, blank=True)
+    log_vkey = models.CharField(max_length=300, blank=True)
 
     def __str__(self) -> str:
         return f"Chain of {self.community} at #{self.last_seq}"
@@ -200,3 +204,157 @@ class LimitChange(AppendOnlyModel):
     def __str__(self) -> str:
         currency = self.account.currency
         return f"{self.account}: {format_amount(self.old_limit, currency)} to {format_amount(self.new_limit, currency)}"
+
+
+class LogNode(AppendOnlyModel):
+    """One perfect subtree of a community's Merkle log (RFC 9162 2.1): it covers the
+    entries with seq ``index * 2**level + 1`` to ``(index + 1) * 2**level``. Level 0 holds
+    the leaf hashes. Written with the entries, in their transaction; about 2 per entry."""
+
+    community = models.ForeignKey("peers.Community", on_delete=models.PROTECT, related_name="+")
+    level = models.PositiveSmallIntegerField()
+    index = models.PositiveBigIntegerField()
+    hash = models.BinaryField(max_length=32)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["community", "level", "index"], name="ledger_lognode_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Subtree {self.level}/{self.index} of {self.community_id}"
+
+
+class Checkpoint(AppendOnlyModel):
+    """A signed statement of the log's size and root (a C2SP checkpoint note). All kept."""
+
+    community = models.ForeignKey("peers.Community", on_delete=models.PROTECT, related_name="log_checkpoints")
+    number = models.PositiveIntegerField(help_text=gettext_lazy("1 for the community's first checkpoint."))
+    size = models.PositiveBigIntegerField(help_text=gettext_lazy("How many entries it covers."))
+    root = models.BinaryField(max_length=32)
+    note = models.TextField(help_text=gettext_lazy("The signed note, signed by the community's log key."))
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["community", "-size"]
+        constraints = [
+            models.UniqueConstraint(fields=["community", "size"], name="ledger_checkpoint_size_unique"),
+            models.UniqueConstraint(fields=["community", "number"], name="ledger_checkpoint_number_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Checkpoint {self.number} of {self.community} ({self.size} entries)"
+
+
+class Cosignature(AppendOnlyModel):
+    """A witness's signature line on a checkpoint: the witness checked that this checkpoint
+    extends every earlier one it signed. Shown with the checkpoint."""
+
+    checkpoint = models.ForeignKey(Checkpoint, on_delete=models.PROTECT, related_name="cosignatures")
+    witness_name = models.CharField(max_length=200)
+    key_id = models.PositiveBigIntegerField()
+    line = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["checkpoint", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["checkpoint", "witness_name", "key_id"], name="ledger_cosignature_once_per_key"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.witness_name} on {self.checkpoint}"
+
+
+class LogWitness(models.Model):
+    """A witness whose co-signatures this community's log accepts and shows: another
+    community on this site (``witness``) or one on another server (name and key)."""
+
+    community = models.ForeignKey("peers.Community", on_delete=models.PROTECT, related_name="log_witnesses")
+    name = models.CharField(max_length=200, help_text=gettext_lazy("The witness key's name."))
+    vkey = models.CharField(max_length=300, help_text=gettext_lazy("The witness's public key."))
+    witness = models.ForeignKey("peers.Community", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name_plural = "log witnesses"
+        constraints = [
+            models.UniqueConstraint(fields=["community", "name"], name="ledger_logwitness_name_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} witnesses {self.community}"
+
+
+class WitnessedLog(models.Model):
+    """A neighbouring community's log that this community witnesses: it fetches the log's
+    newest checkpoint, checks it extends the last one it co-signed, and co-signs it."""
+
+    witness = models.ForeignKey("peers.Community", on_delete=models.PROTECT, related_name="witnessed_logs")
+    origin = models.CharField(max_length=200, help_text=gettext_lazy("The log's name in its checkpoints."))
+    log_vkey = models.CharField(max_length=300, help_text=gettext_lazy("The log's public key."))
+    url = models.URLField(
+        blank=True,
+        help_text=gettext_lazy("Where the log is published (https://...); empty for a community on this site."),
+    )
+    active = models.BooleanField(default=True)
+    last_size = models.PositiveBigIntegerField(null=True, blank=True)
+    last_root = models.BinaryField(max_length=32, null=True, blank=True)
+    checked_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["witness", "origin"], name="ledger_witnessedlog_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.witness} witnesses {self.origin}"
+
+
+class WitnessView(AppendOnlyModel):
+    """A checkpoint a witness checked and co-signed: the witness's memory of the log."""
+
+    witnessed_log = models.ForeignKey(WitnessedLog, on_delete=models.PROTECT, related_name="views")
+    size = models.PositiveBigIntegerField()
+    root = models.BinaryField(max_length=32)
+    note = models.TextField(help_text=gettext_lazy("The checkpoint with the witness's signature added."))
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["witnessed_log", "-size"]
+        constraints = [
+            models.UniqueConstraint(fields=["witnessed_log", "size"], name="ledger_witnessview_size_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.witnessed_log} at {self.size}"
+
+
+class LogAlarm(AppendOnlyModel):
+    """Evidence that a log showed a history that can't be one: two checkpoints of one size
+    with different roots (a split view), or one that does not extend an earlier one."""
+
+    class Kind(models.TextChoices):
+        SPLIT_VIEW = "split_view", gettext_lazy("Two different ledgers of the same length")
+        NOT_EXTENDING = "not_extending", gettext_lazy("A ledger that rewrote its history")
+
+    witnessed_log = models.ForeignKey(WitnessedLog, on_delete=models.PROTECT, related_name="alarms")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    size = models.PositiveBigIntegerField()
+    seen_note = models.TextField(help_text=gettext_lazy("The checkpoint seen before."))
+    new_note = models.TextField(help_text=gettext_lazy("The checkpoint that contradicts it."))
+    detail = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["witnessed_log", "kind", "size"], name="ledger_logalarm_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.witnessed_log.origin}"

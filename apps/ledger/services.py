@@ -6,6 +6,7 @@ import hashlib
 import json
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 
+from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -18,12 +19,15 @@ from apps.notifications.services import notify
 from apps.peers.guards import require_active_member, require_organizer
 from apps.peers.models import Community, User
 from apps.peers.selectors import active_member
+from p2pcommons.enqueue import enqueue_on_commit
 from p2pcommons.errors import RuleViolation
 from p2pcommons.humanize import format_amount
 from p2pcommons.i18n import Amount, Message
 
+from . import log
 from .chain import entry_document, link_hash
 from .models import Account, Chain, Currency, Entry, LimitChange, Transfer
+from .tasks import publish_checkpoint
 
 CENT = Decimal("0.01")
 MAX_ID = 2**63 - 1  # the largest id the databases store
@@ -218,6 +222,7 @@ def _append(
         created_at=timezone.now(),
     )
     seq, prev = chain.last_seq, chain.last_hash
+    documents = []
     for account, delta in ((src, -amount), (dst, amount)):
         account.balance += delta
         seq += 1
@@ -225,6 +230,7 @@ def _append(
             seq=seq, transfer=transfer, account_id=account.pk, amount=delta, balance_after=account.balance
         )
         digest = link_hash(prev, doc)
+        documents.append(doc)
         Entry.objects.create(
             transfer=transfer,
             account=account,
@@ -237,7 +243,12 @@ def _append(
         )
         prev = digest
         Account.objects.filter(pk=account.pk).update(balance=account.balance)
+    # The same entries as leaves of the Merkle log, in this transaction (apps.ledger.log).
+    log.append(community_id=src.community_id, size=chain.last_seq, documents=documents)
     Chain.objects.filter(pk=chain.pk).update(last_seq=seq, last_hash=prev)
+    every = settings.LEDGER_CHECKPOINT_EVERY
+    if every and seq // every > chain.last_seq // every:
+        enqueue_on_commit(publish_checkpoint, src.community_id, waits_for="a signed checkpoint")
     transfer.was_created = True
     return transfer
 

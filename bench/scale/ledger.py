@@ -1,5 +1,6 @@
-"""The ledger: transfers and entries built with the ledger's own hash chain (part of the
-scale seed, bench/scale/__init__.py)."""
+"""The ledger: transfers and entries built with the ledger's own hash chain, and each
+community's Merkle log over them (the subtrees ``apps.ledger.log.append`` stores), so proofs
+and checkpoints of the scale data work (part of the scale seed, bench/scale/__init__.py)."""
 
 from __future__ import annotations
 
@@ -75,14 +76,20 @@ def seed_ledger(ctx: Ctx) -> dict[str, int]:
     between members of one community, chained exactly as ``transfer_create`` does:
     the same canonical document, link hash and fingerprint, a balance never below its
     limit, and each chain head at its last entry."""
+    from django.db import connection
+
+    from apps.ledger import log, merkle
     from apps.ledger.chain import entry_document, link_hash
-    from apps.ledger.models import Account, Chain, Entry, Transfer
+    from apps.ledger.models import Account, Chain, Entry, LogNode, Transfer
     from apps.ledger.services import _fingerprint
+
+    # LogNode.hash is bytea: COPY's text form of it is \x and hex; bulk_create takes the bytes.
+    as_bytea = (lambda digest: "\\x" + digest.hex()) if connection.vendor == "postgresql" else bytes
 
     rng, now = ctx.rng, ctx.now
     account_id, transfer_id, entry_id = next_id(Account), next_id(Transfer), next_id(Entry)
     accounts, chains = [], []
-    totals = {"transfers": 0, "entries": 0}
+    totals = {"transfers": 0, "entries": 0, "log_nodes": 0}
     span = timedelta(days=365).total_seconds()
     for index, entries in enumerate(ctx.split(ctx.total("ledger_entries"))):
         community = ctx.communities[index]
@@ -91,7 +98,8 @@ def seed_ledger(ctx: Ctx) -> dict[str, int]:
             for currency, limit in (("HOUR", community.default_hour_limit), ("CREDIT", community.default_credit_limit)):
                 ids[(member, currency)] = [account_id, Decimal("0.00"), limit]
                 account_id += 1
-        transfers, legs = [], []
+        transfers, legs, nodes = [], [], []
+        compact = merkle.CompactRange()  # the community's Merkle log (apps.ledger.log), as append writes it
         seq, prev = 0, Chain._meta.get_field("last_hash").default
         n = entries // 2
         members = ctx.members[index]
@@ -141,6 +149,8 @@ def seed_ledger(ctx: Ctx) -> dict[str, int]:
                 doc = entry_document(seq=seq, transfer=t, account_id=account[0], amount=delta, balance_after=account[1])
                 digest = link_hash(prev, doc)
                 legs.append((entry_id, t.pk, account[0], community.pk, seq, delta, account[1], prev, digest))
+                for node in compact.append(merkle.leaf_hash(log.leaf_bytes(doc))):
+                    nodes.append((community.pk, node.level, node.index, as_bytea(node.hash)))
                 prev = digest
                 entry_id += 1
             transfer_id += 1
@@ -153,9 +163,11 @@ def seed_ledger(ctx: Ctx) -> dict[str, int]:
         # whose final balances are known only now; one community's rows at a time in memory.
         write(Transfer, TRANSFER_COLUMNS, transfers)
         write(Entry, ENTRY_COLUMNS, legs)
+        write(LogNode, ["community_id", "level", "index", "hash"], nodes)
         chains.append((community.pk, seq, prev))
         totals["transfers"] += len(transfers)
         totals["entries"] += len(legs)
+        totals["log_nodes"] += len(nodes)
     write(Account, ["id", "community_id", "currency", "owner_id", "balance", "limit", "created_at"], accounts)
     for community_id, last_seq, last_hash in chains:
         Chain.objects.update_or_create(

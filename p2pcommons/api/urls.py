@@ -4,6 +4,7 @@ from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
 from apps.codesign.api import ChallengeViewSet, IdeaViewSet, ProposalViewSet, TaskViewSet, VolunteerViewSet
+from apps.ledger import log_api
 from apps.ledger.api import AccountViewSet, LedgerExportView, LedgerVerifyView, TransferViewSet
 from apps.moderation.api import FlagViewSet
 from apps.notifications.api import NotificationPreferenceView, NotificationViewSet
@@ -55,6 +56,7 @@ urlpatterns = [
     path("me/", MeView.as_view(), name="me"),
     path("ledger/verify/", LedgerVerifyView.as_view(), name="ledger-verify"),
     path("ledger/export/", LedgerExportView.as_view(), name="ledger-export"),
+    path("", include(log_api.routes())),
     path("notifications/preferences/", NotificationPreferenceView.as_view(), name="notification-preferences"),
     path("communities/<id:community_pk>/members/", member_list, name="community-members"),
     path("communities/<id:community_pk>/members/<id:pk>/promote/", member_promote, name="community-member-promote"),

@@ -338,6 +338,19 @@ elif CELERY_BROKER_URL.startswith("redis"):
         **PUBLISH_RETRY,
         "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
     }
+# --- The provable ledger (apps/ledger/log.py) -------------------------------------
+# Each community's log key is derived from this secret and the log's name; the private
+# keys are never stored. Back it up with the database: a lost secret means new keys,
+# and every witness would then see a log it can't trust. Empty: derived from SECRET_KEY
+# (local use only; production settings require it).
+LEDGER_LOG_SECRET = env.str("LEDGER_LOG_SECRET", default="")
+# The host part of the logs' names (default: SITE_URL's host), e.g. "oak.example.org".
+LEDGER_LOG_HOST = env.str("LEDGER_LOG_HOST", default="")
+# A checkpoint is signed every this many entries (0: only by the 5-minute sweep).
+LEDGER_CHECKPOINT_EVERY = env.int("LEDGER_CHECKPOINT_EVERY", default=100)
+# Witnesses fetch logs on other servers over HTTPS only; tests allow plain HTTP.
+LEDGER_WITNESS_ALLOW_HTTP = env.bool("LEDGER_WITNESS_ALLOW_HTTP", default=False)
+
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default="") or None
 CELERY_TASK_IGNORE_RESULT = CELERY_RESULT_BACKEND is None
 CELERY_ACCEPT_CONTENT = ["json"]

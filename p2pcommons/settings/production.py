@@ -8,6 +8,9 @@ from .base import REDIS_URL, env
 DEBUG = False
 SECRET_KEY = env.str("SECRET_KEY")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
+# The secret the ledger logs' signing keys come from (apps/ledger/log.py): its own, so
+# that rotating SECRET_KEY never changes a published log key.
+LEDGER_LOG_SECRET = env.str("LEDGER_LOG_SECRET")
 
 # A shared cache, or nothing starts: login limits and API throttles count in the cache,
 # and a per-process cache lets each gunicorn worker count on its own (2 workers let 10

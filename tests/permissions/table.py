@@ -77,6 +77,26 @@ def _pk(key: str) -> Callable[[World], int]:
     return lambda world: world.subject(key).pk
 
 
+def _signed(world: World) -> int:
+    """Community A's id, once its ledger log has a signed checkpoint (the world has fewer
+    entries than LEDGER_CHECKPOINT_EVERY); signing again at the same head does nothing."""
+    from apps.ledger import log
+
+    log.publish_checkpoint(community=world.a.community)
+    return world.a.community.pk
+
+
+class _Sizes(str):
+    """A query naming ``{size}``, the newest checkpoint's size of community ``{a}``: known only
+    once the world is built and signed (``_signed`` runs first, for the path)."""
+
+    def format(self, *args, **kwargs) -> str:
+        from apps.ledger.models import Checkpoint
+
+        sizes = Checkpoint.objects.filter(community_id=kwargs["a"]).order_by("-size").values_list("size", flat=True)
+        return str.format(self, *args, size=sizes.first(), **kwargs)
+
+
 def E(
     name: str,
     method: str,
@@ -203,6 +223,15 @@ API: list[Entry] = [
         },
     ),
     E("ledger-transfer-detail", "GET", PARTIES, "transfer"),
+    # --- ledger log (members) ---
+    # The log, its checkpoints and consistency proofs hold only names, keys, sizes and hashes:
+    # public (anyone may watch a log). Inclusion proofs and leaves carry the entries: as ledger-verify.
+    E("ledger-log", "GET", PUBLIC, community_pk=_a),
+    E("ledger-log-checkpoints", "GET", PUBLIC, community_pk=_signed),
+    E("ledger-log-checkpoint", "GET", PUBLIC, community_pk=_signed, number=1),
+    E("ledger-log-consistency", "GET", PUBLIC, community_pk=_signed, query=_Sizes("first={size}&second={size}")),
+    E("ledger-log-inclusion", "GET", "LDDOOOODOO", community_pk=_signed, query="seq=1"),
+    E("ledger-log-leaves", "GET", "LDDOOOODOO", community_pk=_signed, query="start=0&end=1"),
     E("review-list", "GET", SIGNED_IN),
     E(
         "review-list",
@@ -537,6 +566,35 @@ PAGES: list[Entry] = [
     E("peers:about-developers", "GET", PUBLIC),
     E("ledger:mine", "GET", SIGNED_IN),
     E("ledger:community", "GET", SIGNED_IN, slug="sunnyside"),
+    # --- ledger log (members) ---
+    E("ledger:entry-proof", "GET", SIGNED_IN, slug="sunnyside", seq=1, why="as ledger:community: others go there"),
+    # --- ledger log (witness protocol) ---
+    # A machine protocol for witnesses and auditors: no sign-in, the same answer for everyone.
+    E("ledger-log:discovery", "GET", PUBLIC, slug="sunnyside"),
+    E(
+        "ledger-log:checkpoint",
+        "GET",
+        "HHHHHHHHHH",
+        slug="sunnyside",
+        why="the world publishes no checkpoint: 404 for everyone (tests/ledger/test_witness.py serves one)",
+    ),
+    E(
+        "ledger-log:consistency",
+        "GET",
+        "VVVVVVVVVV",
+        slug="sunnyside",
+        first="1",
+        second="2",
+        why="only sizes of published checkpoints: 400 for everyone",
+    ),
+    E(
+        "ledger-log:cosignature",
+        "POST",
+        "VVVVVVVVVV",
+        slug="sunnyside",
+        body={"note": "x"},
+        why="a form is not a co-signed checkpoint: 400 for everyone (accepted ones: test_witness.py)",
+    ),
     E(
         "reputation:review-create",
         "GET",
@@ -758,9 +816,12 @@ ADMIN: dict[str, dict[str, str]] = {
             "codesign.Task",
             "codesign.Volunteer",
             "ledger.Account",
+            "ledger.Checkpoint",
             "ledger.Entry",
             "ledger.LimitChange",
+            "ledger.LogAlarm",
             "ledger.Transfer",
+            "ledger.WitnessView",
             "moderation.Flag",
             "moderation.ModerationQueueItem",
             "moderation.ModerationAction",
@@ -809,6 +870,10 @@ ADMIN: dict[str, dict[str, str]] = {
     # Organizers may not open accounts: the change view sends them to the person's profile
     # page, which shows it only to people who share a community (peers:profile above).
     "peers.User": _admin("AAAAAAADDO", "AAAAAAADDO", "AAAAAAAOOO", "AAAAAAADDO"),
+    # --- ledger log (witness protocol) ---: organizers add the witnesses their ledger accepts
+    # (and remove one), and the neighbouring ledgers their community checks (switched off, not deleted).
+    "ledger.LogWitness": _admin("AAAAAAAOOO", "AAAAAAAOOO", "AAAAAAAHOO", "AAAAAAAHOO"),
+    "ledger.WitnessedLog": _admin("AAAAAAAOOO", "AAAAAAAOOO", "AAAAAAAHOO", "AAAAAAADDO"),
     # Tool categories are the site's, shared by every community: organizers read and edit.
     "tools.Category": _admin("AAAAAAAOOO", "AAAAAAADDO", "AAAAAAAOOO", "AAAAAAADDO"),
 }

@@ -243,6 +243,7 @@ def test_production_settings_log_json_and_the_other_modes_plain():
         "ALLOWED_HOSTS": "example.org",
         "REDIS_URL": "redis://127.0.0.1:1/0",
         "EMAIL_URL": "smtp://mail.example.org:25",
+        "LEDGER_LOG_SECRET": "y" * 50,
     }
     base = {k: v for k, v in os.environ.items() if k != "LOG_FORMAT"}
 

@@ -142,6 +142,47 @@ def _setup_flag(world: World):
     return Flag.objects.get()
 
 
+# --- ledger log (members) ---
+def _signed_transfers(world: World, n: int) -> None:
+    """``n`` transfers to the member, each signed in a checkpoint that a neighbouring
+    community's witness key co-signs (so every checkpoint listed has a co-signature)."""
+    from apps.ledger import log
+    from apps.ledger.checkpoint import cosign_note
+    from apps.ledger.models import Chain
+    from apps.peers.factories import CommunityFactory
+
+    witness = world.extra.get("witness") or world.extra.setdefault("witness", CommunityFactory())
+    signer = log.witness_signer(witness)
+    for _ in range(n):
+        rows.transfers_to_member(world, 1)
+        checkpoint = log.publish_checkpoint(community=world.community)
+        vkey = Chain.objects.get(community=world.community).log_vkey
+        cosigned = cosign_note(checkpoint.note, [signer], [vkey])
+        log.add_cosignature(checkpoint=checkpoint, name=signer.name, vkey=signer.verifier.vkey, cosigned_note=cosigned)
+
+
+def _cosigned_first_checkpoint(world: World, n: int) -> None:
+    """``n`` neighbouring communities co-sign the checkpoint that proves entry 1 (named on its page)."""
+    from apps.ledger import log
+    from apps.ledger.checkpoint import cosign_note
+    from apps.ledger.models import Chain, Checkpoint, LogWitness
+    from apps.peers.factories import CommunityFactory
+
+    checkpoint = Checkpoint.objects.get(community=world.community, number=1)
+    vkey = Chain.objects.get(community=world.community).log_vkey
+    for _ in range(n):
+        signer = log.witness_signer(CommunityFactory())
+        LogWitness.objects.create(community=world.community, name=signer.name, vkey=signer.verifier.vkey)
+        cosigned = cosign_note(checkpoint.note, [signer], [vkey])
+        log.add_cosignature(checkpoint=checkpoint, name=signer.name, vkey=signer.verifier.vkey, cosigned_note=cosigned)
+
+
+def _setup_signed(world: World):
+    """One transfer (entries 1 and 2) in checkpoint 1, of size 2."""
+    _signed_transfers(world, 1)
+    return world.community
+
+
 def _pk(prefix: str, suffix: str = "") -> Callable[[World], str]:
     return lambda world: f"{prefix}{world.subject.pk}/{suffix}"
 
@@ -202,6 +243,41 @@ ENTRIES: list[Entry] = [
         lambda w: f"{API}ledger/export/?community={w.community.pk}",
         rows.transfers_to_member,
         10,
+        is_list=False,
+    ),
+    # --- ledger log (members) ---
+    Entry("ledger-log", _pk(f"{API}ledger/logs/"), _signed_transfers, 6, setup=_setup_signed, is_list=False),
+    Entry("ledger-log-checkpoints", lambda w: f"{API}ledger/logs/{w.community.pk}/checkpoints/", _signed_transfers, 6),
+    Entry(
+        "ledger-log-checkpoint",
+        _pk(f"{API}ledger/logs/", "checkpoints/1/"),
+        _cosigned_first_checkpoint,
+        5,
+        setup=_setup_signed,
+        is_list=False,
+    ),
+    Entry(
+        "ledger-log-consistency",
+        _pk(f"{API}ledger/logs/", "consistency/?first=2&second=2"),
+        _signed_transfers,
+        7,
+        setup=_setup_signed,
+        is_list=False,
+    ),
+    Entry(
+        "ledger-log-inclusion",
+        _pk(f"{API}ledger/logs/", "inclusion/?seq=1"),
+        _signed_transfers,
+        8,
+        setup=_setup_signed,
+        is_list=False,
+    ),
+    Entry(
+        "ledger-log-leaves",
+        _pk(f"{API}ledger/logs/", "leaves/?start=0&end=2"),
+        _signed_transfers,
+        6,
+        setup=_setup_signed,
         is_list=False,
     ),
     Entry("notification-list", lambda w: f"{API}notifications/", rows.notifications, 4),
@@ -335,6 +411,7 @@ ENTRIES: list[Entry] = [
 
 # URL names that show nothing by GET, or are not pages of the site: why each is left out.
 NOT_PAGES: dict[str, str] = {
+    "ledger-log:cosignature": "a witness's POST inbox (machine protocol), nothing to show by GET",
     "me-export-download": "a file download of one prepared export, not a page",
 }
 
@@ -381,13 +458,47 @@ PAGES: list[Entry] = [
     Entry("front:blueprint", _u("/blueprints/tools/"), rows.tools, 5, is_list=False),
     Entry("front:search", _u("/search/?q=drill"), rows.tools, 11),
     Entry("peers:list", _u("/communities/"), rows.communities, 7),
-    Entry("peers:community", _p("/c/{slug}/"), rows.members, 13),
+    Entry("peers:community", _p("/c/{slug}/"), rows.members, 14),  # 14: the ledger's signing key (ledger log)
     Entry("peers:profile", _p("/people/{member}/"), rows.reviews_of_member, 15, is_list=False),
     Entry("peers:profile-edit", _u("/me/"), rows.none, 4, is_list=False),
     Entry("peers:about-developers", _u("/about/developers/"), rows.none, 3, is_list=False),
     Entry("peers:community-leave", _p("/c/{slug}/leave/"), rows.none, 5, is_list=False),
     Entry("ledger:mine", _u("/ledger/"), rows.transfers_to_member, 11),
     Entry("ledger:community", _p("/ledger/c/{slug}/"), rows.transfers_to_member, 7),
+    # --- ledger log (members) ---
+    Entry(
+        "ledger:entry-proof",
+        _p("/ledger/c/{slug}/entry/1/"),
+        _cosigned_first_checkpoint,
+        10,
+        setup=_setup_signed,
+        is_list=False,
+    ),
+    # --- ledger log (witness protocol): public, for neighbouring servers ---
+    Entry(
+        "ledger-log:discovery",
+        _p("/.well-known/p2pcommons-log/{slug}/"),
+        rows.transfers_to_member,
+        4,
+        setup=_setup_signed,
+        is_list=False,
+    ),
+    Entry(
+        "ledger-log:checkpoint",
+        _p("/.well-known/p2pcommons-log/{slug}/checkpoint"),
+        rows.transfers_to_member,
+        4,
+        setup=_setup_signed,
+        is_list=False,
+    ),
+    Entry(
+        "ledger-log:consistency",
+        _p("/.well-known/p2pcommons-log/{slug}/consistency/2/2"),
+        rows.transfers_to_member,
+        3,
+        setup=_setup_signed,
+        is_list=False,
+    ),
     Entry("notifications:list", _u("/notifications/"), rows.notifications, 5),
     Entry("notifications:bell", _u("/notifications/bell/"), rows.notifications, 3),
     Entry("notifications:preferences", _u("/notifications/preferences/"), rows.none, 5, is_list=False),

@@ -15,6 +15,7 @@ from apps.codesign import services as codesign
 from apps.codesign import tasks as codesign_tasks
 from apps.codesign.models import Challenge, Project, Proposal, Task, Volunteer
 from apps.ledger import services as ledger
+from apps.ledger import tasks as ledger_tasks
 from apps.skills import services as skills
 from apps.skills import tasks as skills_tasks
 from apps.skills.models import Request, Seat, Session
@@ -65,7 +66,10 @@ class Actions:
         self.engine.traveller.shift(timedelta(minutes=minutes))
         self.engine.last = None  # a retry comes at once, never after the clock moved
         self.engine.stats.ops["time"] += 1
-        self.engine.record("time", f"{minutes} minutes pass", Outcome("ok"))
+        # At least 10 minutes: the ledger's 5-minute sweep has signed every log that grew
+        # (no draw of its own, so the walks of the fixed seeds stay what they were).
+        signed = ledger_tasks.publish_due_checkpoints()
+        self.engine.record("time", f"{minutes} minutes pass, {signed} checkpoints signed", Outcome("ok"))
 
     # --- tools ---------------------------------------------------------------------------
     def book(self) -> Call:

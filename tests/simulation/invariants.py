@@ -18,8 +18,11 @@ from django.contrib.contenttypes.models import ContentType
 from django.db.models import Count, F, Q
 
 from apps.codesign.models import Ballot, BallotEntry, Challenge, Task, Volunteer
-from apps.ledger.chain import verify_community
-from apps.ledger.models import Account, Entry, Transfer
+from apps.ledger import checkpoint as notes
+from apps.ledger import log, merkle
+from apps.ledger.chain import _entries, verify_community
+from apps.ledger.models import Account, Chain, Entry, LogNode, Transfer
+from apps.ledger.models import Checkpoint as LogCheckpoint
 from apps.peers.models import Community
 from apps.skills.models import Seat, Session
 from apps.solar.models import Order, Slot, SlotEvent, Trade
@@ -104,11 +107,59 @@ def the_ledger_cannot_be_rewritten() -> list[str]:
 
 
 def the_merkle_log_verifies() -> list[str]:
-    """Invariant 2, its published log. The Merkle log of issue 19 does not exist yet:
-    this hook is where its verification goes (recompute the tree over every community's
-    entries and compare with the signed roots), so the simulation checks it after every
-    step from the day it lands. Until then it checks nothing and says so in its name."""
-    return []
+    """Invariant 2, its published log (apps.ledger.log): per community, the stored tree's
+    root at the chain's length is the root of the leaves recomputed from the entries, and so
+    is every stored subtree (later proofs read them, not only the root); every checkpoint
+    opens with the log's recorded key and signs the stored root at its size; each checkpoint
+    extends the one before it (a consistency proof from the stored subtrees verifies). So a
+    tampered entry, a lost or forged subtree, or a checkpoint signed over another history
+    shows after the step that caused it."""
+    problems = []
+    chains = Chain.objects.filter(last_seq__gt=0).select_related("community").order_by("community_id")
+    for chain in chains:
+        community = chain.community
+        leaves = [log.leaf_bytes(doc) for doc in _entries(community, upto=chain.last_seq)]
+        try:
+            stored = log.root(community_id=community.pk, size=chain.last_seq)
+        except LookupError as error:
+            problems.append(f"the log of community {community.pk} misses subtrees: {error}")
+            continue
+        if len(leaves) != chain.last_seq:
+            problems.append(f"community {community.pk} has {len(leaves)} entries but its chain says {chain.last_seq}")
+        elif stored != merkle.root(leaves):
+            problems.append(f"the log root of community {community.pk} is not the root of its entries")
+        # Every stored subtree, not only the right edge a root reads: a wrong one would spoil proofs.
+        compact, expected = merkle.CompactRange(), {}
+        for leaf in leaves:
+            expected.update(((n.level, n.index), n.hash) for n in compact.append(merkle.leaf_hash(leaf)))
+        rows = LogNode.objects.filter(community=community).values_list("level", "index", "hash")
+        actual = {(level, index): bytes(digest) for level, index, digest in rows}
+        wrong = sorted(key for key in expected.keys() | actual.keys() if expected.get(key) != actual.get(key))
+        if wrong:
+            problems.append(f"the log of community {community.pk} stores wrong or missing subtrees {wrong[:5]}")
+        previous = None
+        for cp in LogCheckpoint.objects.filter(community=community).order_by("size"):
+            label = f"checkpoint {cp.number} of community {community.pk}"
+            try:
+                body, _ = notes.open_checkpoint(log.signed_note(cp), [chain.log_vkey], origin=chain.origin)
+            except notes.NoteError as error:
+                problems.append(f"{label} does not open with the log's key: {error}")
+                continue
+            if (body.size, body.root_hash) != (cp.size, bytes(cp.root)):
+                problems.append(f"{label} signs size {body.size}, stored as {cp.size} with another root")
+            if cp.size > chain.last_seq:
+                problems.append(f"{label} covers {cp.size} entries, the chain has {chain.last_seq}")
+                continue
+            if body.root_hash != log.root(community_id=community.pk, size=cp.size):
+                problems.append(f"{label} signs another root than the stored tree's at size {cp.size}")
+            if previous is not None:
+                try:
+                    proof = log.consistency_proof(community_id=community.pk, size1=previous.size, size2=body.size)
+                    merkle.verify_consistency(previous.size, body.size, previous.root_hash, body.root_hash, proof)
+                except (LookupError, ValueError) as error:
+                    problems.append(f"{label} does not extend the one before: {error}")
+            previous = body
+    return problems
 
 
 def the_energy_market_clears_and_pays_once() -> list[str]:

@@ -180,6 +180,29 @@ def _rewritten_entry() -> bool:
     return True
 
 
+def _checkpoint_of_another_history() -> bool:
+    """A checkpoint, validly signed with the community's real key, over a root the entries
+    don't give: what an operator rewriting history (or a bug) would leave behind."""
+    from apps.ledger import checkpoint as notes
+    from apps.ledger import log
+    from apps.ledger.models import Chain, Checkpoint
+
+    for chain in Chain.objects.filter(last_seq__gt=1).order_by("pk"):
+        taken = set(Checkpoint.objects.filter(community_id=chain.community_id).values_list("size", flat=True))
+        size = next((s for s in range(1, chain.last_seq + 1) if s not in taken), None)
+        if size is None:
+            continue
+        origin = chain.origin or log.default_origin(chain.community)
+        if not chain.origin:
+            Chain.objects.filter(pk=chain.pk).update(origin=origin, log_vkey=log.log_signer(origin).verifier.vkey)
+        root = bytes(32)
+        note = notes.sign_checkpoint(notes.Checkpoint(origin, size, root), [log.log_signer(origin)])
+        number = Checkpoint.objects.filter(community_id=chain.community_id).count() + 1
+        Checkpoint.objects.create(community_id=chain.community_id, number=number, size=size, root=root, note=note)
+        return True
+    return False
+
+
 def _slot_cleared_twice() -> bool:
     slot = Slot.objects.filter(status__in=(Slot.Status.CLEARED, Slot.Status.SETTLED)).order_by("pk").first()
     if slot is None:
@@ -241,6 +264,7 @@ BREAKAGES: tuple[tuple[Callable[[], bool], Callable[[], list[str]]], ...] = (
     (_overlapping_loan, invariants.no_double_booking),
     (_unbalanced_account, invariants.the_ledger_balances),
     (_rewritten_entry, invariants.the_ledger_cannot_be_rewritten),
+    (_checkpoint_of_another_history, invariants.the_merkle_log_verifies),
     (_slot_cleared_twice, invariants.the_energy_market_clears_and_pays_once),
     (_trade_paid_twice, invariants.the_energy_market_clears_and_pays_once),
     (_ballot_over_its_dots, invariants.ballots_stay_within_their_dots),
