@@ -132,10 +132,14 @@ _ENTRY_COLUMNS = (
 )
 
 
-def _entries(community: Community, *, upto: int) -> Iterator[dict]:
-    """The entries up to ``upto``, in chain order, streamed in chunks (one query): each
-    the document ``entry_document`` makes (same keys, same order), then id and hashes."""
-    rows = Entry.objects.filter(community=community, seq__lte=upto).order_by("seq").values_list(*_ENTRY_COLUMNS)
+def _entries(community: Community, *, upto: int, since: int = 1) -> Iterator[dict]:
+    """The entries ``since`` to ``upto`` (seq), in chain order, streamed in chunks (one query):
+    each the document ``entry_document`` makes (same keys, same order), then id and hashes."""
+    rows = (
+        Entry.objects.filter(community=community, seq__gte=since, seq__lte=upto)
+        .order_by("seq")
+        .values_list(*_ENTRY_COLUMNS)
+    )
     for (
         pk,
         seq,

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import base64
 
-from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
 from django.urls import path
 from django.utils.translation import gettext as _
@@ -46,9 +45,9 @@ from p2pcommons.api.schema import FIELD_ERRORS, FORBIDDEN, NOT_FOUND
 from scripts.verify_log import CONSISTENCY_FORMAT, INCLUSION_FORMAT  # the formats the offline verifier reads
 
 from . import log, merkle, selectors
-from .chain import entry_document
+from .chain import _entries
 from .checkpoint import MAX_TREE_SIZE
-from .models import Checkpoint, Cosignature, Entry
+from .models import Checkpoint
 
 TAGS = ["ledger"]
 # Leaves per call: about 450 bytes each, so at most ~0.5 MB per answer.
@@ -168,15 +167,8 @@ class LeavesSerializer(serializers.Serializer):
 
 
 def _checkpoints(community: Community):
-    """The community's checkpoints with their co-signatures (prefetched in id order: one query)."""
-    return Checkpoint.objects.filter(community=community).prefetch_related(
-        Prefetch("cosignatures", queryset=Cosignature.objects.order_by("id"))
-    )
-
-
-def signed_note(checkpoint: Checkpoint) -> str:
-    """``log.signed_note`` from the prefetched co-signatures (no query per checkpoint)."""
-    return checkpoint.note + "".join(c.line for c in checkpoint.cosignatures.all())
+    """The community's checkpoints with their co-signatures (one query more, however many)."""
+    return log.with_cosignatures(Checkpoint.objects.filter(community=community))
 
 
 def checkpoint_data(checkpoint: Checkpoint) -> dict:
@@ -185,7 +177,7 @@ def checkpoint_data(checkpoint: Checkpoint) -> dict:
         "number": checkpoint.number,
         "size": checkpoint.size,
         "root": b64(checkpoint.root),
-        "note": signed_note(checkpoint),
+        "note": log.signed_note(checkpoint),
         "created_at": checkpoint.created_at,
         "cosigned_by": [c.witness_name for c in cosignatures],
     }
@@ -220,16 +212,8 @@ def _checkpoint_of_size(community: Community, size: int, field: str) -> Checkpoi
 
 def leaves(community: Community, *, first: int, last: int) -> list[bytes]:
     """The leaves of entries ``first`` to ``last`` (seq, inclusive), in order, in one query:
-    ``chain.entry_document`` of each, the very document its chain link and leaf hash cover."""
-    rows = Entry.objects.filter(community=community, seq__gte=first, seq__lte=last).select_related("transfer")
-    return [
-        log.leaf_bytes(
-            entry_document(
-                seq=e.seq, transfer=e.transfer, account_id=e.account_id, amount=e.amount, balance_after=e.balance_after
-            )
-        )
-        for e in rows.order_by("seq")
-    ]
+    the very documents their chain links and leaf hashes cover (``chain._entries``)."""
+    return [log.leaf_bytes(doc) for doc in _entries(community, upto=last, since=first)]
 
 
 def _origin(checkpoint: Checkpoint) -> str:
@@ -336,8 +320,8 @@ class ConsistencyView(APIView):
             "origin": _origin(first),
             "first": first.size,
             "second": second.size,
-            "first_note": signed_note(first),
-            "second_note": signed_note(second),
+            "first_note": log.signed_note(first),
+            "second_note": log.signed_note(second),
             "proof": [b64(h) for h in proof],
         }
         return Response(ConsistencyProofSerializer(data).data)
@@ -387,7 +371,7 @@ class InclusionView(APIView):
             "leaf": leaf.decode("utf-8"),
             "leaf_hash": b64(merkle.leaf_hash(leaf)),
             "proof": [b64(h) for h in proof],
-            "checkpoint": {"number": checkpoint.number, "size": checkpoint.size, "note": signed_note(checkpoint)},
+            "checkpoint": {"number": checkpoint.number, "size": checkpoint.size, "note": log.signed_note(checkpoint)},
         }
         return Response(InclusionProofSerializer(data).data)
 

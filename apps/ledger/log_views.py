@@ -12,7 +12,6 @@ import base64
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -23,7 +22,7 @@ from apps.peers.models import Community
 from p2pcommons.i18n import activate_community_zone
 
 from . import log, selectors
-from .models import Checkpoint, Cosignature, Entry, LogWitness
+from .models import Checkpoint, Entry, LogWitness
 
 
 def _witness_names(community: Community, checkpoint: Checkpoint) -> list[str]:
@@ -52,12 +51,7 @@ def entry_proof(request: HttpRequest, slug: str, seq: int) -> HttpResponse:
     )
     if entry is None:
         raise Http404
-    checkpoint = (
-        Checkpoint.objects.filter(community=community, size__gte=seq)
-        .order_by("size")
-        .prefetch_related(Prefetch("cosignatures", queryset=Cosignature.objects.order_by("id")))
-        .first()
-    )
+    checkpoint = log.covering_checkpoint(community_id=community.pk, seq=seq)
     origin, vkey = log.log_identity(community)
     context = {
         "community": community,
