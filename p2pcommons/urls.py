@@ -55,6 +55,9 @@ urlpatterns = [
     path("ledger/", include("apps.ledger.urls")),
     # The ledger's public log protocol for witnesses and auditors (apps/ledger/wellknown.py).
     path(".well-known/p2pcommons-log/", include("apps.ledger.wellknown")),
+    # ActivityPub between servers: WebFinger, NodeInfo, actors, inboxes (apps/federation).
+    path("", include("apps.federation.urls_ap")),
+    path("neighbours/", include("apps.federation.urls")),
     path("reviews/", include("apps.reputation.urls")),
     path("notifications/", include("apps.notifications.urls")),
     path("moderation/", include("apps.moderation.urls")),

@@ -11,6 +11,10 @@ search, or the SQLite fallback; a match in a title outranks one in a description
 close to the member's own place (their profile's rounded location; without one there is
 no distance to filter by, see ``location_of``). The result is one list, best first, at
 most ``limit`` long; the page and the API cut it into pages.
+
+Listings of neighbouring communities on other servers that the member's communities
+follow (``remote_hits``) come in as the kind they are ("tool", "offer", "request"),
+marked with their home community; they have no place, so a distance filter leaves them out.
 """
 
 from __future__ import annotations
@@ -19,9 +23,11 @@ import math
 from collections.abc import Collection
 
 from django.db.models import Q
+from django.urls import reverse
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy
 
+from apps.federation.selectors import remote_listings_for
 from apps.peers import geo
 from apps.peers.blueprints import Blueprint, SearchHit, all_blueprints
 from apps.peers.models import User
@@ -96,6 +102,45 @@ def member_hits(
     return hits
 
 
+# A neighbouring community's listing shows up as the local kind it is (so the kind
+# filters keep working), marked with where it comes from.
+REMOTE_KINDS = {
+    "tool": ("tool", gettext_lazy("Tool from a neighbouring community")),
+    "skill_offer": ("offer", gettext_lazy("Skill offered in a neighbouring community")),
+    "skill_request": ("request", gettext_lazy("Help asked in a neighbouring community")),
+}
+REMOTE_FIELDS = ("name", "category", "summary")
+
+
+def remote_hits(*, user: User, query: str, kinds: Collection[str] | None, limit: int) -> list[SearchHit]:
+    """Listings of the neighbouring communities the member's communities follow
+    (``apps.federation.selectors.remote_listings_for``) that match, best first, marked
+    with their home community (one query). ``kinds`` are local kinds ("tool", "offer",
+    "request"); None is every kind."""
+    remote = [key for key, (local, _label) in REMOTE_KINDS.items() if kinds is None or local in kinds]
+    if not remote:
+        return []
+    listings = ranked_match(
+        remote_listings_for(user=user).filter(kind__in=remote).select_related("origin"), query, REMOTE_FIELDS
+    )
+    hits = []
+    for listing in listings.order_by("-search_rank", "name", "id")[:limit]:
+        local, label = REMOTE_KINDS[listing.kind]
+        origin = listing.origin.name or listing.origin.host
+        hits.append(
+            SearchHit(
+                kind=local,
+                kind_label=str(label),
+                title=listing.name,
+                snippet=Truncator(" ".join(listing.summary.split())).chars(SNIPPET_CHARS),
+                url=reverse("federation:listing", args=[listing.pk]),
+                rank=float(listing.search_rank),
+                community=f"{origin} ({listing.origin.host})" if listing.origin.name else origin,
+            )
+        )
+    return hits
+
+
 def _order(hit: SearchHit) -> tuple:
     distance = math.inf if hit.distance_km is None else hit.distance_km
     return (-hit.rank, distance, hit.title.casefold(), hit.url)
@@ -131,5 +176,7 @@ def search(
         hits += bp.search(user=user, query=query, kinds=chosen, near=near, within_km=within_km, limit=limit)
     if wanted is None or MEMBER_KIND[0] in wanted:
         hits += member_hits(user=user, query=query, near=near, within_km=within_km, limit=limit)
+    if within_km is None:  # a neighbouring community's listing has no place to measure
+        hits += remote_hits(user=user, query=query, kinds=wanted, limit=limit)
     hits.sort(key=_order)
     return hits[:limit]

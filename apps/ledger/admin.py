@@ -6,6 +6,8 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin
 from django.db.models import Count
+from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -18,10 +20,11 @@ from apps.peers.admin_scoping import (
 )
 from p2pcommons.humanize import format_amount
 
-from . import checkpoint, log, services, witness
+from . import checkpoint, clearing, log, services, witness
 from .models import (
     Account,
     Checkpoint,
+    ClearingCheck,
     Entry,
     LimitChange,
     LogAlarm,
@@ -43,12 +46,49 @@ class ReasonForm(forms.Form):
     reason = forms.CharField(max_length=200, help_text=gettext_lazy("Recorded in the reversing transfer's memo."))
 
 
+class HolderFilter(admin.SimpleListFilter):
+    """Members' accounts, the community's own, or clearing accounts with neighbouring communities."""
+
+    title = gettext_lazy("held by")
+    parameter_name = "held_by"
+
+    def lookups(self, request, model_admin):
+        return (
+            ("member", gettext_lazy("a member")),
+            ("community", gettext_lazy("the community")),
+            ("neighbour", gettext_lazy("a neighbouring community (clearing)")),
+        )
+
+    def queryset(self, request, queryset):
+        if self.value() == "member":
+            return queryset.filter(owner__isnull=False)
+        if self.value() == "community":
+            return queryset.filter(owner__isnull=True, peer="")
+        if self.value() == "neighbour":
+            return queryset.exclude(peer="")
+        return queryset
+
+
+def _set_limit(account: Account, actor, *, limit, reason: str) -> Account:
+    """A clearing account's limit through ``clearing_set_limit``, any other through ``account_set_limit``."""
+    if account.is_clearing:
+        return clearing.clearing_set_limit(
+            community=account.community,
+            peer_uri=account.peer,
+            currency=account.currency,
+            limit=limit,
+            actor=actor,
+            reason=reason,
+        )
+    return services.account_set_limit(account=account, actor=actor, limit=limit, reason=reason)
+
+
 @admin.register(Account)
 class AccountAdmin(ReadOnlyAdminMixin, CommunityScopedAdminMixin, admin.ModelAdmin):
     community_path = "community"
     list_display = ("holder", "community", "balance_shown", "limit_shown")
-    list_filter = ("currency", ("community", ScopedCommunityFilter))
-    search_fields = ("owner__profile__display_name", "name")
+    list_filter = ("currency", HolderFilter, ("community", ScopedCommunityFilter))
+    search_fields = ("owner__profile__display_name", "name", "peer_name")
     list_select_related = ("owner__profile", "community")
     actions = ["change_limit"]
 
@@ -73,7 +113,7 @@ class AccountAdmin(ReadOnlyAdminMixin, CommunityScopedAdminMixin, admin.ModelAdm
             form_class=LimitForm,
             title=_("Change the credit limit"),
             action="change_limit",
-            apply=lambda account, **data: services.account_set_limit(account=account, actor=request.user, **data),
+            apply=lambda account, **data: _set_limit(account, request.user, **data),
             done=_("Changed the limit of {count} account(s)."),
         )
 
@@ -304,3 +344,59 @@ class LogAlarmAdmin(ReadOnlyAdminMixin, CommunityScopedAdminMixin, admin.ModelAd
     list_select_related = ("witnessed_log__witness",)
     fields = ("witnessed_log", "kind", "size", "detail", "seen_note", "new_note", "created_at")
     readonly_fields = fields
+
+
+@admin.register(ClearingCheck)
+class ClearingCheckAdmin(ReadOnlyAdminMixin, CommunityScopedAdminMixin, admin.ModelAdmin):
+    """Each comparison of a clearing account with the neighbouring community's side of it."""
+
+    community_path = "community"
+    when = when_column("checked_at", gettext_lazy("when"))
+    list_display = (when, "peer_name", "currency", "ok", "our_balance_shown", "their_balance_shown", "first_problem")
+    list_display_links = (when,)
+    list_filter = ("ok", "currency", ("community", ScopedCommunityFilter))
+    list_select_related = ("community",)
+    search_fields = ("peer_name", "peer")
+    date_hierarchy = "checked_at"
+    fields = (
+        "community",
+        "peer_name",
+        "peer",
+        "currency",
+        "checked_at",
+        "ok",
+        "our_balance_shown",
+        "their_balance_shown",
+        "problems_shown",
+        "alerted_at",
+    )
+    readonly_fields = fields
+
+    @admin.display(description=gettext_lazy("our balance"), ordering="our_balance")
+    def our_balance_shown(self, obj: ClearingCheck) -> str:
+        return format_amount(obj.our_balance, obj.currency)
+
+    @admin.display(description=gettext_lazy("their balance"), ordering="their_balance")
+    def their_balance_shown(self, obj: ClearingCheck) -> str:
+        return "-" if obj.their_balance is None else format_amount(obj.their_balance, obj.currency)
+
+    @admin.display(description=gettext_lazy("what differs"))
+    def first_problem(self, obj: ClearingCheck) -> str:
+        problems = _problems(obj)
+        return str(clearing.describe(problems[0], obj.currency)) if problems else "-"
+
+    @admin.display(description=gettext_lazy("what differs"))
+    def problems_shown(self, obj: ClearingCheck) -> str:
+        problems = _problems(obj)
+        lines = [str(clearing.describe(problem, obj.currency)) for problem in problems]
+        count = obj.detail.get("problem_count", len(problems)) if isinstance(obj.detail, dict) else len(problems)
+        if count > len(lines):
+            lines.append(_("... and %(count)s more.") % {"count": count - len(lines)})
+        if not lines:
+            return _("Both sides match.")
+        return format_html_join(mark_safe("<br>"), "{}", ((line,) for line in lines))
+
+
+def _problems(check: ClearingCheck) -> list[dict]:
+    problems = check.detail.get("problems") if isinstance(check.detail, dict) else None
+    return [p for p in problems if isinstance(p, dict)] if isinstance(problems, list) else []

@@ -17,3 +17,8 @@ class LedgerConfig(AppConfig):
             label=gettext_lazy("A neighbouring ledger showed two different histories"),
             for_organizers=True,
         )
+        register_kind(
+            "ledger.clearing_mismatch",
+            label=gettext_lazy("A neighbouring community's books no longer match ours (or match again)"),
+            for_organizers=True,
+        )

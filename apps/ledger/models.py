@@ -8,6 +8,7 @@ and on PostgreSQL a trigger does too); a mistake is undone by a reversing transf
 from __future__ import annotations
 
 from decimal import Decimal
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
@@ -68,6 +69,16 @@ class Account(models.Model):
         help_text=gettext_lazy("How far below zero it may go."),
     )
     created_at = models.DateTimeField(default=timezone.now)
+    # A clearing account (apps.ledger.clearing): the community's side of its zero-sum account
+    # with a community on another server, named by that community's actor URI. No owner.
+    peer = models.CharField(
+        max_length=500,
+        blank=True,
+        help_text=gettext_lazy("For a clearing account: the address of the neighbouring community."),
+    )
+    peer_name = models.CharField(
+        max_length=200, blank=True, help_text=gettext_lazy("For a clearing account: the neighbouring community's name.")
+    )
 
     class Meta:
         ordering = ["community", "currency", "id"]
@@ -79,8 +90,16 @@ class Account(models.Model):
             ),
             models.UniqueConstraint(
                 fields=["community", "currency", "name"],
-                condition=Q(owner__isnull=True),
+                condition=Q(owner__isnull=True, peer=""),
                 name="ledger_account_community_name_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["community", "currency", "peer"],
+                condition=~Q(peer=""),
+                name="ledger_account_one_per_peer_currency",
+            ),
+            models.CheckConstraint(
+                condition=Q(peer="") | Q(owner__isnull=True), name="ledger_account_clearing_has_no_owner"
             ),
             models.CheckConstraint(condition=Q(balance__gte=F("limit")), name="ledger_account_within_limit"),
             models.CheckConstraint(condition=Q(limit__lte=0), name="ledger_account_limit_not_positive"),
@@ -90,7 +109,14 @@ class Account(models.Model):
         return f"{self.holder_name} · {self.get_currency_display()} · {self.community}"
 
     @property
+    def is_clearing(self) -> bool:
+        """Whether this is a clearing account with a neighbouring community (no member holds it)."""
+        return bool(self.peer)
+
+    @property
     def holder_name(self) -> str:
+        if self.peer:
+            return _("Clearing with %(name)s") % {"name": self.peer_name or urlsplit(self.peer).hostname or self.peer}
         return self.owner.public_name if self.owner_id else (self.name or _("Community"))
 
     @property
@@ -358,3 +384,29 @@ class LogAlarm(AppendOnlyModel):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.witnessed_log.origin}"
+
+
+class ClearingCheck(models.Model):
+    """One comparison of a clearing account with the neighbour's side of it
+    (``apps.ledger.clearing.clearing_reconcile``): the two balances must be opposite, every
+    shared payment on both sides with opposite amounts, and their checkpoint signed by their
+    log key. Kept as the history organizers read; ``alerted_at`` says the organizers were told
+    (of a new mismatch, or that it matches again)."""
+
+    community = models.ForeignKey("peers.Community", on_delete=models.PROTECT, related_name="clearing_checks")
+    peer = models.CharField(max_length=500, help_text=gettext_lazy("The neighbouring community's address."))
+    peer_name = models.CharField(max_length=200, blank=True)
+    currency = models.CharField(max_length=8, choices=Currency.choices)
+    checked_at = models.DateTimeField(default=timezone.now)
+    ok = models.BooleanField(help_text=gettext_lazy("Both sides matched."))
+    our_balance = models.DecimalField(**AMOUNT_DIGITS)
+    their_balance = models.DecimalField(**AMOUNT_DIGITS, null=True, blank=True)
+    detail = models.JSONField(default=dict, blank=True)
+    alerted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-checked_at", "-id"]
+        indexes = [models.Index(fields=["community", "currency", "peer", "-checked_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.peer_name or self.peer} · {self.currency} · {format_when_short(self.checked_at)}"

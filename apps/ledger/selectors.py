@@ -19,6 +19,12 @@ def accounts_visible_to(*, user: User) -> QuerySet[Account]:
     )
 
 
+def clearing_accounts_of(*, community: Community) -> QuerySet[Account]:
+    """The community's clearing accounts with neighbouring communities, by neighbour and currency
+    (``apps.ledger.clearing``); a member's lists never include them (they have no owner)."""
+    return Account.objects.filter(community=community).exclude(peer="").order_by("peer_name", "peer", "currency")
+
+
 def accounts_of(*, user: User) -> QuerySet[Account]:
     return Account.objects.filter(owner=user).select_related("community").order_by("community__name", "currency")
 

@@ -9,7 +9,9 @@ What goes in is declared by each app in its ``personal_data.py``
 holds ``data.json`` (format ``p2pcommons.personal-data``, version ``FORMAT_VERSION``,
 described by ``apps/privacy/export_schema.json`` and docs/data-export.md), one CSV per
 table, the member's photos, their ledger entries per community (checkable with
-``scripts/verify_ledger_export.py --entries``) and a README.
+``scripts/verify_ledger_export.py --entries``), the same in the open vocabulary
+(``actor.json`` and ``outbox.json``, ActivityStreams + ValueFlows JSON-LD, see
+``export_jsonld.py``; another instance imports them, ``move_house.py``) and a README.
 
 A row's value under a key ending in ``_file`` is a name in the file storage: the file is
 copied into the zip under ``photos/`` and the value becomes its path in the zip.
@@ -42,6 +44,7 @@ from django.utils.translation import gettext_lazy as _
 from p2pcommons.enqueue import current_task_id
 from p2pcommons.i18n import Message, When
 
+from .export_jsonld import jsonld_documents
 from .models import ExportJob
 from .registry import Rows, exporters
 
@@ -326,6 +329,8 @@ def _write_zip(job: ExportJob, path: Path, *, claim: str) -> None:
             "tables": tables,
         }
         archive.writestr("data.json", json.dumps(document, ensure_ascii=False, indent=1))
+        for name, doc in jsonld_documents(user=user, tables=tables).items():
+            archive.writestr(name, json.dumps(doc, ensure_ascii=False, indent=1))
         for name, table in tables.items():
             archive.writestr(f"csv/{name}.csv", table_csv(table))
         for slug, ledger in ledgers.items():
@@ -395,6 +400,12 @@ photos/          The photos you uploaded: your avatar, your tools, your conditio
 ledger/          Your ledger history, one file per community, each entry with its
                  sequence number and hash, so you can check it against the
                  community's chain.
+actor.json       Your public profile, and outbox.json your listings still on offer,
+outbox.json      your ledger transfers and the reviews you wrote, in the open
+                 vocabulary of the fediverse (JSON-LD: ActivityStreams 2.0 with
+                 ValueFlows, as in FEP-0837 and FEP-6fcd). Another p2pcommons
+                 server can read this zip to list your tools and skills there
+                 ("Move house" under /me/data/).
 README.txt       This file.
 
 Tables

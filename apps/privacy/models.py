@@ -77,3 +77,30 @@ class Erasure(models.Model):
 
     def __str__(self) -> str:
         return self.pseudonym
+
+
+class MovedItem(models.Model):
+    """One thing "Move house" brought in from a data download made on another server:
+    where it came from (its address there), into which community, and what it became
+    here. Importing the same file again finds these rows and creates nothing new; the
+    constraint settles two imports of one file at once."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    community = models.ForeignKey("peers.Community", on_delete=models.CASCADE, related_name="+")
+    source = models.CharField(max_length=2048)
+    source_hash = models.CharField(max_length=64, help_text="sha256 of source (the unique key).")
+    kind = models.CharField(max_length=20)
+    content_type = models.ForeignKey("contenttypes.ContentType", on_delete=models.PROTECT, related_name="+")
+    object_id = models.PositiveBigIntegerField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "community", "source_hash"], name="privacy_moved_item_once_per_community"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} from {self.source[:80]}"

@@ -1,8 +1,8 @@
-"""Pages of "Download my data" (mounted at /me/data/)."""
+"""Pages of "Download my data" and "Move house" (mounted at /me/data/)."""
 
 from django.urls import path
 
-from . import views_export
+from . import views_export, views_move
 
 app_name = "privacy"
 
@@ -11,4 +11,5 @@ urlpatterns = [
     path("status/", views_export.export_status, name="status"),
     path("prepare/", views_export.export_prepare, name="prepare"),
     path("download/<str:token>/", views_export.export_download, name="download"),
+    path("move/", views_move.move_house_page, name="move"),
 ]

@@ -60,6 +60,9 @@ class SkillsConfig(AppConfig):
             noun="skill session",
             readable=selectors.sessions_readable,
         )
+        from . import federation
+
+        federation.register()
         register_community_section(
             CommunitySection(
                 key="skills",
@@ -79,7 +82,11 @@ def _community_offers(*, user, community, limit: int) -> list:
 
 
 def _rematch(listing) -> None:
-    """A hidden offer or request leaves matching at once; a restored one is matched again."""
+    """A hidden offer or request leaves matching at once; a restored one is matched again.
+    Neighbour communities on other servers see it withdrawn while hidden."""
+    from apps.federation.services import listing_changed
+
     from .services import listing_visibility_changed
 
+    listing_changed(obj=listing)
     listing_visibility_changed(listing=listing)

@@ -2,16 +2,36 @@
 offers (with weekly availability) and requests, the matches made for them, the sessions
 they gave or joined with their seats and timelines, and their match-notice counts.
 
-Other people are named by their public display name."""
+Other people are named by their public display name.
+
+When a member moves house (``apps.privacy.move_house``), ``import_listing`` opens an offer
+or request from their download again, through ``offer_create`` / ``request_create``."""
 
 from __future__ import annotations
 
+from functools import reduce
+from operator import or_
+
+from django.core.exceptions import ValidationError
 from django.db.models import Q
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
 
 from apps.privacy.export import rows
-from apps.privacy.registry import register_exporter
+from apps.privacy.registry import ImportItem, register_exporter, register_importer
 
-from .models import AvailabilityWindow, Match, MatchNoticeQuota, Offer, Request, Seat, Session, SessionEvent
+from .models import (
+    MAX_SKILLS,
+    AvailabilityWindow,
+    Match,
+    MatchNoticeQuota,
+    Offer,
+    Request,
+    Seat,
+    Session,
+    SessionEvent,
+    Skill,
+)
 
 LISTING = [
     "id",
@@ -112,4 +132,49 @@ def export(user) -> dict[str, list[dict]]:
     }
 
 
+def _skills_here(names: tuple[str, ...], community) -> list[Skill]:
+    """The active skills of ``community`` (or site-wide) with those names or slugs."""
+    names = tuple(n for n in names if n)[:MAX_SKILLS]
+    if not names:
+        return []
+    wanted = reduce(or_, (Q(name__iexact=n) | Q(slug=slugify(n)[:80]) for n in names))
+    return list(
+        Skill.objects.filter(wanted, Q(community=None) | Q(community=community), is_active=True).order_by("pk")[
+            :MAX_SKILLS
+        ]
+    )
+
+
+def import_listing(*, user, community, item: ImportItem, paused: bool):
+    """An offer or request of help from a member's download (``item``, checked by
+    ``read_container``), opened again in ``community`` with the skills of the same names
+    here (``ValidationError`` when none is). ``paused`` is for tools: a listing of help
+    opens at once, as one made here would. The rules are ``offer_create``'s and
+    ``request_create``'s (dates passed, too many open requests, ...)."""
+    from .services.listings import offer_create, request_create
+
+    fields = item.fields
+    skills = _skills_here(fields.categories or (fields.category,), community)
+    if not skills:
+        names = ", ".join(fields.categories or (fields.category,))
+        raise ValidationError({"skills": _("None of its skills (%(names)s) is offered here.") % {"names": names}})
+    common = {
+        "member": user,
+        "community": community,
+        "title": fields.name,
+        "description": fields.content,
+        "skills": skills,
+        "remote_ok": bool(item.extra.get("remote_ok", False)),
+    }
+    if item.kind == "skill_offer":
+        return offer_create(**common)
+    if "wanted_from" not in item.extra or "wanted_until" not in item.extra:
+        raise ValidationError({"wanted_from": _("It does not say on which days help is wanted.")})
+    extra = {"estimated_hours": item.extra["estimated_hours"]} if "estimated_hours" in item.extra else {}
+    return request_create(
+        **common, wanted_from=item.extra["wanted_from"], wanted_until=item.extra["wanted_until"], **extra
+    )
+
+
 register_exporter("skills", export)
+register_importer("skills", kinds=("skill_offer", "skill_request"), create=import_listing)

@@ -48,6 +48,9 @@ class ToolsConfig(AppConfig):
             completed_at="returned_at",
             community="tool__community",
         )
+        from . import federation
+
+        federation.register()
         register_community_section(
             CommunitySection(
                 key="tools",
@@ -66,7 +69,11 @@ def _community_tools(*, user, community, limit: int) -> list:
 
 
 def _offer_freed_windows(tool) -> None:
-    """A restored listing offers the windows that freed while it was hidden."""
+    """A restored listing offers the windows that freed while it was hidden; neighbour
+    communities on other servers see it withdrawn while hidden and back once shown."""
+    from apps.federation.services import listing_changed
+
+    listing_changed(obj=tool)
     if not tool.is_hidden:
         from .services import waitlist_offer_next
 

@@ -2,17 +2,23 @@
 tools they lend and their photos, their loans both ways (as borrower and as owner),
 what happened to them, condition reports, reminders and waitlist places.
 
+When a member moves house (``apps.privacy.move_house``), ``import_tool`` lists a tool
+from their download again, through ``tool_create``.
+
 The other party of a loan is named by their public display name; an owner's address
 is never part of a loan's record."""
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.db.models import Q
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
 
 from apps.privacy.export import rows
-from apps.privacy.registry import register_exporter
+from apps.privacy.registry import ImportItem, register_exporter, register_importer
 
-from .models import ConditionReport, Reminder, Reservation, ReservationEvent, Tool, ToolPhoto, WaitlistEntry
+from .models import Category, ConditionReport, Reminder, Reservation, ReservationEvent, Tool, ToolPhoto, WaitlistEntry
 
 TOOL = [
     "id",
@@ -121,4 +127,39 @@ def export(user) -> dict[str, list[dict]]:
     }
 
 
+# The unit a tool's fee is counted in, in the open vocabulary (credits per day).
+FEE_UNIT = "CREDIT"
+
+
+def import_tool(*, user, community, item: ImportItem, paused: bool) -> Tool:
+    """A tool from a member's download (``item``, checked by ``read_container``), listed
+    again in ``community``: paused or available as they chose, under the category of the
+    same name here (``ValidationError`` when there is none, or when its fee is not in
+    credits). The listing rules are ``tool_create``'s."""
+    from .services import tool_create
+
+    fields = item.fields
+    wanted = fields.category.strip()
+    category = (
+        Category.objects.filter(Q(name__iexact=wanted) | Q(slug=slugify(wanted)[:60])).first() if wanted else None
+    )
+    if category is None:
+        raise ValidationError({"category": _("There is no tool category called “%(name)s” here.") % {"name": wanted}})
+    values = {
+        "title": fields.name,
+        "description": fields.content,
+        "category": category,
+        "status": Tool.Status.PAUSED if paused else Tool.Status.ACTIVE,
+    }
+    if fields.fee_amount:
+        if fields.fee_unit != FEE_UNIT:
+            raise ValidationError({"fee_per_day": _("Its fee is not in community credits.")})
+        values["fee_per_day"] = fields.fee_amount
+    for name in ("condition", "usage_rules", "max_loan_days"):
+        if name in item.extra:
+            values[name] = item.extra[name]
+    return tool_create(owner=user, community=community, **values)
+
+
 register_exporter("tools", export)
+register_importer("tools", kinds=("tool",), create=import_tool)

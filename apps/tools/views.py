@@ -24,6 +24,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
+from apps.federation.views.browse import remote_section
 from apps.peers.models import User
 from p2pcommons.api.pagination import CappedCountPaginator
 from p2pcommons.errors import RuleViolation
@@ -72,9 +73,17 @@ def tool_list(request: HttpRequest) -> HttpResponse:
         page = CappedCountPaginator(tools, TOOLS_PER_PAGE).get_page(request.GET.get("page"))
         page.object_list = list(page.object_list)
     filtered = any(value not in ("", None) for name, value in request.GET.items() if name != "page")
-    context = {"form": form, "page": page, "near": near, "filtered": filtered}
+    context = {"form": form, "page": page, "near": near, "filtered": filtered, "remote": None}
+    if page is not None and page.number == 1 and not _narrowed_beyond_words(form):
+        # Neighbouring communities' tools have no place, calendar or local category to filter by.
+        context["remote"] = remote_section(user=request.user, kind="tool", q=form.cleaned_data["q"])
     context["filter_fields"] = filter_fields_html(request, form, cacheable=not filtered and not form.errors)
     return render(request, "tools/tool_list.html", context)
+
+
+def _narrowed_beyond_words(form: ToolFilterForm) -> bool:
+    """Whether the search uses a filter other than words (community, category, dates, distance)."""
+    return any(value not in ("", None) for name, value in form.cleaned_data.items() if name != "q")
 
 
 # --- a tool, its calendar and booking -----------------------------------------------

@@ -54,6 +54,8 @@ member_promote = CommunityMemberViewSet.as_view({"post": "promote"})
 
 urlpatterns = [
     path("me/", MeView.as_view(), name="me"),
+    # Listings and exchanges of neighbouring communities on other servers (apps/federation).
+    path("federation/", include("apps.federation.api_urls")),
     path("ledger/verify/", LedgerVerifyView.as_view(), name="ledger-verify"),
     path("ledger/export/", LedgerExportView.as_view(), name="ledger-export"),
     path("", include(log_api.routes())),

@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "apps.reputation",
     "apps.notifications",
     "apps.moderation",
+    "apps.federation",
     "apps.tools",
     "apps.skills",
     "apps.solar",
@@ -287,6 +288,11 @@ SPECTACULAR_SETTINGS = {
     # Enums whose field name (status, kind, ...) has other choices elsewhere too are named
     # here; an unnamed clash is a warning, and `make schema` fails on warnings.
     "ENUM_NAME_OVERRIDES": {
+        "MovedToolsEnum": "apps.privacy.api_move.MOVED_TOOLS",
+        "RemoteListingKindEnum": "apps.federation.models.RemoteListing.Kind",
+        # The same two values as a reservation's role filter, so one enum under its older name.
+        "ReservationsRoleEnum": "apps.federation.models.RemoteExchange.Side",
+        "RemoteExchangeStatusEnum": "apps.federation.models.RemoteExchange.Status",
         "ToolConditionEnum": "apps.tools.models.Tool.Condition",
         "ReportedConditionEnum": "apps.tools.models.ConditionReport.Condition",
         "ListingStatusEnum": "apps.skills.models.Offer.Status",
@@ -350,6 +356,13 @@ LEDGER_LOG_HOST = env.str("LEDGER_LOG_HOST", default="")
 LEDGER_CHECKPOINT_EVERY = env.int("LEDGER_CHECKPOINT_EVERY", default=100)
 # Witnesses fetch logs on other servers over HTTPS only; tests allow plain HTTP.
 LEDGER_WITNESS_ALLOW_HTTP = env.bool("LEDGER_WITNESS_ALLOW_HTTP", default=False)
+
+# --- Federation (apps/federation): communities on other servers, over ActivityPub ----
+# Other servers are reached over HTTPS only, and never at a private, loopback or
+# link-local address (a remote actor must not make this server call its own network).
+# Tests that start two instances on loopback allow both.
+FEDERATION_ALLOW_HTTP = env.bool("FEDERATION_ALLOW_HTTP", default=False)
+FEDERATION_ALLOW_PRIVATE_ADDRESSES = env.bool("FEDERATION_ALLOW_PRIVATE_ADDRESSES", default=False)
 
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default="") or None
 CELERY_TASK_IGNORE_RESULT = CELERY_RESULT_BACKEND is None

@@ -15,6 +15,7 @@ from p2pcommons.api.schema import _link_creates
 # Creates whose result nothing addresses by id in a path: nothing to link to. A new create
 # that gets no links must be added here, with the reason, or get an endpoint that takes it.
 UNLINKED = {
+    "POST /api/v1/me/import/": "answers counts of what moved",
     "POST /api/v1/challenges/{id}/comments/": "a comment has no endpoint of its own",
     "POST /api/v1/proposals/{id}/comments/": "a comment has no endpoint of its own",
     "POST /api/v1/challenges/{id}/spend/": "answers the spending, not a thing with an id",

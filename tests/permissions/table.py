@@ -12,7 +12,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.utils import timezone
 
 from tests.tools.images import png_upload
@@ -188,6 +190,28 @@ API: list[Entry] = [
     E("me-dashboard", "GET", SIGNED_IN),
     E("me-export", "GET", OWNER),
     E("me-export", "POST", SIGNED_IN),
+    E(
+        "me-import",
+        "POST",
+        "LVVVVVVVVV",
+        body=MULTIPART,
+        why="an empty upload: moving is tested in tests/privacy/test_move_house.py",
+    ),
+    # --- neighbouring communities on other servers (apps/federation): what members see of them ---
+    E("federation-listing-list", "GET", SIGNED_IN, why="each sees the listings of the communities theirs follow"),
+    E("federation-listing-detail", "GET", MEMBERS, "remote_listing"),
+    E(
+        "federation-listing-borrow",
+        "POST",
+        "LHHHVVVHVH",
+        "remote_listing",
+        body={},
+        why="members of a community that follows its home may ask; an empty body is a 400",
+    ),
+    E("federation-exchange-list", "GET", SIGNED_IN),
+    E("federation-exchange-detail", "GET", COUNTERPART, "remote_exchange"),
+    E("federation-exchange-cancel", "POST", COUNTERPART, "remote_exchange"),
+    E("federation-exchange-pickup", "POST", COUNTERPART_NOT_NOW, "remote_exchange", why="not accepted yet"),
     E("me-export-download", "GET", OWNER, "export"),
     E("me-delete", "GET", SIGNED_IN),
     E(
@@ -538,6 +562,61 @@ def _unsubscribe(world: World) -> str:
 
 
 PAGES: list[Entry] = [
+    # --- the federation protocol (apps/federation/views_ap.py): for other servers, no sign-in ---
+    E("activitypub:webfinger", "GET", PUBLIC, query=f"resource=acct:sunnyside@{urlsplit(settings.SITE_URL).netloc}"),
+    E("activitypub:nodeinfo-index", "GET", PUBLIC),
+    E("activitypub:nodeinfo", "GET", PUBLIC),
+    E("activitypub:actor", "GET", PUBLIC, slug="sunnyside", headers={"Accept": "application/activity+json"}),
+    E("activitypub:outbox", "GET", PUBLIC, slug="sunnyside"),
+    E("activitypub:followers", "GET", PUBLIC, slug="sunnyside"),
+    E("activitypub:following", "GET", PUBLIC, slug="sunnyside"),
+    E(
+        "activitypub:listing",
+        "GET",
+        "LLLLLLLLLL",
+        "tool",
+        slug="sunnyside",
+        kind="tool",
+        why="only to a neighbour it accepted, signed",
+    ),
+    E(
+        "activitypub:person",
+        "GET",
+        "HHHHHHHHHH",
+        handle="8d4f0b8e-8a8c-4a52-9d0e-2b6a3c1f4e21",
+        why="nobody in the world opted in: an unknown person is 404",
+    ),
+    E(
+        "activitypub:inbox",
+        "POST",
+        "LLLLLLLLLL",
+        slug="sunnyside",
+        why="unsigned: 401 (tests/federation/test_protocol.py)",
+    ),
+    E("activitypub:shared-inbox", "POST", "LLLLLLLLLL", why="unsigned: 401"),
+    E("activitypub:clearing", "GET", "LLLLLLLLLL", slug="sunnyside", why="only for a signed request of that neighbour"),
+    # --- neighbouring communities: the organizers' page, opting in, remote listings and exchanges ---
+    E("federation:community", "GET", ORGANIZER_OR_SUPERUSER, slug="sunnyside"),
+    E("federation:on", "POST", ORGANIZER_OR_SUPERUSER, slug="sunnyside"),
+    E("federation:off", "GET", ORGANIZER_OR_SUPERUSER, slug="sunnyside"),
+    E("federation:off", "POST", ORGANIZER_OR_SUPERUSER, slug="sunnyside"),
+    E("federation:follow", "POST", "LHHHHHHHFF", slug="sunnyside", body={}),
+    E("federation:follow-accept", "POST", ORGANIZER_OR_SUPERUSER, "follow_in", slug="sunnyside"),
+    E("federation:follow-reject", "POST", ORGANIZER_OR_SUPERUSER, "follow_in", slug="sunnyside"),
+    E("federation:follow-end", "GET", ORGANIZER_OR_SUPERUSER, "follow_out", slug="sunnyside"),
+    E("federation:follow-end", "POST", ORGANIZER_OR_SUPERUSER, "follow_out", slug="sunnyside"),
+    E("federation:limit", "POST", "LHHHHHHHFF", slug="sunnyside", body={}),
+    E("federation:me", "GET", SIGNED_IN),
+    E("federation:me", "POST", SIGNED_IN, body={"opt_in": "0"}),
+    E("federation:listings", "GET", SIGNED_IN),
+    E("federation:exchanges", "GET", SIGNED_IN),
+    E("federation:listing", "GET", MEMBERS, "remote_listing"),
+    E("federation:listing-borrow", "POST", "LHHHFFFHFH", "remote_listing", body={}),
+    E("federation:exchange-cancel", "GET", COUNTERPART, "remote_exchange"),
+    E("federation:exchange-cancel", "POST", COUNTERPART, "remote_exchange"),
+    E("federation:exchange-pickup", "POST", COUNTERPART_NOT_NOW, "remote_exchange", why="not accepted yet"),
+    E("privacy:move", "GET", SIGNED_IN),
+    E("privacy:move", "POST", "LVVVVVVVVV", why="an empty form: the form again (400)"),
     E("healthz", "GET", PUBLIC),
     E("readyz", "GET", PUBLIC),
     E("service-worker", "GET", PUBLIC),
@@ -820,6 +899,11 @@ ADMIN: dict[str, dict[str, str]] = {
             "ledger.Entry",
             "ledger.LimitChange",
             "ledger.LogAlarm",
+            "ledger.ClearingCheck",
+            "federation.Follow",
+            "federation.RemoteExchange",
+            "federation.Delivery",
+            "federation.InboxItem",
             "ledger.Transfer",
             "ledger.WitnessView",
             "moderation.Flag",

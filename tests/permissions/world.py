@@ -134,6 +134,7 @@ def build() -> World:
     side_b = _populate(b, owner=people["outsider"], counterpart=bob, organizer=people["other_organizer"])
     side_a.subjects["join_request"] = join_request_create(community=a, user=applicant, message="I live at 3.")
     side_a.subjects["export"] = export_request(user=people["owner"])
+    side_a.subjects.update(_federation(a, borrower=people["counterpart"]))
     users = [*(u for u in people.values() if u is not None), bob, applicant]
     users += list(User.objects.exclude(pk__in=[u.pk for u in users]))
     for user in users:
@@ -271,3 +272,63 @@ def _codesign(side: Side, *, owner: User, counterpart: User, organizer: User) ->
 
 def loans(world: World) -> list[Reservation]:
     return [world.subject(f"loan_{status}") for status in ("requested", "approved", "picked_up")]
+
+
+def _federation(community: Community, *, borrower: User) -> dict[str, Any]:
+    """Community A opened to neighbours on other servers: it follows Harbour Street (whose
+    tool listing it received), Harbour Street asks to follow it, the counterpart asked to
+    borrow Harbour's ladder; an activity received and one waiting to be sent."""
+    from apps.federation import activities
+    from apps.federation.keys import generate_rsa_keypair
+    from apps.federation.models import (
+        Delivery,
+        Follow,
+        InboxItem,
+        LocalActor,
+        RemoteActor,
+        RemoteExchange,
+        RemoteListing,
+    )
+
+    private_pem, public_pem = generate_rsa_keypair()
+    now = timezone.now()
+    local = LocalActor.objects.create(
+        community=community, enabled=True, uri=activities.actor_uri_for(community.slug),
+        private_key_pem=private_pem, public_key_pem=public_pem, enabled_at=now,
+    )  # fmt: skip
+    home = "https://harbour.example/federation/c/harbour"
+    harbour = RemoteActor.objects.create(
+        uri=home, kind=RemoteActor.Kind.GROUP, handle="harbour@harbour.example", name="Harbour Street",
+        inbox=f"{home}/inbox", key_id=f"{home}#main-key", fetched_at=now,
+    )  # fmt: skip
+    out = Follow.objects.create(local=local, remote=harbour, direction="out", state="accepted",
+                                activity_uri=f"{local.uri}/follows/1", decided_at=now)  # fmt: skip
+    asks = Follow.objects.create(local=local, remote=harbour, direction="in", state="pending",
+                                 activity_uri=f"{home}/follows/9")  # fmt: skip
+    ladder = RemoteListing.objects.create(
+        uri=f"{home}/listings/tool/3", origin=harbour, kind="tool", name="Long ladder", summary="Seven metres.",
+        category="Ladders", url="https://harbour.example/tools/3/", fee_amount=Decimal("2.00"), fee_unit="CREDIT",
+        published_at=now, updated_at=now,
+    )  # fmt: skip
+    lender = RemoteActor.objects.create(uri=f"{home}/x/1#lender", kind=RemoteActor.Kind.PERSON,
+                                        name="A neighbour of Harbour Street", home=harbour)  # fmt: skip
+    start = now + timedelta(days=4)
+    exchange = RemoteExchange.objects.create(
+        uri=f"{local.uri}/agreements/1", side=RemoteExchange.Side.BORROWER, local=local, peer=harbour,
+        listing=ladder, listing_uri=ladder.uri, member=borrower, remote_person=lender, starts_at=start,
+        ends_at=start + timedelta(days=1), fee_total=Decimal("2.00"), currency="CREDIT", status="offered",
+    )  # fmt: skip
+    received = InboxItem.objects.create(activity_uri=f"{home}/activities/7", local=local, actor_uri=home,
+                                        kind="Follow", payload={"type": "Follow"}, state="done")  # fmt: skip
+    waiting = Delivery.objects.create(activity_uri=f"{local.uri}/activities/1", local=local, inbox=f"{home}/inbox",
+                                      kind="Follow", payload={"type": "Follow"})  # fmt: skip
+    return {
+        "local_actor": local,
+        "remote_group": harbour,
+        "follow_out": out,
+        "follow_in": asks,
+        "remote_listing": ladder,
+        "remote_exchange": exchange,
+        "inbox_item": received,
+        "delivery": waiting,
+    }

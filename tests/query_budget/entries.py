@@ -208,8 +208,12 @@ ENTRIES: list[Entry] = [
     Entry("blueprint-list", lambda w: f"{API}blueprints/", rows.none, 2),
     # One query per kind it searches (tools, offers, requests, challenges, proposals, people)
     # after the exchanges in use: over the list budget of 7 by 3, not a page of one list.
-    Entry("search", lambda w: f"{API}search/?q=drill", rows.tools, 10, is_list=False),
-    Entry("me-dashboard", lambda w: f"{API}me/dashboard/", rows.loans_of_member, 35, is_list=False),
+    Entry(
+        "search", lambda w: f"{API}search/?q=drill", rows.tools, 12, is_list=False
+    ),  # 12: remote listings (federation)
+    Entry(
+        "me-dashboard", lambda w: f"{API}me/dashboard/", rows.loans_of_member, 36, is_list=False
+    ),  # 36: loans with other communities to review
     Entry("me-export", lambda w: f"{API}me/export/", rows.none, 3, setup=_setup_export, is_list=False),
     Entry("me-delete", lambda w: f"{API}me/delete/", rows.loans_of_member, 25, is_list=False),
     Entry("review-list", lambda w: f"{API}reviews/?subject={w.member.pk}", rows.reviews_of_member, 4),
@@ -453,10 +457,10 @@ def _p(template: str) -> Callable[[World], str]:
 
 PAGES: list[Entry] = [
     # --- the front door and the core ------------------------------------------------------
-    Entry("front:home", _u("/"), rows.loans_of_member, 38, is_list=False),
+    Entry("front:home", _u("/"), rows.loans_of_member, 39, is_list=False),  # 39: loans with other communities to review
     Entry("front:guide", _u("/guide/"), rows.none, 3, is_list=False),
     Entry("front:blueprint", _u("/blueprints/tools/"), rows.tools, 5, is_list=False),
-    Entry("front:search", _u("/search/?q=drill"), rows.tools, 11),
+    Entry("front:search", _u("/search/?q=drill"), rows.tools, 13),  # 13: remote listings
     Entry("peers:list", _u("/communities/"), rows.communities, 7),
     Entry("peers:community", _p("/c/{slug}/"), rows.members, 14),  # 14: the ledger's signing key (ledger log)
     Entry("peers:profile", _p("/people/{member}/"), rows.reviews_of_member, 15, is_list=False),
@@ -507,7 +511,7 @@ PAGES: list[Entry] = [
     Entry("privacy:status", _u("/me/data/status/"), rows.none, 3, setup=_setup_export, is_list=False),
     Entry("account_delete:start", _u("/me/delete/"), rows.loans_of_member, 26, is_list=False),
     # --- tools ----------------------------------------------------------------------------
-    Entry("tools:list", _u("/tools/"), rows.tools, 8),
+    Entry("tools:list", _u("/tools/"), rows.tools, 9),  # 9: remote listings
     Entry("tools:create", _u("/tools/new/"), rows.none, 7, is_list=False),
     Entry("tools:mine", _u("/tools/mine/"), rows.my_tools, 6),
     Entry("tools:loans", _u("/tools/loans/"), rows.loans_of_member, 6),
@@ -519,7 +523,7 @@ PAGES: list[Entry] = [
     Entry("tools:retire", _p("/tools/{pk}/retire/"), rows.none, 5, setup=_setup_my_tool, is_list=False),
     Entry("tools:photos", _p("/tools/{pk}/photos/"), rows.none, 5, setup=_setup_my_tool, is_list=False),
     # --- skills ---------------------------------------------------------------------------
-    Entry("skills:directory", _u("/skills/"), rows.offers, 13),
+    Entry("skills:directory", _u("/skills/"), rows.offers, 15),  # 15: remote listings
     Entry("skills:mine", _u("/skills/mine/"), rows.my_listings, 12),
     Entry("skills:matches", _u("/skills/matches/"), rows.matches_of_member, 5),
     Entry("skills:offer-create", _u("/skills/offers/new/"), rows.none, 8, is_list=False),
@@ -675,5 +679,142 @@ NOT_PAGES.update(
         "community-exchange": "answers DELETE only (an organizer stops an exchange)",
         "skills:session-create": "the proposal form of one offer or request (?offer=, ?request=): from its page",
         "front:blueprint-use": "redirects to the blueprint page, where the form is; POST starts the exchange",
+    }
+)
+
+
+# --- neighbouring communities on other servers (apps/federation) -------------------------------
+def _fed():
+    from tests.federation import test_pages as fed
+
+    return fed
+
+
+def _setup_federated(world: World):
+    world.extra["local"] = _fed().local_actor(world.community)
+    return world.extra["local"]
+
+
+def _local(world: World):
+    return world.extra.get("local") or _setup_federated(world)
+
+
+def _follow_requests(world: World, n: int) -> None:
+    """Pending requests to follow, each from another community on its own server."""
+    fed = _fed()
+    for _ in range(n):
+        k = world.next()
+        fed.follow(_local(world), fed.remote_group(f"Street {k}", f"s{k}", f"s{k}.example"), direction="in",
+                   state="pending")  # fmt: skip
+
+
+def _followers(world: World, n: int) -> None:
+    fed = _fed()
+    for _ in range(n):
+        k = world.next()
+        fed.follow(_local(world), fed.remote_group(f"Street {k}", f"s{k}", f"s{k}.example"), direction="in")
+
+
+def _remote_listings(world: World, n: int) -> None:
+    for _ in range(n):
+        _fed().neighbour_listing(_local(world))
+
+
+def _remote_exchanges(world: World, n: int) -> None:
+    fed = _fed()
+    for _ in range(n):
+        fed.exchange(_local(world), world.member, fed.neighbour_listing(_local(world)))
+
+
+def _setup_remote_listing(world: World):
+    _setup_federated(world)
+    return _fed().neighbour_listing(world.extra["local"])
+
+
+def _setup_remote_exchange(world: World):
+    _setup_federated(world)
+    fed = _fed()
+    return fed.exchange(world.extra["local"], world.member, fed.neighbour_listing(world.extra["local"]))
+
+
+def _setup_follow_out(world: World):
+    _setup_federated(world)
+    fed = _fed()
+    return fed.follow(world.extra["local"], fed.remote_group())
+
+
+def _setup_person(world: World):
+    from apps.federation.models import FederatedMember
+
+    return FederatedMember.objects.create(user=world.member)
+
+
+def _person_url(world: World) -> str:
+    return f"/federation/p/{world.subject.handle}"
+
+
+def _webfinger(world: World) -> str:
+    from urllib.parse import urlsplit
+
+    from django.conf import settings
+
+    return f"/.well-known/webfinger?resource=acct:{world.community.slug}@{urlsplit(settings.SITE_URL).netloc}"
+
+
+N = "/neighbours"
+ENTRIES += [
+    Entry("federation:community", _p(N + "/c/{slug}/"), _follow_requests, 9, persona="organizer",
+          setup=_setup_federated),
+    Entry("federation:off", _p(N + "/c/{slug}/off/"), rows.none, 6, persona="organizer", setup=_setup_federated,
+          is_list=False),
+    Entry("federation:follow-end", _p(N + "/c/{slug}/follows/{pk}/end/"), rows.none, 6, persona="organizer",
+          setup=_setup_follow_out, is_list=False),
+    Entry("federation:me", _u(N + "/me/"), rows.none, 6, is_list=False),
+    Entry("federation:listings", _u(N + "/listings/"), _remote_listings, 6, setup=_setup_federated),
+    Entry("federation:exchanges", _u(N + "/exchanges/"), _remote_exchanges, 5, setup=_setup_federated),
+    Entry("federation:listing", _p(N + "/listings/{pk}/"), rows.none, 5, setup=_setup_remote_listing,
+          is_list=False),
+    Entry("federation:exchange-cancel", _p(N + "/exchanges/{pk}/cancel/"), rows.none, 4,
+          setup=_setup_remote_exchange, is_list=False),
+    Entry("federation-listing-list", _u("/api/v1/federation/listings/"), _remote_listings, 5,
+          setup=_setup_federated),
+    Entry("federation-listing-detail", _p("/api/v1/federation/listings/{pk}/"), rows.none, 4,
+          setup=_setup_remote_listing, is_list=False),
+    Entry("federation-exchange-list", _u("/api/v1/federation/exchanges/"), _remote_exchanges, 4,
+          setup=_setup_federated),
+    Entry("federation-exchange-detail", _p("/api/v1/federation/exchanges/{pk}/"), rows.none, 3,
+          setup=_setup_remote_exchange, is_list=False),
+    # The protocol, for other servers (a member's session plays no part in the answer).
+    Entry("activitypub:webfinger", _webfinger, rows.none, 2, setup=_setup_federated, is_list=False),
+    Entry("activitypub:nodeinfo-index", _u("/.well-known/nodeinfo"), rows.none, 1, is_list=False),
+    Entry("activitypub:nodeinfo", _u("/nodeinfo/2.1"), rows.none, 3, is_list=False),
+    Entry("activitypub:outbox", _p("/federation/c/{slug}/outbox"), rows.none, 3, setup=_setup_federated,
+          is_list=False),
+    Entry("activitypub:followers", _p("/federation/c/{slug}/followers"), _followers, 3, setup=_setup_federated),
+    Entry("activitypub:following", _p("/federation/c/{slug}/following"), rows.none, 3, setup=_setup_federated,
+          is_list=False),
+    Entry("activitypub:person", _person_url, rows.none, 2, setup=_setup_person, is_list=False),
+    Entry("privacy:move", _u("/me/data/move/"), rows.none, 6, is_list=False),
+]  # fmt: skip
+NOT_PAGES.update(
+    {
+        "activitypub:actor": "answers JSON only to an ActivityPub Accept header (budget in test_protocol.py)",
+        "activitypub:listing": "a signed read of one listing by an accepted neighbour (test_protocol.py)",
+        "activitypub:clearing": "a signed read of a neighbour's statement (tests/federation/test_protocol.py)",
+        "activitypub:inbox": "a signed POST inbox (machine protocol), nothing to show by GET",
+        "activitypub:shared-inbox": "a signed POST inbox (machine protocol), nothing to show by GET",
+        "me-import": "answers POST only (an upload of a data download)",
+        **dict.fromkeys(
+            (
+                "federation:on",
+                "federation:follow",
+                "federation:follow-accept",
+                "federation:follow-reject",
+                "federation:limit",
+                "federation:listing-borrow",
+                "federation:exchange-pickup",
+            ),
+            "answers POST only (a button or form sends it); the page it comes from is budgeted",
+        ),
     }
 )

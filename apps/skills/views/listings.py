@@ -12,6 +12,7 @@ from django.utils import dateformat, timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from apps.federation.views.browse import remote_section
 from apps.peers.models import User
 from p2pcommons.i18n import activate_community_zone
 from p2pcommons.viewkit import REFUSED, attempt, paginate, safe_next
@@ -70,7 +71,13 @@ def directory(request: HttpRequest) -> HttpResponse:
         "show": show,
         "filtered": filtered,
         "has_community": bool(form.community_ids),
+        "remote": None,
     }
+    narrowed = form.is_valid() and any(value not in ("", None) for k, value in form.cleaned_data.items() if k != "q")
+    if page is not None and page.number == 1 and not narrowed:
+        # Neighbouring communities' listings have no place, local skill or category to filter by.
+        kind = "skill_offer" if show == "offers" else "skill_request"
+        context["remote"] = remote_section(user=request.user, kind=kind, q=form.cleaned_data["q"])
     return render(request, "skills/directory.html", context)
 
 

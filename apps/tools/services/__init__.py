@@ -23,6 +23,7 @@ from .booking import (
     fee_quote,
     next_free_start,
     reservation_request,
+    reservation_request_remote,
 )
 from .catalog import (
     TOOL_FIELDS,
@@ -41,6 +42,7 @@ from .loans import (
     reservation_cancel,
     reservation_decline,
     reservation_pickup,
+    reservation_pickup_remote,
     reservation_return,
     reservations_expire,
     return_refusal,
@@ -82,7 +84,9 @@ __all__ = [
     "reservation_cancel",
     "reservation_decline",
     "reservation_pickup",
+    "reservation_pickup_remote",
     "reservation_request",
+    "reservation_request_remote",
     "reservation_return",
     "reservations_expire",
     "return_opens_at",

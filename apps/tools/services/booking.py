@@ -210,7 +210,58 @@ def reservation_request(
     """
     _check_window(tool=tool, starts_at=starts_at, ends_at=ends_at, message=message)
     _check_borrower(tool=tool, borrower=borrower)
+    return _request(
+        tool=tool,
+        borrower=borrower,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        message=message,
+        waitlist_entry=waitlist_entry,
+        expected_fee_per_day=expected_fee_per_day,
+    )
 
+
+def reservation_request_remote(
+    *,
+    tool: Tool,
+    borrower: User,
+    starts_at: datetime,
+    ends_at: datetime,
+    message: str = "",
+    expected_fee_per_day: Decimal | _NotGiven | None = NOT_GIVEN,
+) -> Reservation:
+    """A neighbour from another server asks to borrow ``tool`` (``apps.federation``: their
+    community follows ours and we accepted it; ``borrower`` is the local stand-in of the
+    remote person). Every rule of ``reservation_request`` holds (an active tool, notice,
+    maximum loan, no double booking, the fee fixed now, the request caps) except
+    membership, which the federation checked: the follow stands for it. Tool sharing must
+    still be in use in the tool's community."""
+    _check_window(tool=tool, starts_at=starts_at, ends_at=ends_at, message=message)
+    if borrower.pk == tool.owner_id or not hasattr(borrower, "remote_actor"):
+        raise RuleViolation(_("Only a neighbour from another community can ask this way."), code="forbidden")
+    require_exchange_in_use(community_id=tool.community_id, key="tools", doing="borrow tools")
+    return _request(
+        tool=tool,
+        borrower=borrower,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        message=message,
+        waitlist_entry=None,
+        expected_fee_per_day=expected_fee_per_day,
+    )
+
+
+def _request(
+    *,
+    tool: Tool,
+    borrower: User,
+    starts_at: datetime,
+    ends_at: datetime,
+    message: str,
+    waitlist_entry: WaitlistEntry | None,
+    expected_fee_per_day: Decimal | _NotGiven | None,
+) -> Reservation:
+    """The request itself, once the borrower's checks passed (see ``reservation_request``)."""
     try:
         with transaction.atomic():
             User.objects.select_for_update().only("pk").get(pk=borrower.pk)

@@ -94,6 +94,9 @@ def tool_set_status_by_organizer(*, tool: Tool, actor: User, status: str) -> Too
     was = tool.status
     Tool.objects.filter(pk=tool.pk).update(status=status)
     tool.refresh_from_db()
+    from apps.federation.services import listing_changed
+
+    listing_changed(obj=tool)
     if was != Tool.Status.ACTIVE and status == Tool.Status.ACTIVE:
         waitlist_offer_next(tool=tool)
     return tool

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from apps.notifications.services import notify
 from apps.peers.models import Membership, User
@@ -23,6 +24,14 @@ from ._common import S
 from .waitlist import waitlist_offer_next
 
 
+def _tell_federation(reservation: Reservation) -> None:
+    """A loan to a neighbour from another server: its community hears of each step (sent
+    after commit by ``apps.federation``; nothing for a loan between members here)."""
+    from apps.federation.services import local_exchange_changed
+
+    local_exchange_changed(obj=reservation)
+
+
 def _locked(reservation: Reservation) -> Reservation:
     """The reservation row under SELECT FOR UPDATE: the state and fee a step reads are
     those it changes (two clicks, or a click and the expiry task, take turns)."""
@@ -34,6 +43,7 @@ def reservation_approve(*, reservation: Reservation, actor: User, now: datetime 
     """The owner says yes (``LOAN`` "approve": not once the pickup window has closed:
     such a loan could only expire, so approving it would tell the borrower something false)."""
     reservation = LOAN.apply("approve", _locked(reservation), actor, now=now)
+    _tell_federation(reservation)
     notify(
         recipients=[reservation.borrower],
         kind="tools.decided",
@@ -48,6 +58,7 @@ def reservation_approve(*, reservation: Reservation, actor: User, now: datetime 
 def reservation_decline(*, reservation: Reservation, actor: User, note: str = "") -> Reservation:
     """The owner says no to a request, maybe with a note (at most 300 characters kept)."""
     reservation = LOAN.apply("decline", _locked(reservation), actor, note=note[:300])
+    _tell_federation(reservation)
     notify(
         recipients=[reservation.borrower],
         kind="tools.decided",
@@ -64,6 +75,7 @@ def reservation_cancel(*, reservation: Reservation, actor: User, note: str = "")
     """The borrower takes a request back, or either party calls off an approved loan
     before pickup (``LOAN`` "cancel"); the other party is told."""
     reservation = LOAN.apply("cancel", _locked(reservation), actor, note=note[:300])
+    _tell_federation(reservation)
     other = reservation.tool.owner if is_borrower(reservation, actor) else reservation.borrower
     notify(
         recipients=[other],
@@ -100,7 +112,13 @@ def reservation_pickup(*, reservation: Reservation, actor: User, now: datetime |
     are those the transition applies to; ``now`` is for the demo and tests.
     """
     now = now or timezone.now()
-    reservation = LOAN.apply("pickup", _locked(reservation), actor, now=now, picked_up_at=now)
+    locked = _locked(reservation)
+    if locked.has_fee and hasattr(locked.borrower, "remote_actor"):
+        raise RuleViolation(
+            _("The borrower records this pickup in their own community, where the fee is paid."), code="forbidden"
+        )
+    reservation = LOAN.apply("pickup", locked, actor, now=now, picked_up_at=now)
+    _tell_federation(reservation)
     if reservation.has_fee:
         from apps.ledger import services as ledger
 
@@ -125,10 +143,25 @@ def reservation_return(*, reservation: Reservation, actor: User, now: datetime |
     SELECT FOR UPDATE on the reservation row; ``now`` is for the demo and tests."""
     now = now or timezone.now()
     reservation = LOAN.apply("return", _locked(reservation), actor, now=now, returned_at=now)
+    _tell_federation(reservation)
     from apps.reputation.services import review_invite
 
     review_invite(exchange=reservation)
     return reservation
+
+
+@transaction.atomic
+def reservation_pickup_remote(*, reservation: Reservation, borrower: User, now: datetime | None = None) -> Reservation:
+    """The pickup of a loan to a neighbour from another server, recorded by their side
+    (``apps.federation``: ``borrower`` is the stand-in). The same ``LOAN`` "pickup" rules
+    (an approved loan, within its pickup window); no fee moves in this ledger: the
+    borrower's community paid it across the clearing accounts. Holds SELECT FOR UPDATE on
+    the reservation row."""
+    now = now or timezone.now()
+    locked = _locked(reservation)
+    if locked.borrower_id != borrower.pk or not hasattr(locked.borrower, "remote_actor"):
+        raise RuleViolation(_("Only the borrower can record the pickup."), code="forbidden")
+    return LOAN.apply("pickup", locked, borrower, now=now, picked_up_at=now)
 
 
 def reservations_expire(*, now: datetime | None = None) -> int:
@@ -144,6 +177,7 @@ def reservations_expire(*, now: datetime | None = None) -> int:
         try:
             with transaction.atomic():
                 LOAN.apply("expire", reservation, None, now=now)
+                _tell_federation(reservation)
                 if was == S.REQUESTED:
                     notify(
                         recipients=[reservation.borrower],
