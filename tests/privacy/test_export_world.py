@@ -204,6 +204,15 @@ def build_world(community) -> World:
         design_ballot_entries={entry.pk},
     )
 
+    # neighbouring communities on other servers: appearing there, a loan from one
+    from apps.federation.models import FederatedMember
+    from tests.federation.test_pages import exchange, local_actor, neighbour_listing
+
+    opt_in = FederatedMember.objects.create(user=me)
+    local = local_actor(community)
+    remote_loan = exchange(local, me, neighbour_listing(local))
+    ex.update(federation_opt_in={opt_in.pk}, federation_exchanges={remote_loan.pk})
+
     # notifications, moderation, suggestions
     note = Notification.objects.create(recipient=me, kind="tools.requested", text="Otto Other asked to borrow")
     Notification.objects.create(recipient=other, kind="tools.requested", text=f"Private to Otto {OTHER_EMAIL}")
